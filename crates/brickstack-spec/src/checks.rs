@@ -1,0 +1,464 @@
+//! Rules that span several keys: network layout, names AWS would reject, references, bounds.
+//!
+//! Each rule reads the decoded model and reports at the key that is most likely wrong; when that key
+//! was not written (a default), at the key that produced the value (usually `environment.prefix`).
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, DiagnosticCode};
+use crate::model::{BucketRole, NatMode, Spec};
+use crate::reader::{Cx, did_you_mean};
+use crate::regions;
+
+/// Runs every rule whose inputs decoded cleanly: a rule over a section that already has a problem
+/// would only report the consequences of a default standing in for the bad value.
+pub(crate) fn check(spec: &Spec, cx: &mut Cx) {
+    let failed = |cx: &Cx, sections: &[&str]| {
+        cx.diagnostics.iter().any(|d| {
+            let top = d.key.split(['.', '[']).next().unwrap_or_default();
+            sections.contains(&top)
+        })
+    };
+    if !failed(cx, &["environment", "network"]) {
+        network(spec, cx);
+    }
+    if !failed(cx, &["environment", "buckets", "datalake"]) {
+        bucket_names(spec, cx);
+    }
+    if !failed(cx, &["environment", "iam"]) {
+        iam_names(spec, cx);
+    }
+    references(spec, cx);
+    if !failed(cx, &["databricks", "single_user_clusters"]) {
+        databricks(spec, cx);
+    }
+}
+
+/// Reports at `path` if the file wrote it (or a parent), else at `fallback`.
+fn report_at(
+    cx: &mut Cx,
+    code: DiagnosticCode,
+    path: &str,
+    fallback: &str,
+    message: String,
+    help: String,
+) {
+    let key = if cx.spans.contains_key(path) { path } else { fallback };
+    let span = cx.locate(key);
+    cx.report(Diagnostic::new(code, key, span, message).with_help(help));
+}
+
+fn network(spec: &Spec, cx: &mut Cx) {
+    let net = &spec.network;
+    let zones = regions::zones(&spec.environment.region);
+    let all = net
+        .private_subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("network.private_subnets[{i}]"), s))
+        .chain(
+            net.public_subnets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("network.public_subnets[{i}]"), s)),
+        )
+        .collect::<Vec<_>>();
+    for (i, (path, subnet)) in all.iter().enumerate() {
+        if !net.cidr.contains(&subnet.cidr) {
+            report_at(
+                cx,
+                DiagnosticCode::Network,
+                &format!("{path}.cidr"),
+                path,
+                format!("subnet `{}` is outside the VPC `{}`", subnet.cidr, net.cidr),
+                format!("pick a block inside `{}`, or widen `network.cidr`", net.cidr),
+            );
+        }
+        if let Some((other, _)) = all[..i]
+            .iter()
+            .find(|(_, o)| o.cidr.contains(&subnet.cidr.network()) || subnet.cidr.contains(&o.cidr.network()))
+        {
+            report_at(
+                cx,
+                DiagnosticCode::Network,
+                &format!("{path}.cidr"),
+                path,
+                format!("subnet `{}` overlaps `{other}`", subnet.cidr),
+                "give every subnet its own block".to_string(),
+            );
+        }
+        if !zones.is_empty() && !zones.contains(&subnet.az) {
+            report_at(
+                cx,
+                DiagnosticCode::Network,
+                &format!("{path}.az"),
+                path,
+                format!(
+                    "availability zone `{}` is not in region `{}`",
+                    subnet.az, spec.environment.region
+                ),
+                match did_you_mean(&subnet.az, zones.iter().map(String::as_str)) {
+                    Some(z) => format!("did you mean `{z}`?"),
+                    None => format!("the region's zones are {}", backticked(&zones)),
+                },
+            );
+        }
+    }
+    let mut private_zones: Vec<&str> = net.private_subnets.iter().map(|s| s.az.as_str()).collect();
+    private_zones.sort_unstable();
+    private_zones.dedup();
+    if private_zones.len() < 2 {
+        report_at(
+            cx,
+            DiagnosticCode::Network,
+            "network.private_subnets",
+            "network",
+            "a Databricks workspace needs private subnets in at least two availability zones".into(),
+            "add a `[[network.private_subnets]]` in another zone".into(),
+        );
+    }
+    let public_zones: Vec<&str> = net.public_subnets.iter().map(|s| s.az.as_str()).collect();
+    match net.nat {
+        NatMode::Single if public_zones.is_empty() => report_at(
+            cx,
+            DiagnosticCode::Network,
+            "network.nat",
+            "network",
+            "a NAT gateway needs a public subnet".into(),
+            "add a `[[network.public_subnets]]`, or set `nat = \"none\"`".into(),
+        ),
+        NatMode::PerAz => {
+            for zone in private_zones.iter().filter(|z| !public_zones.contains(z)) {
+                report_at(
+                    cx,
+                    DiagnosticCode::Network,
+                    "network.nat",
+                    "network",
+                    format!("`nat = \"per_az\"` needs a public subnet in `{zone}`"),
+                    format!("add a `[[network.public_subnets]]` with `az = \"{zone}\"`"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn bucket_names(spec: &Spec, cx: &mut Cx) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for bucket in &spec.buckets.all {
+        let base = match bucket.role {
+            BucketRole::Datalake => format!("datalake.layers.{}", bucket.key),
+            _ => format!("buckets.{}", bucket.key),
+        };
+        let path = format!("{base}.suffix");
+        let problem = bucket_name_problem(&bucket.name);
+        if let Some(problem) = problem {
+            let fallback = if cx.spans.contains_key(&base) {
+                base.clone()
+            } else {
+                "environment.prefix".to_string()
+            };
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                &fallback,
+                format!("bucket name `{}` {problem}", bucket.name),
+                "bucket names are `<prefix>-<suffix>`: shorten `environment.prefix` or the bucket's `suffix`, using lowercase letters, digits and `-`".into(),
+            );
+        }
+        if let Some(other) = seen.insert(&bucket.name, &bucket.key) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                &base,
+                format!("bucket name `{}` is also used by `{other}`", bucket.name),
+                "give each bucket its own `suffix`".into(),
+            );
+        }
+    }
+}
+
+/// Why S3 would reject a bucket name, if it would.
+pub fn bucket_name_problem(name: &str) -> Option<String> {
+    let len = name.len();
+    if !(3..=63).contains(&len) {
+        return Some(format!("is {len} characters long; S3 allows 3 to 63"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
+    {
+        return Some(format!("contains `{c}`; S3 allows lowercase letters, digits, `-` and `.`"));
+    }
+    let first = name.chars().next()?;
+    let last = name.chars().last()?;
+    if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+        return Some("must begin and end with a letter or digit".into());
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return Some("has adjacent dots or a dot next to `-`".into());
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Some("looks like an IP address".into());
+    }
+    if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+        return Some("uses a prefix or suffix S3 reserves".into());
+    }
+    None
+}
+
+fn iam_names(spec: &Spec, cx: &mut Cx) {
+    let iam = &spec.iam;
+    let roles = [
+        ("cross_account_role", &iam.cross_account_role),
+        ("log_delivery_role", &iam.log_delivery_role),
+        ("meta_role", &iam.meta_role),
+        ("read_role", &iam.read_role),
+        ("write_role", &iam.write_role),
+    ];
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, name) in roles {
+        let path = format!("iam.{key}");
+        let fallback = if cx.spans.contains_key(&path) { path.clone() } else { "environment.prefix".into() };
+        if name.len() > 64 {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                &fallback,
+                format!("IAM role name `{name}` is {} characters long; IAM allows 64", name.len()),
+                format!("shorten `environment.prefix` or set `iam.{key}` to a shorter name"),
+            );
+        }
+        if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                &fallback,
+                format!("IAM role name `{name}` contains `{c}`"),
+                "IAM names take letters, digits and `+=,.@_-`".into(),
+            );
+        }
+        if let Some(other) = seen.insert(name, key) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                &fallback,
+                format!("IAM role name `{name}` is also used by `iam.{other}`"),
+                "give each role its own name".into(),
+            );
+        }
+    }
+}
+
+fn references(spec: &Spec, cx: &mut Cx) {
+    let keys: Vec<&str> = spec.kms.iter().map(|k| k.name.as_str()).collect();
+    let undefined = |cx: &mut Cx, path: &str, what: &str, name: &str, known: &[&str]| {
+        let help = match did_you_mean(name, known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if known.is_empty() => format!("define the {what} first"),
+            None => format!("the defined {what}s are {}", backticked(known)),
+        };
+        let span = cx.locate(path);
+        cx.report(
+            Diagnostic::new(
+                DiagnosticCode::UndefinedReference,
+                path,
+                span,
+                format!("`{path}` refers to {what} `{name}`, which the spec does not define"),
+            )
+            .with_help(help),
+        );
+    };
+    for bucket in &spec.buckets.all {
+        if !keys.contains(&bucket.kms_key.as_str()) {
+            let path = match bucket.role {
+                BucketRole::Datalake if cx.spans.contains_key(&format!("datalake.layers.{}.kms_key", bucket.key)) => {
+                    format!("datalake.layers.{}.kms_key", bucket.key)
+                }
+                BucketRole::Datalake => "datalake.kms_key".to_string(),
+                _ => format!("buckets.{}.kms_key", bucket.key),
+            };
+            undefined(cx, &path, "KMS key", &bucket.kms_key, &keys);
+        }
+    }
+    if !keys.contains(&spec.databricks.storage_cmk.as_str()) {
+        undefined(cx, "databricks.workspace.storage_cmk", "KMS key", &spec.databricks.storage_cmk, &keys);
+    }
+    let bucket_keys: Vec<&str> = spec.buckets.all.iter().map(|b| b.key.as_str()).collect();
+    if let Some(f) = &spec.network.flow_logs {
+        if !bucket_keys.contains(&f.bucket.as_str()) {
+            undefined(cx, "network.flow_logs.bucket", "bucket", &f.bucket, &bucket_keys);
+        }
+    }
+    let policies: Vec<&str> = spec.databricks.cluster_policies.iter().map(|p| p.key.as_str()).collect();
+    for c in &spec.databricks.clusters {
+        if let Some(p) = &c.policy {
+            if !policies.contains(&p.as_str()) {
+                undefined(cx, &format!("databricks.clusters.{}.policy", c.key), "cluster policy", p, &policies);
+            }
+        }
+    }
+    let mut groups: Vec<&str> = spec.databricks.groups.iter().map(|g| g.key.as_str()).collect();
+    groups.extend(["admins", "users"]);
+    for s in &spec.databricks.secret_scopes {
+        for (i, r) in s.readers.iter().enumerate() {
+            if !groups.contains(&r.as_str()) {
+                undefined(cx, &format!("databricks.secret_scopes.{}.readers[{i}]", s.key), "group", r, &groups);
+            }
+        }
+    }
+    for (i, g) in spec.databricks.meta_instance_profile_groups.iter().enumerate() {
+        if !groups.contains(&g.as_str()) {
+            undefined(cx, &format!("databricks.meta_instance_profile_groups[{i}]"), "group", g, &groups);
+        }
+    }
+}
+
+fn databricks(spec: &Spec, cx: &mut Cx) {
+    let db = &spec.databricks;
+    let tokens = &db.tokens;
+    if tokens.rotate_before_seconds >= tokens.lifetime_seconds {
+        report_at(
+            cx,
+            DiagnosticCode::InvalidValue,
+            "databricks.tokens.rotate_before_seconds",
+            "databricks.tokens",
+            format!(
+                "tokens would be rotated {}s before expiry but live only {}s",
+                tokens.rotate_before_seconds, tokens.lifetime_seconds
+            ),
+            "make `rotate_before_seconds` smaller than `lifetime_seconds`".into(),
+        );
+    }
+    if let Some(days) = db.max_token_lifetime_days {
+        if days * 86_400 < tokens.lifetime_seconds {
+            report_at(
+                cx,
+                DiagnosticCode::InvalidValue,
+                "databricks.tokens.lifetime_seconds",
+                "databricks.workspace.max_token_lifetime_days",
+                format!(
+                    "token lifetime {}s exceeds the workspace maximum of {days} days",
+                    tokens.lifetime_seconds
+                ),
+                format!("lower `lifetime_seconds` to at most {} or raise `max_token_lifetime_days`", days * 86_400),
+            );
+        }
+    }
+    duplicates(cx, "databricks.groups", db.groups.iter().map(|g| (g.key.as_str(), g.display_name.as_str())), "display_name", "group");
+    duplicates(cx, "databricks.clusters", db.clusters.iter().map(|c| (c.key.as_str(), c.name.as_str())), "name", "cluster");
+    duplicates(cx, "databricks.cluster_policies", db.cluster_policies.iter().map(|p| (p.key.as_str(), p.name.as_str())), "name", "cluster policy");
+    duplicates(cx, "databricks.secret_scopes", db.secret_scopes.iter().map(|s| (s.key.as_str(), s.name.as_str())), "name", "secret scope");
+    for g in &db.groups {
+        if ["admins", "users"].contains(&g.display_name.as_str()) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &format!("databricks.groups.{}.display_name", g.key),
+                &format!("databricks.groups.{}", g.key),
+                format!("`{}` is a built-in Databricks group", g.display_name),
+                "pick another display name; reference the built-in group as `admins` or `users` directly".into(),
+            );
+        }
+    }
+    for p in &db.cluster_policies {
+        if !(p.definition.trim_start().starts_with('{') && p.definition.trim_end().ends_with('}')) {
+            report_at(
+                cx,
+                DiagnosticCode::InvalidValue,
+                &format!("databricks.cluster_policies.{}.definition", p.key),
+                &format!("databricks.cluster_policies.{}", p.key),
+                "a cluster policy definition must be a JSON object".into(),
+                "write it as JSON text in single quotes: `definition = '{\"spark_version\": {\"type\": \"unlimited\"}}'`".into(),
+            );
+        }
+    }
+    for a in &db.ip_access_lists {
+        for (i, ip) in a.ip_addresses.iter().enumerate() {
+            let valid = ip.parse::<std::net::Ipv4Addr>().is_ok() || ip.parse::<ipnet::Ipv4Net>().is_ok();
+            if !valid {
+                report_at(
+                    cx,
+                    DiagnosticCode::InvalidValue,
+                    &format!("databricks.ip_access_lists.{}.ip_addresses[{i}]", a.key),
+                    &format!("databricks.ip_access_lists.{}", a.key),
+                    format!("`{ip}` is not an IPv4 address or CIDR block"),
+                    "write `203.0.113.7` or `203.0.113.0/24`".into(),
+                );
+            }
+        }
+    }
+    let mut emails = BTreeMap::new();
+    for (i, user) in spec.single_user_clusters.users.iter().enumerate() {
+        let path = format!("single_user_clusters.users[{i}]");
+        if !is_email(&user.email) {
+            report_at(
+                cx,
+                DiagnosticCode::InvalidValue,
+                &path,
+                "single_user_clusters.users",
+                format!("`{}` is not an email address", user.email),
+                "Databricks user names are emails, e.g. `ana.garcia@example.com`".into(),
+            );
+        } else if let Some(first) = emails.insert(user.email.to_lowercase(), i) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                "single_user_clusters.users",
+                format!("user `{}` is listed twice (first at index {first})", user.email),
+                "list each user once".into(),
+            );
+        }
+    }
+}
+
+fn duplicates<'a>(
+    cx: &mut Cx,
+    section: &str,
+    items: impl Iterator<Item = (&'a str, &'a str)>,
+    field: &str,
+    what: &str,
+) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, name) in items {
+        if let Some(other) = seen.insert(name, key) {
+            let path = format!("{section}.{key}.{field}");
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                &format!("{section}.{key}"),
+                format!("{what} name `{name}` is also used by `{section}.{other}`"),
+                format!("give each {what} its own `{field}`"),
+            );
+        }
+    }
+}
+
+/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !s.contains(char::is_whitespace)
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn backticked<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

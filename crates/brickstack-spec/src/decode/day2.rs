@@ -1,0 +1,166 @@
+//! `[single_user_clusters]` and `[sleep]`: parsed and validated now, run by later commands.
+
+use crate::diagnostic::DiagnosticCode;
+use crate::model::{Library, Schedule, SingleUserClusters, Sleep, User};
+use crate::reader::{Cx, Table};
+
+pub(super) fn single_user_clusters(t: &mut Table<'_, '_>, cx: &mut Cx) -> SingleUserClusters {
+    let users = t
+        .str_list(cx, "users")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|email| User { email })
+        .collect();
+    let mut libraries = Vec::new();
+    for mut lib in t.table_array(cx, "libraries").unwrap_or_default() {
+        let kinds = ["pypi", "maven", "jar", "whl"];
+        let mut found = Vec::new();
+        for kind in kinds {
+            if let Some(spec) = lib.str(cx, kind) {
+                found.push(Library {
+                    kind: kind.to_string(),
+                    spec,
+                });
+            }
+        }
+        if found.len() != 1 {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                &lib.path,
+                format!("`{}` must name exactly one library", lib.path),
+                "write one of `pypi = \"pkg==1.0\"`, `maven = \"g:a:v\"`, `jar = \"s3://…\"`, `whl = \"s3://…\"`",
+            );
+        }
+        lib.finish(cx);
+        libraries.extend(found.into_iter().take(1));
+    }
+    let notification_webhook_parameter = t.str(cx, "notification_webhook_parameter");
+    if let Some(p) = &notification_webhook_parameter {
+        super::environment::check_parameter_name(
+            cx,
+            "single_user_clusters.notification_webhook_parameter",
+            p,
+        );
+    }
+    let node_type_id = t
+        .str(cx, "node_type_id")
+        .unwrap_or_else(|| crate::defaults::NODE_TYPE_ID.to_string());
+    let autotermination_minutes = t.int(cx, "autotermination_minutes", 10, 43_200).unwrap_or(60);
+    t.finish(cx);
+    SingleUserClusters {
+        users,
+        libraries,
+        notification_webhook_parameter,
+        node_type_id,
+        autotermination_minutes,
+    }
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+pub(super) fn sleep(t: &mut Table<'_, '_>, cx: &mut Cx) -> Sleep {
+    let nat = t.bool(cx, "nat").unwrap_or(true);
+    let interface_endpoints = t.bool(cx, "interface_endpoints").unwrap_or(true);
+    let s3_gateway_endpoint = t.bool(cx, "s3_gateway_endpoint").unwrap_or(false);
+    let schedule = if t.has("schedule") {
+        let mut s = t.table(cx, "schedule");
+        let sleep_at = time_of_day(&mut s, cx, "sleep_at");
+        let wake_at = time_of_day(&mut s, cx, "wake_at");
+        let time_zone = s.str(cx, "time_zone").unwrap_or_else(|| "UTC".to_string());
+        if !is_time_zone(&time_zone) {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                "sleep.schedule.time_zone",
+                format!("`{time_zone}` is not an IANA time zone"),
+                "write an IANA name such as `Europe/Madrid` or `UTC`",
+            );
+        }
+        let days = s.str_list(cx, "days").unwrap_or_else(|| DAYS[..5].iter().map(|d| d.to_string()).collect());
+        for (i, day) in days.iter().enumerate() {
+            if !DAYS.contains(&day.as_str()) {
+                cx.error_at(
+                    DiagnosticCode::InvalidValue,
+                    &format!("sleep.schedule.days[{i}]"),
+                    format!("`{day}` is not a day of the week"),
+                    "use `mon`, `tue`, `wed`, `thu`, `fri`, `sat`, `sun`",
+                );
+            }
+        }
+        s.finish(cx);
+        match (sleep_at, wake_at) {
+            (Some(sleep_at), Some(wake_at)) => Some(Schedule {
+                sleep_at,
+                wake_at,
+                time_zone,
+                days,
+            }),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let hourly_prices = t.str_map(cx, "hourly_prices").unwrap_or_default();
+    for (k, v) in &hourly_prices {
+        if v.parse::<f64>().map_or(true, |p| p < 0.0) {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                &format!("sleep.hourly_prices.{k}"),
+                format!("`{v}` is not a price"),
+                "write the hourly price in USD as a string, e.g. `\"0.048\"`",
+            );
+        }
+    }
+    t.finish(cx);
+    Sleep {
+        nat,
+        interface_endpoints,
+        s3_gateway_endpoint,
+        schedule,
+        hourly_prices,
+    }
+}
+
+fn time_of_day(t: &mut Table<'_, '_>, cx: &mut Cx, key: &str) -> Option<String> {
+    let path = format!("{}.{key}", t.path);
+    let Some(value) = t.str(cx, key) else {
+        cx.error_at(
+            DiagnosticCode::MissingKey,
+            &path,
+            format!("`{path}` is required in a schedule"),
+            "write a local time such as `\"20:00\"`",
+        );
+        return None;
+    };
+    let valid = value.split_once(':').is_some_and(|(h, m)| {
+        h.len() == 2
+            && m.len() == 2
+            && h.parse::<u8>().is_ok_and(|h| h < 24)
+            && m.parse::<u8>().is_ok_and(|m| m < 60)
+    });
+    if !valid {
+        cx.error_at(
+            DiagnosticCode::InvalidValue,
+            &path,
+            format!("`{value}` is not a time of day"),
+            "write `HH:MM` on a 24-hour clock, e.g. `\"07:30\"`",
+        );
+        return None;
+    }
+    Some(value)
+}
+
+/// IANA names are `UTC` or `Area/Location`; the full database is checked when a schedule is rendered.
+fn is_time_zone(tz: &str) -> bool {
+    const AREAS: [&str; 10] = [
+        "Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian",
+        "Pacific", "Etc",
+    ];
+    tz == "UTC"
+        || tz.split_once('/').is_some_and(|(area, place)| {
+            AREAS.contains(&area)
+                && !place.is_empty()
+                && place
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_/+-".contains(c))
+        })
+}

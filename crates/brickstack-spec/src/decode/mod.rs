@@ -1,0 +1,51 @@
+//! Reading the TOML tree into the model, one module per top-level section.
+//!
+//! Decoding never stops at a problem: it reports it and continues with the default, so one run
+//! shows every problem in the file. Cross-field rules live in `checks`.
+
+mod day2;
+mod environment;
+mod iam;
+mod network;
+mod storage;
+mod workspace;
+
+use toml::de::DeTable;
+
+use crate::model::Spec;
+use crate::reader::{Cx, Table};
+
+pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
+    let mut top = Table::root(root);
+    let environment = environment::environment(&mut top.table(cx, "environment"), cx);
+    let state = environment::state(&mut top.table(cx, "state"), cx, &environment);
+    let mut databricks_table = top.table(cx, "databricks");
+    let account = environment::account(&mut databricks_table.table(cx, "account"), cx, &environment);
+    let network = network::network(&mut top.table(cx, "network"), cx, &environment);
+    let kms = storage::kms(&mut top.table(cx, "kms"), cx, &environment);
+    let buckets = storage::buckets(
+        &mut top.table(cx, "buckets"),
+        &mut top.table(cx, "datalake"),
+        cx,
+        &environment,
+    );
+    let iam = iam::iam(&mut top.table(cx, "iam"), cx, &environment);
+    let databricks = workspace::databricks(&mut databricks_table, cx, &environment);
+    databricks_table.finish(cx);
+    let single_user_clusters =
+        day2::single_user_clusters(&mut top.table(cx, "single_user_clusters"), cx);
+    let sleep = day2::sleep(&mut top.table(cx, "sleep"), cx);
+    top.finish(cx);
+    Spec {
+        environment,
+        state,
+        account,
+        network,
+        kms,
+        buckets,
+        iam,
+        databricks,
+        single_user_clusters,
+        sleep,
+    }
+}

@@ -1,0 +1,387 @@
+//! The validated environment model: every value present, defaults applied, cross-references checked.
+//!
+//! The generator reads only this; it never sees TOML. Defaults are the reference architecture's
+//! values (see `defaults.rs`), so a short file describes the whole inventory.
+
+use ipnet::Ipv4Net;
+
+/// One environment, as validated from `environments/<name>.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub environment: Environment,
+    pub state: StateBackend,
+    pub account: DatabricksAccount,
+    pub network: Network,
+    pub kms: Vec<KmsKey>,
+    pub buckets: Buckets,
+    pub iam: Iam,
+    pub databricks: Databricks,
+    pub single_user_clusters: SingleUserClusters,
+    pub sleep: Sleep,
+}
+
+/// The deployment stage, from the naming convention (prod, pp, dev, qa, staging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Prod,
+    PreProd,
+    Dev,
+    Qa,
+    Staging,
+}
+
+impl Stage {
+    pub const NAMES: [&'static str; 5] = ["prod", "pp", "dev", "qa", "staging"];
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Some(match s {
+            "prod" => Stage::Prod,
+            "pp" => Stage::PreProd,
+            "dev" => Stage::Dev,
+            "qa" => Stage::Qa,
+            "staging" => Stage::Staging,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Prod => "prod",
+            Stage::PreProd => "pp",
+            Stage::Dev => "dev",
+            Stage::Qa => "qa",
+            Stage::Staging => "staging",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    /// The environment's name; also the state file name and the `brickstack:environment` tag.
+    pub name: String,
+    pub stage: Stage,
+    /// Region or team qualifiers of the naming convention, e.g. `["eu", "datateam"]`.
+    pub qualifiers: Vec<String>,
+    /// Prefix of every object name (buckets, roles, Databricks objects).
+    pub prefix: String,
+    pub region: String,
+    /// Tags on every object that takes tags, besides brickstack's own.
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateBackend {
+    /// `state/<environment>.json` beside the specs: the embedded default.
+    Local { path: String },
+    S3(S3Backend),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Backend {
+    pub bucket: String,
+    pub key: String,
+    pub lock_table: String,
+    /// Alias of the KMS key that encrypts the state object, e.g. `alias/<prefix>-tfstate`.
+    pub kms_key_alias: String,
+    pub region: String,
+}
+
+/// The Databricks account, reached as an OAuth service principal whose credentials live in SSM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabricksAccount {
+    pub account_id: String,
+    /// Account console host; overridable so emulators can stand in.
+    pub host: String,
+    pub client_id_parameter: String,
+    pub client_secret_parameter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatMode {
+    None,
+    Single,
+    PerAz,
+}
+
+impl NatMode {
+    pub const NAMES: [&'static str; 3] = ["none", "single", "per_az"];
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subnet {
+    pub az: String,
+    pub cidr: Ipv4Net,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// The VPC's Name tag, also the stem of its route-table and subnet names.
+    pub name: String,
+    pub cidr: Ipv4Net,
+    pub private_subnets: Vec<Subnet>,
+    pub public_subnets: Vec<Subnet>,
+    pub nat: NatMode,
+    pub dns_hostnames: bool,
+    pub dns_support: bool,
+    pub endpoints: Endpoints,
+    pub flow_logs: Option<FlowLogs>,
+    pub default_security_group: DefaultSecurityGroup,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoints {
+    pub s3_gateway: bool,
+    pub sts: bool,
+    pub kinesis_streams: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowLogs {
+    /// Key of the bucket receiving the logs (in [`Buckets`]).
+    pub bucket: String,
+    pub traffic_type: String,
+    pub max_aggregation_interval: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefaultSecurityGroup {
+    pub name: String,
+    /// Allow all traffic between members of the group (what Databricks clusters need).
+    pub allow_internal: bool,
+    /// Allow all egress.
+    pub allow_all_egress: bool,
+}
+
+/// A customer-managed KMS key and its alias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KmsKey {
+    /// The key's name in the spec (`logging`, `datalake`), used by references.
+    pub name: String,
+    /// Alias name without `alias/`.
+    pub alias: String,
+    pub description: String,
+    pub rotation: bool,
+    pub deletion_window_days: i64,
+    /// Let the VPC flow-log and CloudWatch/CloudTrail services use the key (logging keys).
+    pub allow_log_services: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifecycleRule {
+    pub transition_to_glacier_days: Option<i64>,
+    pub expire_days: Option<i64>,
+    pub noncurrent_expire_days: Option<i64>,
+}
+
+/// What a bucket is for; decides its policy and who writes to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketRole {
+    /// S3 access logs and VPC flow logs.
+    AccessLogs,
+    /// Databricks billable-usage, audit and cluster logs.
+    DatabricksLogs,
+    /// The workspace root (DBFS) bucket.
+    WorkspaceRoot,
+    /// A datalake layer.
+    Datalake,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bucket {
+    /// Key in the spec: `access_logs`, `databricks_logs`, `workspace_root`, or the layer name.
+    pub key: String,
+    pub role: BucketRole,
+    /// The full, global bucket name (prefix applied).
+    pub name: String,
+    /// Name of the KMS key (in [`Spec::kms`]) used for SSE-KMS.
+    pub kms_key: String,
+    pub versioning: bool,
+    pub lifecycle: Option<LifecycleRule>,
+    /// Deny uploads without SSE-KMS.
+    pub enforce_sse_kms: bool,
+    /// Deny requests not over TLS.
+    pub enforce_tls: bool,
+    /// Send S3 access logs to the access-logs bucket.
+    pub access_logging: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Buckets {
+    /// Every bucket: the three service buckets first, then the datalake layers in file order.
+    pub all: Vec<Bucket>,
+}
+
+impl Buckets {
+    pub fn get(&self, key: &str) -> Option<&Bucket> {
+        self.all.iter().find(|b| b.key == key)
+    }
+
+    pub fn by_role(&self, role: BucketRole) -> impl Iterator<Item = &Bucket> {
+        self.all.iter().filter(move |b| b.role == role)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Iam {
+    pub cross_account_role: String,
+    pub log_delivery_role: String,
+    pub meta_role: String,
+    pub read_role: String,
+    pub write_role: String,
+    /// Attach Glue catalog access to the write role.
+    pub glue_access: bool,
+    /// Keep the `ec2:ResourceTag/Vendor = Databricks` conditions of the cross-account policy.
+    pub restrict_to_databricks_tags: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataAccess {
+    None,
+    Read,
+    Write,
+}
+
+impl DataAccess {
+    pub const NAMES: [&'static str; 3] = ["none", "read", "write"];
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Key in the spec, used in references and addresses.
+    pub key: String,
+    pub display_name: String,
+    pub data_access: DataAccess,
+    pub allow_cluster_create: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoscale {
+    pub min_workers: i64,
+    pub max_workers: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsAttributes {
+    pub availability: String,
+    pub first_on_demand: i64,
+    pub spot_bid_price_percent: i64,
+    pub ebs_volume_count: i64,
+    pub ebs_volume_size_gb: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub key: String,
+    pub name: String,
+    pub spark_version: String,
+    pub node_type_id: String,
+    pub autoscale: Autoscale,
+    pub autotermination_minutes: i64,
+    pub aws_attributes: AwsAttributes,
+    pub spark_conf: Vec<(String, String)>,
+    /// Prefix under the Databricks logs bucket for cluster logs; `None` disables log delivery.
+    pub log_prefix: Option<String>,
+    /// Key of a cluster policy in the spec.
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterPolicy {
+    pub key: String,
+    pub name: String,
+    /// The policy definition, JSON text as the API takes it.
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IpAccessList {
+    pub key: String,
+    pub label: String,
+    /// `ALLOW` or `BLOCK`.
+    pub list_type: String,
+    pub ip_addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretScope {
+    pub key: String,
+    pub name: String,
+    /// Groups (keys) granted READ on the scope.
+    pub readers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tokens {
+    pub lifetime_seconds: i64,
+    /// Rotate a token this many seconds before it expires.
+    pub rotate_before_seconds: i64,
+    /// SSM path under which token values are stored as SecureString parameters.
+    pub parameter_prefix: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Databricks {
+    pub workspace_name: String,
+    /// Name of the KMS key used as the workspace storage CMK (DBFS and EBS).
+    pub storage_cmk: String,
+    pub pricing_tier: String,
+    pub log_delivery_billable_usage: bool,
+    pub log_delivery_audit_logs: bool,
+    pub service_principal_name: String,
+    pub tokens: Tokens,
+    pub groups: Vec<Group>,
+    /// Group (key) granted the meta instance profile, beside the built-in admins.
+    pub meta_instance_profile_groups: Vec<String>,
+    /// Write the SSE-KMS core-site.xml to DBFS and enable the init script that installs it.
+    pub dbfs_sse_kms: bool,
+    pub clusters: Vec<Cluster>,
+    pub cluster_policies: Vec<ClusterPolicy>,
+    pub ip_access_lists: Vec<IpAccessList>,
+    pub max_token_lifetime_days: Option<i64>,
+    pub secret_scopes: Vec<SecretScope>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Library {
+    /// `pypi`, `maven`, `jar` or `whl`.
+    pub kind: String,
+    pub spec: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub email: String,
+}
+
+/// Per-user single-user clusters: parsed and validated now; built by a later issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SingleUserClusters {
+    pub users: Vec<User>,
+    pub libraries: Vec<Library>,
+    /// SSM parameter holding the notification webhook URL (a secret).
+    pub notification_webhook_parameter: Option<String>,
+    pub node_type_id: String,
+    pub autotermination_minutes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// `HH:MM`, local to `time_zone`.
+    pub sleep_at: String,
+    pub wake_at: String,
+    /// IANA time zone name, e.g. `Europe/Madrid`.
+    pub time_zone: String,
+    /// `mon` .. `sun`.
+    pub days: Vec<String>,
+}
+
+/// Which parts of the network sleep overnight: parsed and validated now; run by a later issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sleep {
+    pub nat: bool,
+    pub interface_endpoints: bool,
+    pub s3_gateway_endpoint: bool,
+    pub schedule: Option<Schedule>,
+    /// Hourly prices overriding the built-in table, e.g. `nat_gateway = 0.048`.
+    pub hourly_prices: Vec<(String, String)>,
+}
