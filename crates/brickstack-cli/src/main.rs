@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 pub const EXIT_INVALID_INPUT: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "brickstack", version, about = "Deploy and run Databricks on AWS from one TOML file per environment")]
+#[command(
+    name = "brickstack",
+    version,
+    about = "Deploy and run Databricks on AWS from one TOML file per environment"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -43,7 +43,11 @@ fn report_at(
     message: String,
     help: String,
 ) {
-    let key = if cx.spans.contains_key(path) { path } else { fallback };
+    let key = if cx.spans.contains_key(path) {
+        path
+    } else {
+        fallback
+    };
     let span = cx.locate(key);
     cx.report(Diagnostic::new(code, key, span, message).with_help(help));
 }
@@ -71,13 +75,15 @@ fn network(spec: &Spec, cx: &mut Cx) {
                 &format!("{path}.cidr"),
                 path,
                 format!("subnet `{}` is outside the VPC `{}`", subnet.cidr, net.cidr),
-                format!("pick a block inside `{}`, or widen `network.cidr`", net.cidr),
+                format!(
+                    "pick a block inside `{}`, or widen `network.cidr`",
+                    net.cidr
+                ),
             );
         }
-        if let Some((other, _)) = all[..i]
-            .iter()
-            .find(|(_, o)| o.cidr.contains(&subnet.cidr.network()) || subnet.cidr.contains(&o.cidr.network()))
-        {
+        if let Some((other, _)) = all[..i].iter().find(|(_, o)| {
+            o.cidr.contains(&subnet.cidr.network()) || subnet.cidr.contains(&o.cidr.network())
+        }) {
             report_at(
                 cx,
                 DiagnosticCode::Network,
@@ -113,7 +119,8 @@ fn network(spec: &Spec, cx: &mut Cx) {
             DiagnosticCode::Network,
             "network.private_subnets",
             "network",
-            "a Databricks workspace needs private subnets in at least two availability zones".into(),
+            "a Databricks workspace needs private subnets in at least two availability zones"
+                .into(),
             "add a `[[network.private_subnets]]` in another zone".into(),
         );
     }
@@ -190,7 +197,9 @@ pub fn bucket_name_problem(name: &str) -> Option<String> {
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
     {
-        return Some(format!("contains `{c}`; S3 allows lowercase letters, digits, `-` and `.`"));
+        return Some(format!(
+            "contains `{c}`; S3 allows lowercase letters, digits, `-` and `.`"
+        ));
     }
     let first = name.chars().next()?;
     let last = name.chars().last()?;
@@ -203,7 +212,11 @@ pub fn bucket_name_problem(name: &str) -> Option<String> {
     if name.parse::<std::net::Ipv4Addr>().is_ok() {
         return Some("looks like an IP address".into());
     }
-    if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+    if name.starts_with("xn--")
+        || name.starts_with("sthree-")
+        || name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3")
+    {
         return Some("uses a prefix or suffix S3 reserves".into());
     }
     None
@@ -221,18 +234,28 @@ fn iam_names(spec: &Spec, cx: &mut Cx) {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, name) in roles {
         let path = format!("iam.{key}");
-        let fallback = if cx.spans.contains_key(&path) { path.clone() } else { "environment.prefix".into() };
+        let fallback = if cx.spans.contains_key(&path) {
+            path.clone()
+        } else {
+            "environment.prefix".into()
+        };
         if name.len() > 64 {
             report_at(
                 cx,
                 DiagnosticCode::Naming,
                 &path,
                 &fallback,
-                format!("IAM role name `{name}` is {} characters long; IAM allows 64", name.len()),
+                format!(
+                    "IAM role name `{name}` is {} characters long; IAM allows 64",
+                    name.len()
+                ),
                 format!("shorten `environment.prefix` or set `iam.{key}` to a shorter name"),
             );
         }
-        if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))) {
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c)))
+        {
             report_at(
                 cx,
                 DiagnosticCode::Naming,
@@ -277,7 +300,11 @@ fn references(spec: &Spec, cx: &mut Cx) {
     for bucket in &spec.buckets.all {
         if !keys.contains(&bucket.kms_key.as_str()) {
             let path = match bucket.role {
-                BucketRole::Datalake if cx.spans.contains_key(&format!("datalake.layers.{}.kms_key", bucket.key)) => {
+                BucketRole::Datalake
+                    if cx
+                        .spans
+                        .contains_key(&format!("datalake.layers.{}.kms_key", bucket.key)) =>
+                {
                     format!("datalake.layers.{}.kms_key", bucket.key)
                 }
                 BucketRole::Datalake => "datalake.kms_key".to_string(),
@@ -287,34 +314,79 @@ fn references(spec: &Spec, cx: &mut Cx) {
         }
     }
     if !keys.contains(&spec.databricks.storage_cmk.as_str()) {
-        undefined(cx, "databricks.workspace.storage_cmk", "KMS key", &spec.databricks.storage_cmk, &keys);
+        undefined(
+            cx,
+            "databricks.workspace.storage_cmk",
+            "KMS key",
+            &spec.databricks.storage_cmk,
+            &keys,
+        );
     }
     let bucket_keys: Vec<&str> = spec.buckets.all.iter().map(|b| b.key.as_str()).collect();
     if let Some(f) = &spec.network.flow_logs {
         if !bucket_keys.contains(&f.bucket.as_str()) {
-            undefined(cx, "network.flow_logs.bucket", "bucket", &f.bucket, &bucket_keys);
+            undefined(
+                cx,
+                "network.flow_logs.bucket",
+                "bucket",
+                &f.bucket,
+                &bucket_keys,
+            );
         }
     }
-    let policies: Vec<&str> = spec.databricks.cluster_policies.iter().map(|p| p.key.as_str()).collect();
+    let policies: Vec<&str> = spec
+        .databricks
+        .cluster_policies
+        .iter()
+        .map(|p| p.key.as_str())
+        .collect();
     for c in &spec.databricks.clusters {
         if let Some(p) = &c.policy {
             if !policies.contains(&p.as_str()) {
-                undefined(cx, &format!("databricks.clusters.{}.policy", c.key), "cluster policy", p, &policies);
+                undefined(
+                    cx,
+                    &format!("databricks.clusters.{}.policy", c.key),
+                    "cluster policy",
+                    p,
+                    &policies,
+                );
             }
         }
     }
-    let mut groups: Vec<&str> = spec.databricks.groups.iter().map(|g| g.key.as_str()).collect();
+    let mut groups: Vec<&str> = spec
+        .databricks
+        .groups
+        .iter()
+        .map(|g| g.key.as_str())
+        .collect();
     groups.extend(["admins", "users"]);
     for s in &spec.databricks.secret_scopes {
         for (i, r) in s.readers.iter().enumerate() {
             if !groups.contains(&r.as_str()) {
-                undefined(cx, &format!("databricks.secret_scopes.{}.readers[{i}]", s.key), "group", r, &groups);
+                undefined(
+                    cx,
+                    &format!("databricks.secret_scopes.{}.readers[{i}]", s.key),
+                    "group",
+                    r,
+                    &groups,
+                );
             }
         }
     }
-    for (i, g) in spec.databricks.meta_instance_profile_groups.iter().enumerate() {
+    for (i, g) in spec
+        .databricks
+        .meta_instance_profile_groups
+        .iter()
+        .enumerate()
+    {
         if !groups.contains(&g.as_str()) {
-            undefined(cx, &format!("databricks.meta_instance_profile_groups[{i}]"), "group", g, &groups);
+            undefined(
+                cx,
+                &format!("databricks.meta_instance_profile_groups[{i}]"),
+                "group",
+                g,
+                &groups,
+            );
         }
     }
 }
@@ -346,14 +418,49 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
                     "token lifetime {}s exceeds the workspace maximum of {days} days",
                     tokens.lifetime_seconds
                 ),
-                format!("lower `lifetime_seconds` to at most {} or raise `max_token_lifetime_days`", days * 86_400),
+                format!(
+                    "lower `lifetime_seconds` to at most {} or raise `max_token_lifetime_days`",
+                    days * 86_400
+                ),
             );
         }
     }
-    duplicates(cx, "databricks.groups", db.groups.iter().map(|g| (g.key.as_str(), g.display_name.as_str())), "display_name", "group");
-    duplicates(cx, "databricks.clusters", db.clusters.iter().map(|c| (c.key.as_str(), c.name.as_str())), "name", "cluster");
-    duplicates(cx, "databricks.cluster_policies", db.cluster_policies.iter().map(|p| (p.key.as_str(), p.name.as_str())), "name", "cluster policy");
-    duplicates(cx, "databricks.secret_scopes", db.secret_scopes.iter().map(|s| (s.key.as_str(), s.name.as_str())), "name", "secret scope");
+    duplicates(
+        cx,
+        "databricks.groups",
+        db.groups
+            .iter()
+            .map(|g| (g.key.as_str(), g.display_name.as_str())),
+        "display_name",
+        "group",
+    );
+    duplicates(
+        cx,
+        "databricks.clusters",
+        db.clusters
+            .iter()
+            .map(|c| (c.key.as_str(), c.name.as_str())),
+        "name",
+        "cluster",
+    );
+    duplicates(
+        cx,
+        "databricks.cluster_policies",
+        db.cluster_policies
+            .iter()
+            .map(|p| (p.key.as_str(), p.name.as_str())),
+        "name",
+        "cluster policy",
+    );
+    duplicates(
+        cx,
+        "databricks.secret_scopes",
+        db.secret_scopes
+            .iter()
+            .map(|s| (s.key.as_str(), s.name.as_str())),
+        "name",
+        "secret scope",
+    );
     for g in &db.groups {
         if ["admins", "users"].contains(&g.display_name.as_str()) {
             report_at(
@@ -380,7 +487,8 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
     }
     for a in &db.ip_access_lists {
         for (i, ip) in a.ip_addresses.iter().enumerate() {
-            let valid = ip.parse::<std::net::Ipv4Addr>().is_ok() || ip.parse::<ipnet::Ipv4Net>().is_ok();
+            let valid =
+                ip.parse::<std::net::Ipv4Addr>().is_ok() || ip.parse::<ipnet::Ipv4Net>().is_ok();
             if !valid {
                 report_at(
                     cx,
@@ -411,7 +519,10 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
                 DiagnosticCode::Naming,
                 &path,
                 "single_user_clusters.users",
-                format!("user `{}` is listed twice (first at index {first})", user.email),
+                format!(
+                    "user `{}` is listed twice (first at index {first})",
+                    user.email
+                ),
                 "list each user once".into(),
             );
         }

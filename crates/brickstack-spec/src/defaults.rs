@@ -55,7 +55,10 @@ pub const SPARK_CONF: &[(&str, &str)] = &[
     ("spark.databricks.cluster.profile", "serverless"),
     ("spark.databricks.passthrough.enabled", "true"),
     ("spark.databricks.pyspark.enableProcessIsolation", "true"),
-    ("spark.databricks.hive.metastore.glueCatalog.enabled", "true"),
+    (
+        "spark.databricks.hive.metastore.glueCatalog.enabled",
+        "true",
+    ),
     ("spark.hadoop.aws.glue.cache.db.enable", "true"),
     ("spark.hadoop.aws.glue.cache.db.size", "1000"),
     ("spark.hadoop.aws.glue.cache.db.ttl-mins", "30"),

@@ -33,8 +33,13 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
             .iter()
             .map(|e| {
                 let span = e.span().unwrap_or(0..0);
-                Diagnostic::new(DiagnosticCode::Syntax, "", span, e.message().trim().to_string())
-                    .with_help("fix the TOML syntax; see docs/spec.md for the format")
+                Diagnostic::new(
+                    DiagnosticCode::Syntax,
+                    "",
+                    span,
+                    e.message().trim().to_string(),
+                )
+                .with_help("fix the TOML syntax; see docs/spec.md for the format")
             })
             .collect();
         return Err(errors(diagnostics));

@@ -72,7 +72,9 @@ pub struct Environment {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateBackend {
     /// `state/<environment>.json` beside the specs: the embedded default.
-    Local { path: String },
+    Local {
+        path: String,
+    },
     S3(S3Backend),
 }
 
@@ -81,9 +83,22 @@ pub struct S3Backend {
     pub bucket: String,
     pub key: String,
     pub lock_table: String,
-    /// Alias of the KMS key that encrypts the state object, e.g. `alias/<prefix>-tfstate`.
+    /// Alias of the KMS key that encrypts the state object, without `alias/`.
     pub kms_key_alias: String,
     pub region: String,
+}
+
+impl S3Backend {
+    /// The names an `s3` backend gets when the spec names nothing.
+    pub fn default_for(env: &Environment) -> S3Backend {
+        S3Backend {
+            bucket: format!("{}-{}-state", env.prefix, env.region),
+            key: format!("{}/brickstack.json", env.name),
+            lock_table: format!("{}-state-lock", env.prefix),
+            kms_key_alias: format!("{}-state", env.prefix),
+            region: env.region.clone(),
+        }
+    }
 }
 
 /// The Databricks account, reached as an OAuth service principal whose credentials live in SSM.

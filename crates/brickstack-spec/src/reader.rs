@@ -192,12 +192,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// A string that must be one of `choices`; a near miss gets a did-you-mean.
-    pub fn choice(
-        &mut self,
-        cx: &mut Cx,
-        key: &str,
-        choices: &[&str],
-    ) -> Option<String> {
+    pub fn choice(&mut self, cx: &mut Cx, key: &str, choices: &[&str]) -> Option<String> {
         let value = self.raw(cx, key)?;
         let Some(s) = value.get_ref().as_str() else {
             self.wrong_type(cx, key, value, "a string");
@@ -276,7 +271,10 @@ impl<'a, 'i> Table<'a, 'i> {
                         DiagnosticCode::WrongType,
                         &entry_path,
                         v.span(),
-                        format!("`{entry_path}` must be a string, found {}", type_name(other)),
+                        format!(
+                            "`{entry_path}` must be a string, found {}",
+                            type_name(other)
+                        ),
                     )
                     .with_help("quote the value"),
                 ),
@@ -337,11 +335,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// A table of named tables (`[key.NAME]`), in file order; `None` when absent.
-    pub fn named_tables(
-        &mut self,
-        cx: &mut Cx,
-        key: &str,
-    ) -> Option<Vec<(String, Table<'a, 'i>)>> {
+    pub fn named_tables(&mut self, cx: &mut Cx, key: &str) -> Option<Vec<(String, Table<'a, 'i>)>> {
         let value = self.raw(cx, key)?;
         let DeValue::Table(map) = value.get_ref() else {
             self.wrong_type(cx, key, value, "a table of named tables");
@@ -377,7 +371,9 @@ impl<'a, 'i> Table<'a, 'i> {
 
     /// Reports every key of this table that no accessor asked for.
     pub fn finish(&mut self, cx: &mut Cx) {
-        let Some(table) = self.table.take() else { return };
+        let Some(table) = self.table.take() else {
+            return;
+        };
         for (key, _) in sorted_entries(table) {
             let name = key.get_ref().as_ref();
             if self.known.iter().any(|k| k == name) {
@@ -419,7 +415,10 @@ impl<'a, 'i> Table<'a, 'i> {
 /// Entries in source order (toml's map is sorted by key; diagnostics read better in file order).
 fn sorted_entries<'a, 'i>(
     table: &'a DeTable<'i>,
-) -> Vec<(&'a Spanned<std::borrow::Cow<'i, str>>, &'a Spanned<DeValue<'i>>)> {
+) -> Vec<(
+    &'a Spanned<std::borrow::Cow<'i, str>>,
+    &'a Spanned<DeValue<'i>>,
+)> {
     let mut entries: Vec<_> = table.iter().collect();
     entries.sort_by_key(|(k, _)| k.span().start);
     entries

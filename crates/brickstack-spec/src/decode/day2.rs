@@ -45,7 +45,9 @@ pub(super) fn single_user_clusters(t: &mut Table<'_, '_>, cx: &mut Cx) -> Single
     let node_type_id = t
         .str(cx, "node_type_id")
         .unwrap_or_else(|| crate::defaults::NODE_TYPE_ID.to_string());
-    let autotermination_minutes = t.int(cx, "autotermination_minutes", 10, 43_200).unwrap_or(60);
+    let autotermination_minutes = t
+        .int(cx, "autotermination_minutes", 10, 43_200)
+        .unwrap_or(60);
     t.finish(cx);
     SingleUserClusters {
         users,
@@ -75,7 +77,9 @@ pub(super) fn sleep(t: &mut Table<'_, '_>, cx: &mut Cx) -> Sleep {
                 "write an IANA name such as `Europe/Madrid` or `UTC`",
             );
         }
-        let days = s.str_list(cx, "days").unwrap_or_else(|| DAYS[..5].iter().map(|d| d.to_string()).collect());
+        let days = s
+            .str_list(cx, "days")
+            .unwrap_or_else(|| DAYS[..5].iter().map(|d| d.to_string()).collect());
         for (i, day) in days.iter().enumerate() {
             if !DAYS.contains(&day.as_str()) {
                 cx.error_at(
@@ -152,8 +156,16 @@ fn time_of_day(t: &mut Table<'_, '_>, cx: &mut Cx, key: &str) -> Option<String> 
 /// IANA names are `UTC` or `Area/Location`; the full database is checked when a schedule is rendered.
 fn is_time_zone(tz: &str) -> bool {
     const AREAS: [&str; 10] = [
-        "Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian",
-        "Pacific", "Etc",
+        "Africa",
+        "America",
+        "Antarctica",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+        "Etc",
     ];
     tz == "UTC"
         || tz.split_once('/').is_some_and(|(area, place)| {

@@ -115,7 +115,10 @@ pub(super) fn state(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> St
     let (only_for, misplaced): (&str, &[&str]) = if backend == "s3" {
         ("local", &["path"])
     } else {
-        ("s3", &["bucket", "key", "lock_table", "kms_key_alias", "region"])
+        (
+            "s3",
+            &["bucket", "key", "lock_table", "kms_key_alias", "region"],
+        )
     };
     for k in misplaced {
         if t.has(k) {
@@ -129,12 +132,15 @@ pub(super) fn state(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> St
     }
     t.finish(cx);
     if backend == "s3" {
+        let default = S3Backend::default_for(env);
         StateBackend::S3(S3Backend {
-            bucket: bucket.unwrap_or_else(|| format!("{}-{}-state", env.prefix, env.region)),
-            key: key.unwrap_or_else(|| format!("{}/brickstack.json", env.name)),
-            lock_table: lock_table.unwrap_or_else(|| format!("{}-state-lock", env.prefix)),
-            kms_key_alias: kms_key_alias.unwrap_or_else(|| format!("{}-state", env.prefix)),
-            region: region.unwrap_or_else(|| env.region.clone()),
+            bucket: bucket.unwrap_or(default.bucket),
+            key: key.unwrap_or(default.key),
+            lock_table: lock_table.unwrap_or(default.lock_table),
+            kms_key_alias: kms_key_alias
+                .map(|a| a.trim_start_matches("alias/").to_string())
+                .unwrap_or(default.kms_key_alias),
+            region: region.unwrap_or(default.region),
         })
     } else {
         StateBackend::Local {

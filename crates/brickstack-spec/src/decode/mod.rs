@@ -20,7 +20,8 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
     let environment = environment::environment(&mut top.table(cx, "environment"), cx);
     let state = environment::state(&mut top.table(cx, "state"), cx, &environment);
     let mut databricks_table = top.table(cx, "databricks");
-    let account = environment::account(&mut databricks_table.table(cx, "account"), cx, &environment);
+    let account =
+        environment::account(&mut databricks_table.table(cx, "account"), cx, &environment);
     let network = network::network(&mut top.table(cx, "network"), cx, &environment);
     let kms = storage::kms(&mut top.table(cx, "kms"), cx, &environment);
     let buckets = storage::buckets(

@@ -4,7 +4,9 @@ use ipnet::Ipv4Net;
 
 use crate::defaults;
 use crate::diagnostic::DiagnosticCode;
-use crate::model::{DefaultSecurityGroup, Endpoints, Environment, FlowLogs, NatMode, Network, Subnet};
+use crate::model::{
+    DefaultSecurityGroup, Endpoints, Environment, FlowLogs, NatMode, Network, Subnet,
+};
 use crate::reader::{Cx, Table};
 
 pub(super) fn network(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> Network {

@@ -1,16 +1,18 @@
 //! `[databricks]`: the workspace and everything inside it.
 
 use crate::defaults;
+use crate::diagnostic::DiagnosticCode;
 use crate::model::{
     Autoscale, AwsAttributes, Cluster, ClusterPolicy, DataAccess, Databricks, Environment, Group,
     IpAccessList, SecretScope, Tokens,
 };
 use crate::reader::{Cx, Table};
-use crate::diagnostic::DiagnosticCode;
 
 pub(super) fn databricks(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> Databricks {
     let mut w = t.table(cx, "workspace");
-    let workspace_name = w.str(cx, "name").unwrap_or_else(|| default_workspace_name(env));
+    let workspace_name = w
+        .str(cx, "name")
+        .unwrap_or_else(|| default_workspace_name(env));
     let storage_cmk = w
         .str(cx, "storage_cmk")
         .unwrap_or_else(|| "datalake".to_string());
@@ -47,11 +49,18 @@ pub(super) fn databricks(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) 
     let parameter_prefix = tk
         .str(cx, "parameter_prefix")
         .unwrap_or_else(|| format!("/brickstack/{}/databricks/tokens", env.name));
-    super::environment::check_parameter_name(cx, "databricks.tokens.parameter_prefix", &parameter_prefix);
+    super::environment::check_parameter_name(
+        cx,
+        "databricks.tokens.parameter_prefix",
+        &parameter_prefix,
+    );
     tk.finish(cx);
 
     let groups = match t.named_tables(cx, "groups") {
-        Some(tables) => tables.into_iter().map(|(k, mut g)| group(&mut g, cx, k)).collect(),
+        Some(tables) => tables
+            .into_iter()
+            .map(|(k, mut g)| group(&mut g, cx, k))
+            .collect(),
         None => vec![
             Group {
                 key: "read_only".into(),
@@ -112,7 +121,12 @@ pub(super) fn databricks(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) 
                 .unwrap_or_else(|| "ALLOW".to_string());
             let ip_addresses = a.str_list(cx, "ip_addresses").unwrap_or_default();
             a.finish(cx);
-            IpAccessList { key, label, list_type, ip_addresses }
+            IpAccessList {
+                key,
+                label,
+                list_type,
+                ip_addresses,
+            }
         })
         .collect();
     let secret_scopes = t
@@ -185,7 +199,9 @@ fn cluster(t: &mut Table<'_, '_>, cx: &mut Cx, key: String) -> Cluster {
     let node_type_id = t
         .str(cx, "node_type_id")
         .unwrap_or_else(|| defaults::NODE_TYPE_ID.to_string());
-    let autotermination_minutes = t.int(cx, "autotermination_minutes", 10, 43_200).unwrap_or(30);
+    let autotermination_minutes = t
+        .int(cx, "autotermination_minutes", 10, 43_200)
+        .unwrap_or(30);
     let mut a = t.table(cx, "autoscale");
     let autoscale = Autoscale {
         min_workers: a.int(cx, "min_workers", 0, 10_000).unwrap_or(1),
@@ -206,10 +222,16 @@ fn cluster(t: &mut Table<'_, '_>, cx: &mut Cx, key: String) -> Cluster {
     let mut aws = t.table(cx, "aws_attributes");
     let aws_attributes = AwsAttributes {
         availability: aws
-            .choice(cx, "availability", &["SPOT", "ON_DEMAND", "SPOT_WITH_FALLBACK"])
+            .choice(
+                cx,
+                "availability",
+                &["SPOT", "ON_DEMAND", "SPOT_WITH_FALLBACK"],
+            )
             .unwrap_or_else(|| "SPOT_WITH_FALLBACK".to_string()),
         first_on_demand: aws.int(cx, "first_on_demand", 0, 10_000).unwrap_or(1),
-        spot_bid_price_percent: aws.int(cx, "spot_bid_price_percent", 1, 10_000).unwrap_or(60),
+        spot_bid_price_percent: aws
+            .int(cx, "spot_bid_price_percent", 1, 10_000)
+            .unwrap_or(60),
         ebs_volume_count: aws.int(cx, "ebs_volume_count", 0, 10).unwrap_or(1),
         ebs_volume_size_gb: aws.int(cx, "ebs_volume_size_gb", 32, 4096).unwrap_or(32),
     };
