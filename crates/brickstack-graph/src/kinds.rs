@@ -41,7 +41,6 @@ pub const KINDS: &[(&str, Tagging)] = &[
     ("aws_iam_policy", Tagging::Tags),
     ("aws_iam_role_policy_attachment", Tagging::None),
     ("aws_iam_instance_profile", Tagging::Tags),
-    ("aws_ssm_parameter", Tagging::Tags),
     ("aws_dynamodb_table", Tagging::Tags),
     ("databricks_mws_credentials", Tagging::None),
     ("databricks_mws_storage_configurations", Tagging::None),
