@@ -34,7 +34,13 @@ fn load_spec(args: &SpecArgs) -> anyhow::Result<Result<brickstack_spec::Spec, Ex
         }
         Err(err) => return Err(err).with_context(|| format!("reading `{display}`")),
     };
-    match brickstack_spec::parse(&display, &source) {
+    let parsed = match &args.env {
+        Some(env) if args.file.is_none() => {
+            brickstack_spec::parse_environment(env, &display, &source)
+        }
+        _ => brickstack_spec::parse(&display, &source),
+    };
+    match parsed {
         Ok(spec) => Ok(Ok(spec)),
         Err(errors) => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -17,7 +17,10 @@ fn spec(text: &str) -> Spec {
 }
 
 fn environment(name: &str) -> Spec {
-    let path = format!("{}/../../environments/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../environments/{name}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     brickstack_spec::parse(&path, &text).unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
@@ -46,9 +49,17 @@ fn network_single_nat() {
     insta::assert_snapshot!(check(
         MINIMAL,
         &[
-            "aws_vpc", "aws_subnet", "aws_internet_gateway", "aws_eip", "aws_nat_gateway",
-            "aws_route_table", "aws_route", "aws_route_table_association", "aws_default_security_group",
-            "aws_flow_log", "aws_vpc_endpoint",
+            "aws_vpc",
+            "aws_subnet",
+            "aws_internet_gateway",
+            "aws_eip",
+            "aws_nat_gateway",
+            "aws_route_table",
+            "aws_route",
+            "aws_route_table_association",
+            "aws_default_security_group",
+            "aws_flow_log",
+            "aws_vpc_endpoint",
         ]
     ));
 }
@@ -70,7 +81,14 @@ az = \"eu-west-1c\"
 cidr = \"10.0.103.0/24\"
 "
     );
-    insta::assert_snapshot!(check(&text, &["aws_nat_gateway", "aws_route", "aws_route_table_association"]));
+    insta::assert_snapshot!(check(
+        &text,
+        &[
+            "aws_nat_gateway",
+            "aws_route",
+            "aws_route_table_association"
+        ]
+    ));
 }
 
 #[test]
@@ -92,9 +110,21 @@ fn kms_key_policies_grant_the_account_root_never_a_wildcard_principal() {
     for key in graph.resources().filter(|r| r.kind() == "aws_kms_key") {
         let policy = &key.attributes["policy"];
         let json = serde_json::to_string(policy).unwrap();
-        assert!(!json.contains(r#""AWS":"*""#), "{} grants AWS *: {json}", key.address);
-        assert!(!json.contains(r#""Principal":"*""#), "{} grants *: {json}", key.address);
-        assert!(policy.to_string().contains("${account_id}"), "{} lacks the account root", key.address);
+        assert!(
+            !json.contains(r#""AWS":"*""#),
+            "{} grants AWS *: {json}",
+            key.address
+        );
+        assert!(
+            !json.contains(r#""Principal":"*""#),
+            "{} grants *: {json}",
+            key.address
+        );
+        assert!(
+            policy.to_string().contains("${account_id}"),
+            "{} lacks the account root",
+            key.address
+        );
     }
 }
 
@@ -103,8 +133,12 @@ fn buckets() {
     insta::assert_snapshot!(check(
         MINIMAL,
         &[
-            "aws_s3_bucket", "aws_s3_bucket_versioning", "aws_s3_bucket_server_side_encryption_configuration",
-            "aws_s3_bucket_public_access_block", "aws_s3_bucket_policy", "aws_s3_bucket_lifecycle_configuration",
+            "aws_s3_bucket",
+            "aws_s3_bucket_versioning",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "aws_s3_bucket_public_access_block",
+            "aws_s3_bucket_policy",
+            "aws_s3_bucket_lifecycle_configuration",
             "aws_s3_bucket_logging",
         ]
     ));
@@ -113,17 +147,28 @@ fn buckets() {
 #[test]
 fn every_bucket_denies_insecure_transport_and_logging_buckets_have_lifecycle() {
     let graph = brickstack_graph::generate(&spec(MINIMAL)).unwrap();
-    let buckets: Vec<_> = graph.resources().filter(|r| r.kind() == "aws_s3_bucket").collect();
+    let buckets: Vec<_> = graph
+        .resources()
+        .filter(|r| r.kind() == "aws_s3_bucket")
+        .collect();
     assert_eq!(buckets.len(), 6);
     for bucket in buckets {
         let name = &bucket.address.name;
         let policy = graph
             .get(&Address::new("aws_s3_bucket_policy", name))
             .unwrap_or_else(|| panic!("bucket {name} has no policy"));
-        assert!(policy.attributes["policy"].to_string().contains("DenyInsecureTransport"));
+        assert!(
+            policy.attributes["policy"]
+                .to_string()
+                .contains("DenyInsecureTransport")
+        );
     }
     for name in ["access_logs", "databricks_logs"] {
-        assert!(graph.get(&Address::new("aws_s3_bucket_lifecycle_configuration", name)).is_some());
+        assert!(
+            graph
+                .get(&Address::new("aws_s3_bucket_lifecycle_configuration", name))
+                .is_some()
+        );
     }
 }
 
@@ -131,18 +176,33 @@ fn every_bucket_denies_insecure_transport_and_logging_buckets_have_lifecycle() {
 fn iam() {
     insta::assert_snapshot!(check(
         MINIMAL,
-        &["aws_iam_role", "aws_iam_role_policy", "aws_iam_policy", "aws_iam_role_policy_attachment", "aws_iam_instance_profile"]
+        &[
+            "aws_iam_role",
+            "aws_iam_role_policy",
+            "aws_iam_policy",
+            "aws_iam_role_policy_attachment",
+            "aws_iam_instance_profile"
+        ]
     ));
 }
 
 #[test]
 fn data_roles_cover_every_datalake_layer() {
-    let text = format!("{MINIMAL}\n[datalake.layers.raw]\n[datalake.layers.curated]\n[datalake.layers.sandbox]\n");
+    let text = format!(
+        "{MINIMAL}\n[datalake.layers.raw]\n[datalake.layers.curated]\n[datalake.layers.sandbox]\n"
+    );
     let graph = brickstack_graph::generate(&spec(&text)).unwrap();
     for policy in ["data_read", "data_write"] {
-        let doc = graph.get(&Address::new("aws_iam_policy", policy)).unwrap().attributes["policy"].to_string();
+        let doc = graph
+            .get(&Address::new("aws_iam_policy", policy))
+            .unwrap()
+            .attributes["policy"]
+            .to_string();
         for layer in ["raw", "curated", "sandbox"] {
-            assert!(doc.contains(&format!("aws_s3_bucket.{layer}.arn")), "{policy} misses {layer}: {doc}");
+            assert!(
+                doc.contains(&format!("aws_s3_bucket.{layer}.arn")),
+                "{policy} misses {layer}: {doc}"
+            );
         }
     }
 }
@@ -160,17 +220,30 @@ fn databricks() {
 #[test]
 fn groups_get_their_data_roles_through_a_resource_not_a_script() {
     let graph = brickstack_graph::generate(&spec(MINIMAL)).unwrap();
-    let read = graph.get(&Address::new("databricks_group_role", "read_only")).unwrap();
-    assert_eq!(read.attributes["role"].to_string(), "aws_iam_role.data_read.arn");
-    let write = graph.get(&Address::new("databricks_group_role", "all_access")).unwrap();
-    assert_eq!(write.attributes["role"].to_string(), "aws_iam_role.data_write.arn");
+    let read = graph
+        .get(&Address::new("databricks_group_role", "read_only"))
+        .unwrap();
+    assert_eq!(
+        read.attributes["role"].to_string(),
+        "aws_iam_role.data_read.arn"
+    );
+    let write = graph
+        .get(&Address::new("databricks_group_role", "all_access"))
+        .unwrap();
+    assert_eq!(
+        write.attributes["role"].to_string(),
+        "aws_iam_role.data_write.arn"
+    );
 }
 
 #[test]
 fn workspace_objects_depend_on_the_workspace() {
     let graph = brickstack_graph::generate(&spec(MINIMAL)).unwrap();
     let workspace = Address::new("databricks_mws_workspaces", "main");
-    for resource in graph.resources().filter(|r| r.attributes.contains_key("workspace_url")) {
+    for resource in graph
+        .resources()
+        .filter(|r| r.attributes.contains_key("workspace_url"))
+    {
         assert!(
             graph.dependencies(&resource.address).contains(&workspace),
             "{} does not depend on the workspace",
@@ -183,16 +256,27 @@ fn workspace_objects_depend_on_the_workspace() {
 fn every_taggable_object_carries_environment_and_address_tags() {
     for env in ["reference", "dev", "prod", "local"] {
         let spec = environment(env);
-        for graph in [brickstack_graph::generate(&spec).unwrap(), brickstack_graph::bootstrap(&spec).unwrap()] {
+        for graph in [
+            brickstack_graph::generate(&spec).unwrap(),
+            brickstack_graph::bootstrap(&spec).unwrap(),
+        ] {
             for resource in graph.resources() {
-                let attribute = match kinds::tagging(resource.kind()).expect("every emitted kind is catalogued") {
+                let attribute = match kinds::tagging(resource.kind())
+                    .expect("every emitted kind is catalogued")
+                {
                     kinds::Tagging::Tags => "tags",
                     kinds::Tagging::CustomTags => "custom_tags",
                     kinds::Tagging::None => continue,
                 };
                 let tags = resource.attributes[attribute].as_map().unwrap();
-                assert_eq!(tags["brickstack:environment"], Value::from(spec.environment.name.as_str()));
-                assert_eq!(tags["brickstack:address"], Value::from(resource.address.to_string()));
+                assert_eq!(
+                    tags["brickstack:environment"],
+                    Value::from(spec.environment.name.as_str())
+                );
+                assert_eq!(
+                    tags["brickstack:address"],
+                    Value::from(resource.address.to_string())
+                );
             }
         }
     }
@@ -211,17 +295,49 @@ fn reference_graph_holds_the_whole_inventory() {
     let counts = graph.kind_counts();
     // Every AWS and Databricks type of the seed inventory (its curl/null/local/time hacks excepted).
     for kind in [
-        "aws_kms_key", "aws_kms_alias", "aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_policy",
-        "aws_iam_role", "aws_iam_role_policy", "aws_iam_policy", "aws_iam_role_policy_attachment", "aws_iam_instance_profile",
-        "aws_vpc", "aws_default_security_group", "aws_internet_gateway", "aws_subnet", "aws_eip", "aws_nat_gateway",
-        "aws_route_table", "aws_route", "aws_route_table_association", "aws_flow_log", "aws_vpc_endpoint",
-        "databricks_mws_credentials", "databricks_mws_storage_configurations", "databricks_mws_networks",
-        "databricks_mws_workspaces", "databricks_mws_customer_managed_keys", "databricks_mws_log_delivery",
-        "databricks_service_principal", "databricks_group_member", "databricks_permissions", "databricks_token",
-        "databricks_obo_token", "databricks_group", "databricks_dbfs_file", "databricks_global_init_script",
-        "databricks_instance_profile", "databricks_group_instance_profile", "databricks_cluster",
+        "aws_kms_key",
+        "aws_kms_alias",
+        "aws_s3_bucket",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_policy",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_iam_policy",
+        "aws_iam_role_policy_attachment",
+        "aws_iam_instance_profile",
+        "aws_vpc",
+        "aws_default_security_group",
+        "aws_internet_gateway",
+        "aws_subnet",
+        "aws_eip",
+        "aws_nat_gateway",
+        "aws_route_table",
+        "aws_route",
+        "aws_route_table_association",
+        "aws_flow_log",
+        "aws_vpc_endpoint",
+        "databricks_mws_credentials",
+        "databricks_mws_storage_configurations",
+        "databricks_mws_networks",
+        "databricks_mws_workspaces",
+        "databricks_mws_customer_managed_keys",
+        "databricks_mws_log_delivery",
+        "databricks_service_principal",
+        "databricks_group_member",
+        "databricks_permissions",
+        "databricks_token",
+        "databricks_obo_token",
+        "databricks_group",
+        "databricks_dbfs_file",
+        "databricks_global_init_script",
+        "databricks_instance_profile",
+        "databricks_group_instance_profile",
+        "databricks_cluster",
     ] {
-        assert!(counts.contains_key(kind), "the reference graph has no {kind}");
+        assert!(
+            counts.contains_key(kind),
+            "the reference graph has no {kind}"
+        );
     }
     for hack in ["null_resource", "local_file", "time_sleep"] {
         assert!(!counts.contains_key(hack));
@@ -237,11 +353,18 @@ fn the_environments_together_emit_every_catalogued_kind() {
     let mut seen = std::collections::BTreeSet::new();
     for env in ["reference", "dev", "prod", "local"] {
         let spec = environment(env);
-        for graph in [brickstack_graph::generate(&spec).unwrap(), brickstack_graph::bootstrap(&spec).unwrap()] {
+        for graph in [
+            brickstack_graph::generate(&spec).unwrap(),
+            brickstack_graph::bootstrap(&spec).unwrap(),
+        ] {
             seen.extend(graph.kind_counts().keys().map(|k| k.to_string()));
         }
     }
-    let missing: Vec<_> = kinds::KINDS.iter().map(|(k, _)| *k).filter(|k| !seen.contains(*k)).collect();
+    let missing: Vec<_> = kinds::KINDS
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| !seen.contains(*k))
+        .collect();
     assert!(missing.is_empty(), "no environment exercises {missing:?}");
 }
 
@@ -258,7 +381,12 @@ fn json_is_sorted_and_stable() {
     let second = render::json(&brickstack_graph::generate(&spec).unwrap());
     assert_eq!(first, second);
     let doc: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let addresses: Vec<&str> = doc["resources"].as_array().unwrap().iter().map(|r| r["address"].as_str().unwrap()).collect();
+    let addresses: Vec<&str> = doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
     let mut sorted = addresses.clone();
     sorted.sort();
     assert_eq!(addresses, sorted);
@@ -284,9 +412,21 @@ fn a_cycle_is_rejected_naming_its_members_in_order() {
     let a = Address::new("aws_iam_role", "a");
     let b = Address::new("aws_iam_role", "b");
     let c = Address::new("aws_iam_role", "c");
-    resources.add("aws_iam_role", "a", brickstack_graph::map! { "x" => brickstack_graph::reference(&b, "arn") });
-    resources.add("aws_iam_role", "b", brickstack_graph::map! { "x" => brickstack_graph::reference(&c, "arn") });
-    resources.add("aws_iam_role", "c", brickstack_graph::map! { "x" => brickstack_graph::reference(&a, "arn") });
+    resources.add(
+        "aws_iam_role",
+        "a",
+        brickstack_graph::map! { "x" => brickstack_graph::reference(&b, "arn") },
+    );
+    resources.add(
+        "aws_iam_role",
+        "b",
+        brickstack_graph::map! { "x" => brickstack_graph::reference(&c, "arn") },
+    );
+    resources.add(
+        "aws_iam_role",
+        "c",
+        brickstack_graph::map! { "x" => brickstack_graph::reference(&a, "arn") },
+    );
     let err = brickstack_graph::build(&spec, resources).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -299,7 +439,14 @@ fn a_reference_to_a_missing_resource_is_rejected_naming_both() {
     let spec = spec(MINIMAL);
     let mut resources = Resources::default();
     let ghost = Address::new("aws_vpc", "ghost");
-    resources.add("aws_subnet", "a", brickstack_graph::map! { "vpc_id" => brickstack_graph::reference(&ghost, "id") });
+    resources.add(
+        "aws_subnet",
+        "a",
+        brickstack_graph::map! { "vpc_id" => brickstack_graph::reference(&ghost, "id") },
+    );
     let err = brickstack_graph::build(&spec, resources).unwrap_err();
-    assert_eq!(err.to_string(), "`aws_subnet.a` refers to `aws_vpc.ghost`, which the graph does not contain");
+    assert_eq!(
+        err.to_string(),
+        "`aws_subnet.a` refers to `aws_vpc.ghost`, which the graph does not contain"
+    );
 }

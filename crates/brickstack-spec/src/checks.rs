@@ -10,28 +10,29 @@ use crate::model::{BucketRole, NatMode, Spec};
 use crate::reader::{Cx, did_you_mean};
 use crate::regions;
 
-/// Runs every rule whose inputs decoded cleanly: a rule over a section that already has a problem
-/// would only report the consequences of a default standing in for the bad value.
+/// Runs every rule whose inputs decoded cleanly: a rule reading a value the file got wrong (a
+/// default now stands in for it) would only report the consequences of that default.
 pub(crate) fn check(spec: &Spec, cx: &mut Cx) {
-    let failed = |cx: &Cx, sections: &[&str]| {
-        cx.diagnostics.iter().any(|d| {
-            let top = d.key.split(['.', '[']).next().unwrap_or_default();
-            sections.contains(&top)
-        })
-    };
-    if !failed(cx, &["environment", "network"]) {
+    if !cx.is_poisoned(&["environment.region", "network"]) {
         network(spec, cx);
     }
-    if !failed(cx, &["environment", "buckets", "datalake"]) {
+    if !cx.is_poisoned(&[
+        "environment.prefix",
+        "environment.name",
+        "buckets",
+        "datalake",
+        "state",
+    ]) {
         bucket_names(spec, cx);
     }
-    if !failed(cx, &["environment", "iam"]) {
+    if !cx.is_poisoned(&["environment.prefix", "iam"]) {
         iam_names(spec, cx);
     }
-    references(spec, cx);
-    if !failed(cx, &["databricks", "single_user_clusters"]) {
-        databricks(spec, cx);
+    if !cx.is_poisoned(&["environment.prefix", "kms"]) {
+        kms_aliases(spec, cx);
     }
+    references(spec, cx);
+    databricks(spec, cx);
 }
 
 /// Reports at `path` if the file wrote it (or a parent), else at `fallback`.
@@ -104,9 +105,42 @@ fn network(spec: &Spec, cx: &mut Cx) {
                     subnet.az, spec.environment.region
                 ),
                 match did_you_mean(&subnet.az, zones.iter().map(String::as_str)) {
-                    Some(z) => format!("did you mean `{z}`?"),
-                    None => format!("the region's zones are {}", backticked(&zones)),
+                    // Every zone of the region is as near to `eu-west-1d` as the next: suggest
+                    // only when the region part itself looks mistyped.
+                    Some(z) if !subnet.az.starts_with(&spec.environment.region) => {
+                        format!("did you mean `{z}`?")
+                    }
+                    _ => format!("the region's zones are {}", backticked(&zones)),
                 },
+            );
+        }
+    }
+    if !(16..=25).contains(&net.cidr.prefix_len()) {
+        report_at(
+            cx,
+            DiagnosticCode::Network,
+            "network.cidr",
+            "network",
+            format!(
+                "a Databricks VPC must be between /16 and /25, not /{}",
+                net.cidr.prefix_len()
+            ),
+            "pick a netmask from /16 to /25".into(),
+        );
+    }
+    for (i, subnet) in net.private_subnets.iter().enumerate() {
+        if !(17..=26).contains(&subnet.cidr.prefix_len()) {
+            let path = format!("network.private_subnets[{i}]");
+            report_at(
+                cx,
+                DiagnosticCode::Network,
+                &format!("{path}.cidr"),
+                &path,
+                format!(
+                    "Databricks cluster subnets must be between /17 and /26, not /{}",
+                    subnet.cidr.prefix_len()
+                ),
+                "pick a netmask from /17 to /26".into(),
             );
         }
     }
@@ -151,6 +185,18 @@ fn network(spec: &Spec, cx: &mut Cx) {
 }
 
 fn bucket_names(spec: &Spec, cx: &mut Cx) {
+    if let crate::model::StateBackend::S3(s3) = &spec.state {
+        if let Some(problem) = bucket_name_problem(&s3.bucket) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                "state.bucket",
+                "environment.prefix",
+                format!("state bucket name `{}` {problem}", s3.bucket),
+                "set `state.bucket` to a valid name, or shorten `environment.prefix`".into(),
+            );
+        }
+    }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for bucket in &spec.buckets.all {
         let base = match bucket.role {
@@ -278,6 +324,26 @@ fn iam_names(spec: &Spec, cx: &mut Cx) {
     }
 }
 
+fn kms_aliases(spec: &Spec, cx: &mut Cx) {
+    for key in &spec.kms {
+        let path = format!("kms.keys.{}.alias", key.name);
+        let valid = key
+            .alias
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
+        if !valid || key.alias.starts_with("aws/") || key.alias.len() > 250 {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                "environment.prefix",
+                format!("KMS alias `alias/{}` is not valid", key.alias),
+                "aliases take letters, digits, `/_-`, at most 250 characters, and may not start with `aws/`".into(),
+            );
+        }
+    }
+}
+
 fn references(spec: &Spec, cx: &mut Cx) {
     let keys: Vec<&str> = spec.kms.iter().map(|k| k.name.as_str()).collect();
     let undefined = |cx: &mut Cx, path: &str, what: &str, name: &str, known: &[&str]| {
@@ -394,7 +460,11 @@ fn references(spec: &Spec, cx: &mut Cx) {
 fn databricks(spec: &Spec, cx: &mut Cx) {
     let db = &spec.databricks;
     let tokens = &db.tokens;
-    if tokens.rotate_before_seconds >= tokens.lifetime_seconds {
+    let tokens_usable = !cx.is_poisoned(&[
+        "databricks.tokens",
+        "databricks.workspace.max_token_lifetime_days",
+    ]);
+    if tokens_usable && tokens.rotate_before_seconds >= tokens.lifetime_seconds {
         report_at(
             cx,
             DiagnosticCode::InvalidValue,
@@ -407,7 +477,7 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
             "make `rotate_before_seconds` smaller than `lifetime_seconds`".into(),
         );
     }
-    if let Some(days) = db.max_token_lifetime_days {
+    if let (Some(days), true) = (db.max_token_lifetime_days, tokens_usable) {
         if days * 86_400 < tokens.lifetime_seconds {
             report_at(
                 cx,
@@ -415,8 +485,9 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
                 "databricks.tokens.lifetime_seconds",
                 "databricks.workspace.max_token_lifetime_days",
                 format!(
-                    "token lifetime {}s exceeds the workspace maximum of {days} days",
-                    tokens.lifetime_seconds
+                    "token lifetime {}s exceeds the workspace maximum of {days} day{}",
+                    tokens.lifetime_seconds,
+                    if days == 1 { "" } else { "s" }
                 ),
                 format!(
                     "lower `lifetime_seconds` to at most {} or raise `max_token_lifetime_days`",

@@ -7,12 +7,9 @@ pub const ACCOUNT_HOST: &str = "https://accounts.cloud.databricks.com";
 
 pub const VPC_NAME: &str = "customer-managed-vpc";
 pub const VPC_CIDR: &str = "10.0.0.0/16";
-pub const PRIVATE_SUBNETS: &[(&str, &str)] = &[
-    ("a", "10.0.1.0/24"),
-    ("b", "10.0.2.0/24"),
-    ("c", "10.0.3.0/24"),
-];
-pub const PUBLIC_SUBNETS: &[(&str, &str)] = &[("c", "10.0.101.0/24")];
+/// Private subnets in the region's first three zones, the public one in the third.
+pub const PRIVATE_SUBNETS: &[&str] = &["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"];
+pub const PUBLIC_SUBNETS: &[&str] = &["10.0.101.0/24"];
 pub const DEFAULT_SG_NAME: &str = "def-sg";
 pub const FLOW_LOG_AGGREGATION_SECONDS: i64 = 60;
 

@@ -109,7 +109,7 @@ impl SpecErrors {
             let mut md = MietteDiagnostic::new(d.message.clone())
                 .with_code(d.code.as_str())
                 .with_label(LabeledSpan::new_primary_with_span(
-                    Some(format!("`{}`", d.key)),
+                    (!d.key.is_empty()).then(|| format!("`{}`", d.key)),
                     d.span.clone(),
                 ));
             if let Some(help) = &d.help {

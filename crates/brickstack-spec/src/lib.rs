@@ -22,6 +22,20 @@ use reader::Cx;
 
 /// Parses and validates a spec. `file` names it in diagnostics (`environments/dev.toml`).
 pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
+    parse_checked(file, source, None)
+}
+
+/// Parses the spec of environment `name` (`-e name`): its `environment.name` must agree, since it
+/// names the state and tags every object.
+pub fn parse_environment(name: &str, file: &str, source: &str) -> Result<Spec, SpecErrors> {
+    parse_checked(file, source, Some(name))
+}
+
+fn parse_checked(
+    file: &str,
+    source: &str,
+    expected_name: Option<&str>,
+) -> Result<Spec, SpecErrors> {
     let errors = |diagnostics: Vec<Diagnostic>| SpecErrors {
         file: file.to_string(),
         source: source.to_string(),
@@ -46,6 +60,22 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
     }
     let mut cx = Cx::default();
     let spec = decode::decode(root.get_ref(), &mut cx);
+    if let Some(expected) = expected_name {
+        if !spec.environment.name.is_empty() && spec.environment.name != expected {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                "environment.name",
+                format!(
+                    "`environment.name` is `{}` but this file is read as environment `{expected}`",
+                    spec.environment.name
+                ),
+                format!(
+                    "name the file after the environment (`environments/{}.toml`) or set `name = \"{expected}\"`",
+                    spec.environment.name
+                ),
+            );
+        }
+    }
     checks::check(&spec, &mut cx);
     if cx.diagnostics.is_empty() {
         Ok(spec)

@@ -397,6 +397,6 @@ pub struct Sleep {
     pub interface_endpoints: bool,
     pub s3_gateway_endpoint: bool,
     pub schedule: Option<Schedule>,
-    /// Hourly prices overriding the built-in table, e.g. `nat_gateway = 0.048`.
+    /// Hourly prices in USD overriding the built-in table, e.g. `nat_gateway = "0.048"`.
     pub hourly_prices: Vec<(String, String)>,
 }

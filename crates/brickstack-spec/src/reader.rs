@@ -4,7 +4,7 @@
 //! `None` so decoding carries on with the default. `finish` reports the keys nobody asked for, with a
 //! did-you-mean from the keys that were.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use toml::Spanned;
@@ -16,10 +16,31 @@ use crate::diagnostic::{Diagnostic, DiagnosticCode};
 #[derive(Debug, Default)]
 pub(crate) struct Cx {
     pub diagnostics: Vec<Diagnostic>,
+    /// Where each key path's value was written.
     pub spans: BTreeMap<String, Range<usize>>,
+    /// Where each key path's key was written, for problems with the key itself.
+    pub key_spans: BTreeMap<String, Range<usize>>,
+    /// Key paths whose written value was unusable, so a default stands in for it. Rules reading
+    /// such a value are skipped: they would only report the default's consequences.
+    poisoned: BTreeSet<String>,
 }
 
 impl Cx {
+    pub fn poison(&mut self, path: &str) {
+        self.poisoned.insert(path.to_string());
+    }
+
+    /// Whether any of the given key paths, or anything beneath them, was unusable.
+    pub fn is_poisoned(&self, paths: &[&str]) -> bool {
+        self.poisoned.iter().any(|p| {
+            paths.iter().any(|prefix| {
+                p == prefix
+                    || p.strip_prefix(prefix)
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+        })
+    }
+
     pub fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -127,6 +148,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     fn wrong_type(&self, cx: &mut Cx, key: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
         let path = join(&self.path, key);
+        cx.poison(&path);
         cx.report(
             Diagnostic::new(
                 DiagnosticCode::WrongType,
@@ -177,6 +199,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match parsed {
             Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
+                cx.poison(&path);
                 cx.report(
                     Diagnostic::new(
                         DiagnosticCode::InvalidValue,
@@ -202,6 +225,7 @@ impl<'a, 'i> Table<'a, 'i> {
             return Some(s.to_string());
         }
         let path = join(&self.path, key);
+        cx.poison(&path);
         let listed = choices
             .iter()
             .map(|c| format!("`{c}`"))
@@ -247,6 +271,9 @@ impl<'a, 'i> Table<'a, 'i> {
                 ),
             }
         }
+        if out.len() != items.len() {
+            cx.poison(&path);
+        }
         Some(out)
     }
 
@@ -262,22 +289,26 @@ impl<'a, 'i> Table<'a, 'i> {
         for (k, v) in sorted_entries(map) {
             let entry_path = join(&path, k.get_ref());
             cx.spans.insert(entry_path.clone(), v.span());
+            cx.key_spans.insert(entry_path.clone(), k.span());
             match v.get_ref() {
                 DeValue::String(s) => out.push((k.get_ref().to_string(), s.to_string())),
                 DeValue::Boolean(b) => out.push((k.get_ref().to_string(), b.to_string())),
                 DeValue::Integer(i) => out.push((k.get_ref().to_string(), i.as_str().to_string())),
-                other => cx.report(
-                    Diagnostic::new(
-                        DiagnosticCode::WrongType,
-                        &entry_path,
-                        v.span(),
-                        format!(
-                            "`{entry_path}` must be a string, found {}",
-                            type_name(other)
-                        ),
+                other => {
+                    cx.poison(&entry_path);
+                    cx.report(
+                        Diagnostic::new(
+                            DiagnosticCode::WrongType,
+                            &entry_path,
+                            v.span(),
+                            format!(
+                                "`{entry_path}` must be a string, found {}",
+                                type_name(other)
+                            ),
+                        )
+                        .with_help("quote the value"),
                     )
-                    .with_help("quote the value"),
-                ),
+                }
             }
         }
         Some(out)

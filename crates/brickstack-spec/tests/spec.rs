@@ -292,3 +292,61 @@ fn edge_cases_that_should_be_rejected_are() {
         }
     }
 }
+
+#[test]
+fn default_subnets_use_the_zones_the_region_has() {
+    // ap-northeast-1 has no `b` zone; defaults must not invent one.
+    let spec = brickstack_spec::parse(
+        "ap.toml",
+        "[environment]\nname = \"dev\"\nregion = \"ap-northeast-1\"\n\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let zones: Vec<&str> = spec
+        .network
+        .private_subnets
+        .iter()
+        .map(|s| s.az.as_str())
+        .collect();
+    assert_eq!(
+        zones,
+        ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+    );
+    assert_eq!(spec.network.public_subnets[0].az, "ap-northeast-1d");
+}
+
+#[test]
+fn a_long_prefix_reports_every_name_it_breaks() {
+    let source = "[environment]\nname = \"dev\"\nprefix = \"abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij\"\n\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n";
+    let errors = brickstack_spec::parse("long.toml", source).unwrap_err();
+    let messages: Vec<&str> = errors
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m.starts_with("bucket name"))
+            .count(),
+        3,
+        "{messages:#?}"
+    );
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m.starts_with("IAM role name"))
+            .count(),
+        4,
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn environment_name_must_match_the_environment_asked_for() {
+    let source = "[environment]\nname = \"qa\"\n\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n";
+    let errors =
+        brickstack_spec::parse_environment("dev", "environments/dev.toml", source).unwrap_err();
+    assert_eq!(errors.diagnostics.len(), 1);
+    assert_eq!(errors.diagnostics[0].key, "environment.name");
+    assert!(brickstack_spec::parse_environment("qa", "environments/qa.toml", source).is_ok());
+}

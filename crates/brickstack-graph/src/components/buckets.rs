@@ -36,17 +36,21 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
                 },
             )
             .address();
+        // S3 server access logs cannot be delivered into a bucket encrypted with SSE-KMS by
+        // default, so a bucket receiving them uses SSE-S3.
+        let rule = if bucket.role == BucketRole::AccessLogs && logged_into_access_logs {
+            map! { "sse_algorithm" => "AES256" }
+        } else {
+            map! {
+                "sse_algorithm" => "aws:kms",
+                "kms_master_key_id" => reference(&addresses::kms_key(&bucket.kms_key), "arn"),
+                "bucket_key_enabled" => true,
+            }
+        };
         out.add(
             "aws_s3_bucket_server_side_encryption_configuration",
             &bucket.key,
-            map! {
-                "bucket" => bucket_name.clone(),
-                "rule" => map! {
-                    "sse_algorithm" => "aws:kms",
-                    "kms_master_key_id" => reference(&addresses::kms_key(&bucket.kms_key), "arn"),
-                    "bucket_key_enabled" => true,
-                },
-            },
+            map! { "bucket" => bucket_name.clone(), "rule" => rule },
         );
         if bucket.versioning {
             out.add(

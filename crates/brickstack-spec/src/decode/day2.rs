@@ -23,7 +23,9 @@ pub(super) fn single_user_clusters(t: &mut Table<'_, '_>, cx: &mut Cx) -> Single
                 });
             }
         }
-        if found.len() != 1 {
+        // Count what was written, not what decoded: a mistyped value is reported on its own.
+        let written = kinds.iter().filter(|k| lib.has(k)).count();
+        if written != 1 {
             cx.error_at(
                 DiagnosticCode::InvalidValue,
                 &lib.path,
@@ -64,7 +66,7 @@ pub(super) fn sleep(t: &mut Table<'_, '_>, cx: &mut Cx) -> Sleep {
     let nat = t.bool(cx, "nat").unwrap_or(true);
     let interface_endpoints = t.bool(cx, "interface_endpoints").unwrap_or(true);
     let s3_gateway_endpoint = t.bool(cx, "s3_gateway_endpoint").unwrap_or(false);
-    let schedule = if t.has("schedule") {
+    let schedule = if t.has_table("schedule") {
         let mut s = t.table(cx, "schedule");
         let sleep_at = time_of_day(&mut s, cx, "sleep_at");
         let wake_at = time_of_day(&mut s, cx, "wake_at");
@@ -101,6 +103,8 @@ pub(super) fn sleep(t: &mut Table<'_, '_>, cx: &mut Cx) -> Sleep {
             _ => None,
         }
     } else {
+        // Reports a `schedule` that is not a table.
+        t.table(cx, "schedule");
         None
     };
     let hourly_prices = t.str_map(cx, "hourly_prices").unwrap_or_default();

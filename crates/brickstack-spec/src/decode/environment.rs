@@ -1,7 +1,7 @@
 //! `[environment]`, `[state]` and `[databricks.account]`.
 
 use crate::defaults;
-use crate::diagnostic::DiagnosticCode;
+use crate::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::model::{DatabricksAccount, Environment, S3Backend, Stage, StateBackend};
 use crate::reader::{Cx, Table, join};
 use crate::regions;
@@ -24,6 +24,7 @@ pub(super) fn environment(t: &mut Table<'_, '_>, cx: &mut Cx) -> Environment {
             "add `name = \"<environment>\"`; it names the state file and tags every object",
         );
     } else if !name.is_empty() && !is_identifier(&name) {
+        cx.poison("environment.name");
         cx.error_at(
             DiagnosticCode::InvalidValue,
             "environment.name",
@@ -58,6 +59,7 @@ pub(super) fn environment(t: &mut Table<'_, '_>, cx: &mut Cx) -> Environment {
             .join("-")
     });
     if !prefix.is_empty() && !is_identifier(&prefix) {
+        cx.poison("environment.prefix");
         cx.error_at(
             DiagnosticCode::Naming,
             "environment.prefix",
@@ -69,6 +71,7 @@ pub(super) fn environment(t: &mut Table<'_, '_>, cx: &mut Cx) -> Environment {
         .str(cx, "region")
         .unwrap_or_else(|| defaults::REGION.to_string());
     if !regions::is_known_region(&region) {
+        cx.poison("environment.region");
         let help = match crate::reader::did_you_mean(&region, regions::region_names()) {
             Some(best) => format!("did you mean `{best}`?"),
             None => "use an AWS region where Databricks runs, e.g. `eu-west-1`".to_string(),
@@ -83,11 +86,20 @@ pub(super) fn environment(t: &mut Table<'_, '_>, cx: &mut Cx) -> Environment {
     let tags = t.str_map(cx, "tags").unwrap_or_default();
     for (k, _) in &tags {
         if k.starts_with("brickstack:") || k.starts_with("aws:") {
-            cx.error_at(
-                DiagnosticCode::InvalidValue,
-                &join("environment.tags", k),
-                format!("tag key `{k}` is reserved"),
-                "brickstack sets `brickstack:*` tags itself and AWS reserves `aws:*`; rename the tag",
+            let path = join("environment.tags", k);
+            let span = cx
+                .key_spans
+                .get(&path)
+                .cloned()
+                .unwrap_or_else(|| cx.locate(&path));
+            cx.report(
+                Diagnostic::new(
+                    DiagnosticCode::InvalidValue,
+                    &path,
+                    span,
+                    format!("tag key `{k}` is reserved"),
+                )
+                .with_help("brickstack sets `brickstack:*` tags itself and AWS reserves `aws:*`; rename the tag"),
             );
         }
     }
@@ -103,9 +115,10 @@ pub(super) fn environment(t: &mut Table<'_, '_>, cx: &mut Cx) -> Environment {
 }
 
 pub(super) fn state(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> StateBackend {
-    let backend = t
-        .choice(cx, "backend", &["local", "s3"])
-        .unwrap_or_else(|| "local".to_string());
+    let chosen = t.choice(cx, "backend", &["local", "s3"]);
+    // A mistyped backend is reported once; which keys belong to it is then unknown.
+    let backend_known = chosen.is_some() || !t.has("backend");
+    let backend = chosen.unwrap_or_else(|| "local".to_string());
     let path = t.str(cx, "path");
     let bucket = t.str(cx, "bucket");
     let key = t.str(cx, "key");
@@ -121,7 +134,7 @@ pub(super) fn state(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> St
         )
     };
     for k in misplaced {
-        if t.has(k) {
+        if backend_known && t.has(k) {
             cx.error_at(
                 DiagnosticCode::InvalidValue,
                 &join("state", k),
@@ -167,7 +180,8 @@ pub(super) fn account(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> 
             );
         }
     }
-    let account_id = t.str(cx, "account_id").unwrap_or_default();
+    let written_id = t.str(cx, "account_id");
+    let account_id = written_id.clone().unwrap_or_default();
     if !t.has("account_id") {
         cx.error_at(
             DiagnosticCode::MissingKey,
@@ -175,7 +189,7 @@ pub(super) fn account(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> 
             "`databricks.account.account_id` is required",
             "add `[databricks.account]` with `account_id = \"<uuid>\"` from the account console",
         );
-    } else if !is_uuid(&account_id) {
+    } else if written_id.is_some() && !is_uuid(&account_id) {
         cx.error_at(
             DiagnosticCode::InvalidValue,
             "databricks.account.account_id",
@@ -196,7 +210,10 @@ pub(super) fn account(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> 
         ("client_id_parameter", &client_id_parameter),
         ("client_secret_parameter", &client_secret_parameter),
     ] {
-        check_parameter_name(cx, &join("databricks.account", key), value);
+        // Defaults derive from `environment.name`, which is checked on its own.
+        if t.has(key) {
+            check_parameter_name(cx, &join("databricks.account", key), value);
+        }
     }
     t.finish(cx);
     DatabricksAccount {

@@ -17,8 +17,26 @@ pub(super) fn network(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> 
         .str(cx, "cidr")
         .and_then(|s| parse_cidr(cx, "network.cidr", &s))
         .unwrap_or_else(|| defaults::VPC_CIDR.parse().expect("default CIDR parses"));
-    let private_subnets = subnets(t, cx, "private_subnets", env, defaults::PRIVATE_SUBNETS);
-    let public_subnets = subnets(t, cx, "public_subnets", env, defaults::PUBLIC_SUBNETS);
+    let zones = default_zones(&env.region);
+    let private_default: Vec<Subnet> = zones
+        .iter()
+        .zip(defaults::PRIVATE_SUBNETS.iter())
+        .map(|(az, cidr)| Subnet {
+            az: az.clone(),
+            cidr: cidr.parse().expect("default CIDR parses"),
+        })
+        .collect();
+    let public_default: Vec<Subnet> = zones
+        .last()
+        .into_iter()
+        .zip(defaults::PUBLIC_SUBNETS.iter())
+        .map(|(az, cidr)| Subnet {
+            az: az.clone(),
+            cidr: cidr.parse().expect("default CIDR parses"),
+        })
+        .collect();
+    let private_subnets = subnets(t, cx, "private_subnets", private_default);
+    let public_subnets = subnets(t, cx, "public_subnets", public_default);
     let nat = match t.choice(cx, "nat", &NatMode::NAMES).as_deref() {
         Some("none") => NatMode::None,
         Some("per_az") => NatMode::PerAz,
@@ -93,21 +111,22 @@ pub(super) fn network(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) -> 
     }
 }
 
-fn subnets(
-    t: &mut Table<'_, '_>,
-    cx: &mut Cx,
-    key: &'static str,
-    env: &Environment,
-    default: &[(&str, &str)],
-) -> Vec<Subnet> {
-    let Some(tables) = t.table_array(cx, key) else {
-        return default
+/// The region's first three zones (the reference uses a, b and c; not every region has them).
+fn default_zones(region: &str) -> Vec<String> {
+    let mut zones = crate::regions::zones(region);
+    if zones.is_empty() {
+        zones = ["a", "b", "c"]
             .iter()
-            .map(|(zone, cidr)| Subnet {
-                az: format!("{}{zone}", env.region),
-                cidr: cidr.parse().expect("default CIDR parses"),
-            })
+            .map(|l| format!("{region}{l}"))
             .collect();
+    }
+    zones.truncate(3);
+    zones
+}
+
+fn subnets(t: &mut Table<'_, '_>, cx: &mut Cx, key: &str, default: Vec<Subnet>) -> Vec<Subnet> {
+    let Some(tables) = t.table_array(cx, key) else {
+        return default;
     };
     let mut out = Vec::new();
     for mut s in tables {
@@ -126,6 +145,10 @@ fn subnets(
             }
         }
         s.finish(cx);
+        if az.is_none() || cidr.is_none() {
+            // The subnet is left out; zone and overlap rules would misjudge what remains.
+            cx.poison(&s.path);
+        }
         if let (Some(az), Some(cidr)) = (az, cidr) {
             out.push(Subnet { az, cidr });
         }
@@ -138,6 +161,7 @@ pub(crate) fn parse_cidr(cx: &mut Cx, path: &str, text: &str) -> Option<Ipv4Net>
     match text.parse::<Ipv4Net>() {
         Ok(net) if net.addr() == net.network() => Some(net),
         Ok(net) => {
+            cx.poison(path);
             cx.error_at(
                 DiagnosticCode::Network,
                 path,
@@ -147,6 +171,7 @@ pub(crate) fn parse_cidr(cx: &mut Cx, path: &str, text: &str) -> Option<Ipv4Net>
             None
         }
         Err(_) => {
+            cx.poison(path);
             cx.error_at(
                 DiagnosticCode::Network,
                 path,

@@ -1,6 +1,7 @@
 //! `[kms]`, `[buckets]` and `[datalake]`: keys and the buckets they encrypt.
 
 use crate::defaults;
+use crate::diagnostic::DiagnosticCode;
 use crate::model::{Bucket, BucketRole, Buckets, Environment, KmsKey, LifecycleRule};
 use crate::reader::{Cx, Table};
 
@@ -129,6 +130,12 @@ pub(super) fn buckets(
         .unwrap_or_else(|| "datalake".to_string());
     let enforce_sse_kms = datalake.bool(cx, "enforce_sse_kms").unwrap_or(true);
     match datalake.named_tables(cx, "layers") {
+        Some(layers) if layers.is_empty() => cx.error_at(
+            DiagnosticCode::InvalidValue,
+            "datalake.layers",
+            "`datalake.layers` defines no layer",
+            "add a layer such as `[datalake.layers.raw]`, or remove `[datalake.layers]` for raw, prepared and trusted",
+        ),
         Some(layers) => {
             for (name, mut table) in layers {
                 let d = BucketDefaults {
@@ -170,10 +177,11 @@ pub(super) fn buckets(
 fn bucket(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment, d: BucketDefaults<'_>) -> Bucket {
     let suffix = t.str(cx, "suffix").unwrap_or_else(|| d.suffix.to_string());
     let lifecycle = if t.has("lifecycle") && !t.has_table("lifecycle") {
-        // `lifecycle = false` turns the default rule off.
+        // `lifecycle = false` turns the default rule off; `true` asks for the logging buckets' rule.
         match t.bool(cx, "lifecycle") {
             Some(false) => None,
-            _ => d.lifecycle,
+            Some(true) => d.lifecycle.or_else(log_lifecycle),
+            None => d.lifecycle,
         }
     } else if t.has_table("lifecycle") {
         let mut l = t.table(cx, "lifecycle");
@@ -182,7 +190,33 @@ fn bucket(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment, d: BucketDefaul
             expire_days: l.int(cx, "expire_days", 1, 36_500),
             noncurrent_expire_days: l.int(cx, "noncurrent_expire_days", 1, 36_500),
         };
+        let path = l.path.clone();
+        let written = [
+            "transition_to_glacier_days",
+            "expire_days",
+            "noncurrent_expire_days",
+        ]
+        .iter()
+        .any(|k| l.has(k));
         l.finish(cx);
+        if !written {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                &path,
+                format!("`{path}` sets no rule"),
+                "give `transition_to_glacier_days`, `expire_days` or `noncurrent_expire_days`, or write `lifecycle = false`",
+            );
+        }
+        if let (Some(glacier), Some(expire)) = (rule.transition_to_glacier_days, rule.expire_days) {
+            if expire <= glacier {
+                cx.error_at(
+                    DiagnosticCode::InvalidValue,
+                    &format!("{path}.expire_days"),
+                    format!("objects would expire after {expire} days, before their move to Glacier at {glacier}"),
+                    "make `expire_days` larger than `transition_to_glacier_days`, or drop the transition",
+                );
+            }
+        }
         Some(rule)
     } else {
         d.lifecycle

@@ -49,11 +49,13 @@ pub(super) fn databricks(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) 
     let parameter_prefix = tk
         .str(cx, "parameter_prefix")
         .unwrap_or_else(|| format!("/brickstack/{}/databricks/tokens", env.name));
-    super::environment::check_parameter_name(
-        cx,
-        "databricks.tokens.parameter_prefix",
-        &parameter_prefix,
-    );
+    if tk.has("parameter_prefix") {
+        super::environment::check_parameter_name(
+            cx,
+            "databricks.tokens.parameter_prefix",
+            &parameter_prefix,
+        );
+    }
     tk.finish(cx);
 
     let groups = match t.named_tables(cx, "groups") {
@@ -83,12 +85,16 @@ pub(super) fn databricks(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) 
     let clusters = match t.named_tables(cx, "clusters") {
         Some(tables) => tables
             .into_iter()
-            .map(|(k, mut c)| cluster(&mut c, cx, k))
+            .map(|(k, mut c)| {
+                let name = k.clone();
+                cluster(&mut c, cx, k, &name)
+            })
             .collect(),
         None => vec![cluster(
             &mut Table::absent_at("databricks.clusters.high_concurrency".into()),
             cx,
             "high_concurrency".into(),
+            "High-Concurrency",
         )],
     };
     let cluster_policies = t
@@ -189,10 +195,11 @@ fn group(t: &mut Table<'_, '_>, cx: &mut Cx, key: String) -> Group {
     }
 }
 
-fn cluster(t: &mut Table<'_, '_>, cx: &mut Cx, key: String) -> Cluster {
+/// A cluster; its name defaults to `default_name` (the table key for written clusters).
+fn cluster(t: &mut Table<'_, '_>, cx: &mut Cx, key: String, default_name: &str) -> Cluster {
     let name = t
         .str(cx, "name")
-        .unwrap_or_else(|| "High-Concurrency".to_string());
+        .unwrap_or_else(|| default_name.to_string());
     let spark_version = t
         .str(cx, "spark_version")
         .unwrap_or_else(|| defaults::SPARK_VERSION.to_string());
