@@ -1,0 +1,147 @@
+//! The versioned JSON document a backend stores.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::StateError;
+
+/// The document format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything brickstack knows it created for one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub format_version: u32,
+    /// Incremented on every write; a write never goes backwards.
+    pub serial: u64,
+    /// Identifies this state's history; set when the state is first written, never changed.
+    pub lineage: String,
+    pub environment: String,
+    /// Recorded resources by address.
+    pub resources: BTreeMap<String, RecordedResource>,
+    /// Operations started but not known to have finished, by address: journaled before the cloud
+    /// call so a crash leaves a trail to the object instead of an orphan.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, PendingOperation>,
+}
+
+impl State {
+    /// An empty state of a new lineage.
+    pub fn new(environment: impl Into<String>, lineage: impl Into<String>) -> Self {
+        State {
+            format_version: FORMAT_VERSION,
+            serial: 0,
+            lineage: lineage.into(),
+            environment: environment.into(),
+            resources: BTreeMap::new(),
+            pending: BTreeMap::new(),
+        }
+    }
+
+    /// Parses a stored document, refusing formats this build does not know.
+    pub fn from_json(bytes: &[u8]) -> Result<State, StateError> {
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u32,
+        }
+        let version: Version = serde_json::from_slice(bytes).map_err(|e| StateError::Corrupt {
+            detail: e.to_string(),
+        })?;
+        if version.format_version != FORMAT_VERSION {
+            return Err(StateError::UnsupportedFormat {
+                found: version.format_version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|e| StateError::Corrupt {
+            detail: e.to_string(),
+        })
+    }
+
+    /// The stored form: pretty JSON with a trailing newline, stable key order.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("state serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+/// One object brickstack created (or adopted), as last seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedResource {
+    pub kind: String,
+    /// The cloud's identifier for the object (VPC id, bucket name, cluster id).
+    pub object_id: String,
+    /// Attributes as recorded after the last operation or refresh. Never a secret value: a secret
+    /// is recorded as a reference (an SSM parameter name and version).
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Addresses this resource depended on, so destroy order survives its removal from the spec.
+    pub dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "ResourceStatus::is_live")]
+    pub status: ResourceStatus,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceStatus {
+    /// The object exists.
+    #[default]
+    Live,
+    /// Deliberately destroyed by `brickstack sleep`; `wake` recreates it.
+    Asleep,
+}
+
+impl ResourceStatus {
+    pub fn is_live(&self) -> bool {
+        *self == ResourceStatus::Live
+    }
+}
+
+/// An operation journaled before its cloud call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingOperation {
+    pub kind: String,
+    pub operation: PendingKind,
+    /// RFC 3339 time the operation started.
+    pub started_at: String,
+    /// How to find the object if the call went through but its result was never recorded.
+    pub lookup: ObjectLookup,
+    pub dependencies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingKind {
+    Create,
+    Delete,
+}
+
+/// What identifies an object without its id: its deterministic name, or brickstack's tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLookup {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The write rule every backend applies: the same lineage, and a serial above the stored one.
+pub fn check_write(stored: Option<&State>, next: &State) -> Result<(), StateError> {
+    let Some(stored) = stored else {
+        return Ok(());
+    };
+    if stored.lineage != next.lineage {
+        return Err(StateError::LineageMismatch {
+            stored: stored.lineage.clone(),
+            attempted: next.lineage.clone(),
+        });
+    }
+    if next.serial <= stored.serial {
+        return Err(StateError::StaleSerial {
+            stored: stored.serial,
+            attempted: next.serial,
+        });
+    }
+    Ok(())
+}
