@@ -187,3 +187,52 @@ pub fn account_root() -> Value {
         ":root".into(),
     ])
 }
+
+impl Value {
+    /// The value as JSON, references and context values looked up; `None` while any part is
+    /// unknown (a reference to an object not created yet).
+    pub fn resolve(
+        &self,
+        reference: &dyn Fn(&Reference) -> Option<serde_json::Value>,
+        context: &dyn Fn(ContextValue) -> Option<String>,
+    ) -> Option<serde_json::Value> {
+        use serde_json::Value as Json;
+        Some(match self {
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::List(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| v.resolve(reference, context))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            Value::Map(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| Some((k.clone(), v.resolve(reference, context)?)))
+                    .collect::<Option<serde_json::Map<_, _>>>()?,
+            ),
+            Value::Ref(r) => reference(r)?,
+            Value::Context(c) => Json::String(context(*c)?),
+            Value::Concat(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    match part.resolve(reference, context)? {
+                        Json::String(s) => out.push_str(&s),
+                        other => out.push_str(&other.to_string()),
+                    }
+                }
+                Json::String(out)
+            }
+        })
+    }
+}
+
+impl ContextValue {
+    /// The key a provider's context map uses for this value.
+    pub fn key(self) -> &'static str {
+        match self {
+            ContextValue::AccountId => "account_id",
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The use cases every command is made of: plan and apply (destroy is an apply of an empty
+//! desired graph), each under the state lock, with the lease renewed while work runs.
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use brickstack_graph::ResourceGraph;
+use brickstack_plan::{Plan, PlanInput, Selection, SelectionError, graph_hash};
+use brickstack_provider::{KindSchema, Provider};
+use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore};
+use time::OffsetDateTime;
+
+use crate::error::ExecError;
+use crate::journal::{StateWriter, reconcile_pending};
+use crate::refresh::refresh;
+use crate::walk::{ApplyOptions, ApplyReport, Event, apply};
+
+/// Who is running, for lock information.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    pub who: String,
+    pub version: String,
+    /// Seconds a lock lives without a heartbeat.
+    pub lease_seconds: u64,
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Runner {
+            who: "brickstack".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            lease_seconds: 60,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Plan(#[from] brickstack_plan::PlanError),
+}
+
+impl From<StateError> for EngineError {
+    fn from(e: StateError) -> Self {
+        EngineError::Exec(ExecError::State(e))
+    }
+}
+
+/// What to plan: the desired graph, and which part of it.
+pub struct Request<'a> {
+    pub environment: &'a str,
+    pub graph: &'a ResourceGraph,
+    pub targets: &'a [String],
+    pub excludes: &'a [String],
+}
+
+/// Plans and applies against one provider and one state store.
+pub struct Engine<'a, P: Provider, S: StateStore> {
+    pub provider: &'a P,
+    pub store: &'a S,
+    pub runner: Runner,
+}
+
+impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
+    async fn lock(&self, operation: &str) -> Result<LockInfo, StateError> {
+        self.store
+            .lock(&LockRequest {
+                id: uuid::Uuid::new_v4().to_string(),
+                operation: operation.to_string(),
+                who: self.runner.who.clone(),
+                version: self.runner.version.clone(),
+                now: OffsetDateTime::now_utc(),
+                lease_seconds: self.runner.lease_seconds,
+            })
+            .await
+    }
+
+    /// The stored state, or a new lineage's empty state.
+    async fn current_state(&self, environment: &str) -> Result<State, StateError> {
+        Ok(match self.store.read().await? {
+            Some(state) => state,
+            None => State::new(environment, uuid::Uuid::new_v4().to_string()),
+        })
+    }
+
+    /// Locks, settles pending operations, refreshes and plans; releases the lock.
+    pub async fn plan(&self, request: &Request<'_>) -> Result<Plan, EngineError> {
+        let lock = self.lock("plan").await?;
+        let result = self.plan_locked(&lock, request).await;
+        let unlocked = self.store.unlock(&lock).await;
+        let (plan, _) = result?;
+        unlocked?;
+        Ok(plan)
+    }
+
+    async fn plan_locked(
+        &self,
+        lock: &LockInfo,
+        request: &Request<'_>,
+    ) -> Result<(Plan, State), EngineError> {
+        let state = self.current_state(request.environment).await?;
+        let writer = StateWriter::new(self.store, lock, state);
+        if !writer.snapshot().await.pending.is_empty() {
+            reconcile_pending(self.provider, &writer).await?;
+        }
+        let mut state = writer.into_state().await;
+        let stored = state.serial > 0;
+        let selection = Selection::new(request.graph, &state, request.targets, request.excludes)?;
+        let observed = refresh(self.provider, &state).await?;
+        let context = self
+            .provider
+            .context()
+            .await
+            .map_err(|error| ExecError::Provider {
+                address: "(provider)".into(),
+                operation: "context",
+                error,
+            })?;
+        let schema = |kind: &str| {
+            self.provider
+                .schema(kind)
+                .unwrap_or_else(|| KindSchema::new(kind))
+        };
+        let hash = graph_hash(request.graph);
+        let plan = brickstack_plan::plan(&PlanInput {
+            environment: request.environment,
+            graph: request.graph,
+            state: &state,
+            observed: &observed,
+            context: &context,
+            schema: &schema,
+            spec_hash: &hash,
+            selection: &selection,
+        });
+        // A plan made before the first write binds to "no state yet" (an empty lineage), not
+        // to the lineage this run happened to draw.
+        let mut plan = plan;
+        if !stored {
+            plan.lineage.clear();
+            state.lineage = uuid::Uuid::new_v4().to_string();
+        }
+        Ok((plan, state))
+    }
+
+    /// Applies a saved plan (refused unless it matches the state and spec), or plans afresh and
+    /// applies that. The lock is held throughout and its lease renewed.
+    pub async fn apply(
+        &self,
+        request: &Request<'_>,
+        saved: Option<&Plan>,
+        options: &ApplyOptions,
+        events: &(dyn Fn(Event) + Send + Sync),
+        cancel: &AtomicBool,
+    ) -> Result<ApplyReport, EngineError> {
+        let lock = self.lock("apply").await?;
+        let result = self
+            .with_heartbeat(
+                &lock,
+                self.apply_locked(&lock, request, saved, options, events, cancel),
+            )
+            .await;
+        let unlocked = self.store.unlock(&lock).await;
+        let report = result?;
+        unlocked?;
+        Ok(report)
+    }
+
+    async fn apply_locked(
+        &self,
+        lock: &LockInfo,
+        request: &Request<'_>,
+        saved: Option<&Plan>,
+        options: &ApplyOptions,
+        events: &(dyn Fn(Event) + Send + Sync),
+        cancel: &AtomicBool,
+    ) -> Result<ApplyReport, EngineError> {
+        let (fresh, state) = self.plan_locked(lock, request).await?;
+        let plan = match saved {
+            Some(saved) => {
+                saved.check_current(&fresh.lineage, state.serial, &fresh.spec_hash)?;
+                saved
+            }
+            None => &fresh,
+        };
+        let context = self
+            .provider
+            .context()
+            .await
+            .map_err(|error| ExecError::Provider {
+                address: "(provider)".into(),
+                operation: "context",
+                error,
+            })?;
+        let writer = StateWriter::new(self.store, lock, state);
+        Ok(apply(
+            self.provider,
+            &writer,
+            plan,
+            request.graph,
+            &context,
+            options,
+            events,
+            cancel,
+        )
+        .await?)
+    }
+
+    /// Runs `work` while renewing the lock's lease every third of it.
+    async fn with_heartbeat<T>(
+        &self,
+        lock: &LockInfo,
+        work: impl Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, EngineError> {
+        let period = Duration::from_secs((self.runner.lease_seconds / 3).max(1));
+        let heartbeat = async {
+            loop {
+                tokio::time::sleep(period).await;
+                if let Err(e) = self.store.heartbeat(lock, OffsetDateTime::now_utc()).await {
+                    return e;
+                }
+            }
+        };
+        tokio::select! {
+            result = work => result,
+            error = heartbeat => Err(error.into()),
+        }
+    }
+}
+
+/// An empty graph: what `destroy` plans against.
+pub fn nothing() -> ResourceGraph {
+    ResourceGraph::default()
+}

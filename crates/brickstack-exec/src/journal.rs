@@ -1,0 +1,112 @@
+//! The state as the run goes: one writer, persisting after every change, and the resolution of
+//! operations a previous run journaled but never finished.
+
+use brickstack_provider::Provider;
+use brickstack_state::{LockInfo, PendingKind, RecordedResource, State, StateStore};
+use tokio::sync::Mutex;
+
+use crate::error::ExecError;
+
+/// Owns the run's state; every mutation is persisted before the next one starts.
+pub struct StateWriter<'a, S: StateStore> {
+    store: &'a S,
+    lock: &'a LockInfo,
+    state: Mutex<State>,
+}
+
+impl<'a, S: StateStore> StateWriter<'a, S> {
+    pub fn new(store: &'a S, lock: &'a LockInfo, state: State) -> Self {
+        StateWriter {
+            store,
+            lock,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Applies `change` and persists the result as the next serial.
+    pub async fn commit(&self, change: impl FnOnce(&mut State)) -> Result<(), ExecError> {
+        let mut state = self.state.lock().await;
+        let mut next = state.clone();
+        change(&mut next);
+        next.serial = state.serial + 1;
+        self.store.write(self.lock, &next).await?;
+        *state = next;
+        Ok(())
+    }
+
+    /// A copy of the current state.
+    pub async fn snapshot(&self) -> State {
+        self.state.lock().await.clone()
+    }
+
+    pub async fn into_state(self) -> State {
+        self.state.into_inner()
+    }
+}
+
+/// Resolves operations journaled by a run that stopped before recording their outcome: a create
+/// whose object exists (found by name or tags) is adopted, one whose object does not is dropped; a
+/// delete whose object is gone is completed. Returns the addresses it settled.
+pub async fn reconcile_pending<P: Provider, S: StateStore>(
+    provider: &P,
+    writer: &StateWriter<'_, S>,
+) -> Result<Vec<String>, ExecError> {
+    let pending = writer.snapshot().await.pending;
+    let mut settled = Vec::new();
+    for (address, operation) in pending {
+        match operation.operation {
+            PendingKind::Create => {
+                let found = provider
+                    .find(&operation.kind, &operation.lookup)
+                    .await
+                    .map_err(|error| ExecError::Provider {
+                        address: address.clone(),
+                        operation: "find",
+                        error,
+                    })?;
+                writer
+                    .commit(|state| {
+                        state.pending.remove(&address);
+                        if let Some(observed) = found {
+                            state.resources.insert(
+                                address.clone(),
+                                RecordedResource {
+                                    kind: operation.kind.clone(),
+                                    object_id: observed.object_id,
+                                    attributes: observed.attributes,
+                                    dependencies: operation.dependencies.clone(),
+                                    status: Default::default(),
+                                },
+                            );
+                        }
+                    })
+                    .await?;
+            }
+            PendingKind::Delete => {
+                let recorded = writer.snapshot().await.resources.get(&address).cloned();
+                let gone = match &recorded {
+                    Some(r) => provider
+                        .read(&r.kind, &r.object_id)
+                        .await
+                        .map_err(|error| ExecError::Provider {
+                            address: address.clone(),
+                            operation: "read",
+                            error,
+                        })?
+                        .is_none(),
+                    None => true,
+                };
+                writer
+                    .commit(|state| {
+                        state.pending.remove(&address);
+                        if gone {
+                            state.resources.remove(&address);
+                        }
+                    })
+                    .await?;
+            }
+        }
+        settled.push(address);
+    }
+    Ok(settled)
+}

@@ -1,0 +1,17 @@
+//! The executor: interprets a plan against a provider, with bounded concurrency, and keeps state
+//! true at every instant: an intent is journaled before each create or delete, and state is
+//! persisted after every completed operation.
+//!
+//! It never re-decides actions; the plan is the contract. See ARCHITECTURE.md for the invariants.
+
+mod engine;
+mod error;
+mod journal;
+mod refresh;
+mod walk;
+
+pub use engine::{Engine, EngineError, Request, Runner, nothing};
+pub use error::ExecError;
+pub use journal::{StateWriter, reconcile_pending};
+pub use refresh::refresh;
+pub use walk::{ApplyOptions, ApplyReport, Event, apply};

@@ -1,0 +1,551 @@
+//! The walk (after Terraform's `dag/walk.go`): an operation starts as soon as the operations it
+//! waits for succeeded; at most `parallelism` run at once; a failure skips only what waits on it,
+//! each reported once; cancellation stops scheduling and lets running operations finish.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use brickstack_graph::{Address, ContextValue, Reference, ResourceGraph};
+use brickstack_plan::{Action, Change, Plan};
+use brickstack_provider::{
+    AttributeBehaviour, Attributes, CreateRequest, ErrorClass, Observed, Provider, ProviderError,
+};
+use brickstack_state::{
+    ObjectLookup, PendingKind, PendingOperation, RecordedResource, State, StateStore,
+};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::error::ExecError;
+use crate::journal::StateWriter;
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Operations running at once.
+    pub parallelism: usize,
+    /// Attempts per operation for errors the provider classifies retryable.
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// Delete objects that still hold data (datalake buckets).
+    pub destroy_data: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            max_attempts: 6,
+            backoff_base: Duration::from_millis(250),
+            backoff_cap: Duration::from_secs(20),
+            destroy_data: false,
+        }
+    }
+}
+
+/// Progress, for the progress display and logs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Started {
+        address: String,
+        action: Action,
+    },
+    Retrying {
+        address: String,
+        attempt: u32,
+        error: String,
+        delay: Duration,
+    },
+    Finished {
+        address: String,
+        action: Action,
+    },
+    Failed {
+        address: String,
+        error: String,
+    },
+    Skipped {
+        address: String,
+        because: String,
+    },
+}
+
+/// How a run ended, operation by operation.
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    pub finished: Vec<String>,
+    pub failed: Vec<(String, ExecError)>,
+    /// Operations not run because one they wait for failed: `(address, failed dependency)`.
+    pub skipped: Vec<(String, String)>,
+    /// Operations not started because the run was cancelled.
+    pub not_started: Vec<String>,
+    pub state: State,
+}
+
+impl ApplyReport {
+    pub fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && self.not_started.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+/// Name-like attributes an object can be found by after an interrupted create.
+const NAME_ATTRIBUTES: [&str; 11] = [
+    "name",
+    "bucket",
+    "cluster_name",
+    "display_name",
+    "workspace_name",
+    "credentials_name",
+    "storage_configuration_name",
+    "network_name",
+    "config_name",
+    "label",
+    "path",
+];
+
+/// Applies `plan`. The caller holds the lock, has reconciled pending operations, and checked the
+/// plan is current; `graph` is the desired graph the plan was made from.
+pub async fn apply<P: Provider, S: StateStore>(
+    provider: &P,
+    writer: &StateWriter<'_, S>,
+    plan: &Plan,
+    graph: &ResourceGraph,
+    context: &BTreeMap<String, String>,
+    options: &ApplyOptions,
+    events: &(dyn Fn(Event) + Send + Sync),
+    cancel: &AtomicBool,
+) -> Result<ApplyReport, ExecError> {
+    let ops: BTreeMap<&str, &Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.address.as_str(), c))
+        .collect();
+    if !options.destroy_data {
+        refuse_data_loss(provider, &ops).await?;
+    }
+    let recorded = writer.snapshot().await.resources;
+    let waits_for = wait_edges(&ops, &recorded);
+    let mut status: BTreeMap<&str, Status> = ops.keys().map(|a| (*a, Status::Waiting)).collect();
+    let mut report = ApplyReport {
+        finished: Vec::new(),
+        failed: Vec::new(),
+        skipped: Vec::new(),
+        not_started: Vec::new(),
+        state: State::new("", ""),
+    };
+    let mut running = FuturesUnordered::new();
+    loop {
+        if !cancel.load(Ordering::SeqCst) {
+            let ready: Vec<&str> = status
+                .iter()
+                .filter(|(a, s)| {
+                    **s == Status::Waiting
+                        && waits_for[**a]
+                            .iter()
+                            .all(|d| status.get(d.as_str()) == Some(&Status::Done))
+                })
+                .map(|(a, _)| *a)
+                .collect();
+            for address in ready {
+                if running.len() >= options.parallelism.max(1) {
+                    break;
+                }
+                status.insert(address, Status::Running);
+                let change = ops[address];
+                events(Event::Started {
+                    address: address.to_string(),
+                    action: change.action,
+                });
+                running.push(async move {
+                    let result =
+                        run(provider, writer, change, graph, context, options, events).await;
+                    (address, result)
+                });
+            }
+        }
+        let Some((address, result)) = running.next().await else {
+            break;
+        };
+        match result {
+            Ok(()) => {
+                status.insert(address, Status::Done);
+                events(Event::Finished {
+                    address: address.to_string(),
+                    action: ops[address].action,
+                });
+                report.finished.push(address.to_string());
+            }
+            Err(error) => {
+                status.insert(address, Status::Failed);
+                events(Event::Failed {
+                    address: address.to_string(),
+                    error: error.to_string(),
+                });
+                report.failed.push((address.to_string(), error));
+                // Skip everything that waits on it, directly or not, once each.
+                let mut stack = vec![address.to_string()];
+                while let Some(failed) = stack.pop() {
+                    for (dependent, waits) in &waits_for {
+                        let Some(current) = status.get_mut(dependent.as_str()) else {
+                            continue;
+                        };
+                        if waits.contains(&failed) && *current == Status::Waiting {
+                            *current = Status::Skipped;
+                            events(Event::Skipped {
+                                address: dependent.to_string(),
+                                because: address.to_string(),
+                            });
+                            report
+                                .skipped
+                                .push((dependent.to_string(), address.to_string()));
+                            stack.push(dependent.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    report.not_started = status
+        .iter()
+        .filter(|(_, s)| **s == Status::Waiting)
+        .map(|(a, _)| a.to_string())
+        .collect();
+    report.state = writer.snapshot().await;
+    Ok(report)
+}
+
+/// For each operation, the operations it must wait for: a create or update waits for its changing
+/// dependencies; a delete waits for the deletes of everything recorded as depending on it.
+fn wait_edges(
+    ops: &BTreeMap<&str, &Change>,
+    recorded: &BTreeMap<String, RecordedResource>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    ops.iter()
+        .map(|(address, change)| {
+            let waits: BTreeSet<String> = match change.action {
+                Action::Delete => ops
+                    .iter()
+                    .filter(|(other, c)| {
+                        matches!(c.action, Action::Delete | Action::Replace)
+                            && recorded
+                                .get(**other)
+                                .is_some_and(|r| r.dependencies.iter().any(|d| d == address))
+                    })
+                    .map(|(other, _)| other.to_string())
+                    .collect(),
+                _ => change
+                    .dependencies
+                    .iter()
+                    .filter(|d| {
+                        ops.get(d.as_str())
+                            .is_some_and(|c| c.action != Action::Delete)
+                    })
+                    .cloned()
+                    .collect(),
+            };
+            (address.to_string(), waits)
+        })
+        .collect()
+}
+
+/// Refuses, before touching anything, to delete objects that still hold data.
+async fn refuse_data_loss<P: Provider>(
+    provider: &P,
+    ops: &BTreeMap<&str, &Change>,
+) -> Result<(), ExecError> {
+    for (address, change) in ops {
+        let deletes = matches!(change.action, Action::Delete | Action::Replace);
+        let holds_data = provider.schema(&change.kind).is_some_and(|s| s.holds_data);
+        if let (true, true, Some(object_id)) = (deletes, holds_data, &change.object_id) {
+            let count = provider
+                .contents(&change.kind, object_id)
+                .await
+                .map_err(|error| ExecError::Provider {
+                    address: address.to_string(),
+                    operation: "count contents",
+                    error,
+                })?;
+            if count > 0 {
+                return Err(ExecError::HoldsData {
+                    address: address.to_string(),
+                    object_id: object_id.clone(),
+                    count,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run<P: Provider, S: StateStore>(
+    provider: &P,
+    writer: &StateWriter<'_, S>,
+    change: &Change,
+    graph: &ResourceGraph,
+    context: &BTreeMap<String, String>,
+    options: &ApplyOptions,
+    events: &(dyn Fn(Event) + Send + Sync),
+) -> Result<(), ExecError> {
+    let address = change.address.as_str();
+    match change.action {
+        Action::Create => create(provider, writer, change, graph, context, options, events).await,
+        Action::Update => {
+            let attributes = desired(writer, change, graph, context).await?;
+            let object_id = change.object_id.clone().unwrap_or_default();
+            let observed = retrying(options, events, address, "update", || {
+                provider.update(&change.kind, &object_id, &attributes)
+            })
+            .await?;
+            record(provider, writer, change, observed).await
+        }
+        Action::Delete => delete(provider, writer, change, options, events).await,
+        Action::Replace if change.create_before_destroy => {
+            let old = change.object_id.clone();
+            create(provider, writer, change, graph, context, options, events).await?;
+            if let Some(old) = old {
+                retrying(options, events, address, "delete", || {
+                    provider.delete(&change.kind, &old)
+                })
+                .await?;
+            }
+            Ok(())
+        }
+        Action::Replace => {
+            delete(provider, writer, change, options, events).await?;
+            create(provider, writer, change, graph, context, options, events).await
+        }
+        Action::NoOp => Ok(()),
+    }
+}
+
+async fn create<P: Provider, S: StateStore>(
+    provider: &P,
+    writer: &StateWriter<'_, S>,
+    change: &Change,
+    graph: &ResourceGraph,
+    context: &BTreeMap<String, String>,
+    options: &ApplyOptions,
+    events: &(dyn Fn(Event) + Send + Sync),
+) -> Result<(), ExecError> {
+    let attributes = desired(writer, change, graph, context).await?;
+    let request = CreateRequest {
+        address: change.address.clone(),
+        kind: change.kind.clone(),
+        lookup: lookup_for(&attributes),
+        attributes,
+    };
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    // The intent is on record before the cloud call: a crash from here on leaves a trail.
+    writer
+        .commit(|state| {
+            state.pending.insert(
+                change.address.clone(),
+                PendingOperation {
+                    kind: change.kind.clone(),
+                    operation: PendingKind::Create,
+                    started_at,
+                    lookup: request.lookup.clone(),
+                    dependencies: change.dependencies.clone(),
+                },
+            );
+        })
+        .await?;
+    let observed = retrying(options, events, &change.address, "create", || {
+        provider.create(&request)
+    })
+    .await?;
+    record(provider, writer, change, observed).await
+}
+
+async fn delete<P: Provider, S: StateStore>(
+    provider: &P,
+    writer: &StateWriter<'_, S>,
+    change: &Change,
+    options: &ApplyOptions,
+    events: &(dyn Fn(Event) + Send + Sync),
+) -> Result<(), ExecError> {
+    let Some(object_id) = change.object_id.clone() else {
+        return Ok(());
+    };
+    writer
+        .commit(|state| {
+            state.pending.insert(
+                change.address.clone(),
+                PendingOperation {
+                    kind: change.kind.clone(),
+                    operation: PendingKind::Delete,
+                    started_at: String::new(),
+                    lookup: ObjectLookup {
+                        name: Some(object_id.clone()),
+                        tags: Default::default(),
+                    },
+                    dependencies: change.dependencies.clone(),
+                },
+            );
+        })
+        .await?;
+    match retrying(options, events, &change.address, "delete", || {
+        provider.delete(&change.kind, &object_id)
+    })
+    .await
+    {
+        Ok(()) => {}
+        // Already gone: the goal is reached.
+        Err(ExecError::Provider { error, .. }) if error.class == ErrorClass::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    writer
+        .commit(|state| {
+            state.pending.remove(&change.address);
+            state.resources.remove(&change.address);
+        })
+        .await
+}
+
+/// Records an operation's outcome, leaving sensitive attributes out.
+async fn record<P: Provider, S: StateStore>(
+    provider: &P,
+    writer: &StateWriter<'_, S>,
+    change: &Change,
+    observed: Observed,
+) -> Result<(), ExecError> {
+    let schema = provider.schema(&change.kind);
+    let attributes: Attributes = observed
+        .attributes
+        .into_iter()
+        .filter(|(name, _)| {
+            schema
+                .as_ref()
+                .is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive)
+        })
+        .collect();
+    writer
+        .commit(|state| {
+            state.pending.remove(&change.address);
+            state.resources.insert(
+                change.address.clone(),
+                RecordedResource {
+                    kind: change.kind.clone(),
+                    object_id: observed.object_id,
+                    attributes,
+                    dependencies: change.dependencies.clone(),
+                    status: Default::default(),
+                },
+            );
+        })
+        .await
+}
+
+/// The desired attributes with every reference read from the state as it is now.
+async fn desired<S: StateStore>(
+    writer: &StateWriter<'_, S>,
+    change: &Change,
+    graph: &ResourceGraph,
+    context: &BTreeMap<String, String>,
+) -> Result<Attributes, ExecError> {
+    let state = writer.snapshot().await;
+    let resource = Address::parse(&change.address)
+        .and_then(|a| graph.get(&a))
+        .ok_or_else(|| ExecError::Unresolved {
+            address: change.address.clone(),
+            attribute: "(the resource is not in the spec's graph)".into(),
+        })?;
+    let lookup = |r: &Reference| {
+        state
+            .resources
+            .get(&r.address.to_string())
+            .and_then(|rec| rec.attributes.get(&r.attribute).cloned())
+    };
+    let context = |c: ContextValue| context.get(c.key()).cloned();
+    resource
+        .attributes
+        .iter()
+        .map(|(name, value)| {
+            value
+                .resolve(&lookup, &context)
+                .map(|v| (name.clone(), v))
+                .ok_or_else(|| ExecError::Unresolved {
+                    address: change.address.clone(),
+                    attribute: name.clone(),
+                })
+        })
+        .collect()
+}
+
+fn lookup_for(attributes: &Attributes) -> ObjectLookup {
+    let name = NAME_ATTRIBUTES.iter().find_map(|k| {
+        attributes
+            .get(*k)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    });
+    let tags = ["tags", "custom_tags"]
+        .iter()
+        .filter_map(|k| attributes.get(*k).and_then(|v| v.as_object()))
+        .flat_map(|m| m.iter())
+        .filter(|(k, _)| k.starts_with("brickstack:"))
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+        .collect();
+    ObjectLookup { name, tags }
+}
+
+/// Runs `call` until it succeeds, fails for good, or runs out of attempts. Only errors the
+/// provider classifies retryable are retried, after a jittered exponential backoff (or the delay
+/// the API asked for, if longer).
+async fn retrying<T, F, Fut>(
+    options: &ApplyOptions,
+    events: &(dyn Fn(Event) + Send + Sync),
+    address: &str,
+    operation: &'static str,
+    call: F,
+) -> Result<T, ExecError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(error) if error.is_retryable() && attempt < options.max_attempts => {
+                let exponential = options
+                    .backoff_base
+                    .saturating_mul(2u32.saturating_pow(attempt - 1))
+                    .min(options.backoff_cap);
+                let jittered = exponential.mul_f64(0.5 + fastrand::f64() * 0.5);
+                let delay = match error.class {
+                    ErrorClass::Retryable { after: Some(after) } => jittered.max(after),
+                    _ => jittered,
+                };
+                events(Event::Retrying {
+                    address: address.to_string(),
+                    attempt,
+                    error: error.to_string(),
+                    delay,
+                });
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            Err(error) => {
+                return Err(ExecError::Provider {
+                    address: address.to_string(),
+                    operation,
+                    error,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,650 @@
+//! Engine tests on the in-memory provider with failure injection.
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use brickstack_exec::{
+    ApplyOptions, ApplyReport, Engine, EngineError, Event, Request, Runner, nothing,
+};
+use brickstack_graph::{Address, ResourceGraph, Resources, map, reference};
+use brickstack_plan::{Action, Plan, PlanError};
+use brickstack_provider::memory::{FaultEffect, MemoryProvider, Operation};
+use brickstack_provider::{AttributeBehaviour, ErrorClass, KindSchema, ProviderError};
+use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore, check_write};
+use time::OffsetDateTime;
+
+/// A state store in memory, with the same rules as the real backends.
+#[derive(Default)]
+struct MemoryStore {
+    state: Mutex<Option<State>>,
+    lock: Mutex<Option<LockInfo>>,
+    writes: Mutex<u64>,
+}
+
+impl StateStore for MemoryStore {
+    fn location(&self) -> String {
+        "memory".into()
+    }
+    async fn lock(&self, request: &LockRequest) -> Result<LockInfo, StateError> {
+        let mut lock = self.lock.lock().unwrap();
+        if let Some(holder) = lock.clone() {
+            return Err(StateError::locked(holder, request.now));
+        }
+        let info = LockInfo::from_request(request, "memory");
+        *lock = Some(info.clone());
+        Ok(info)
+    }
+    async fn heartbeat(
+        &self,
+        lock: &LockInfo,
+        now: OffsetDateTime,
+    ) -> Result<LockInfo, StateError> {
+        let mut held = self.lock.lock().unwrap();
+        match held.as_mut() {
+            Some(h) if h.id == lock.id => {
+                h.heartbeat = now;
+                Ok(h.clone())
+            }
+            other => Err(StateError::LockNotHeld {
+                id: lock.id.clone(),
+                current: other.cloned(),
+            }),
+        }
+    }
+    async fn unlock(&self, lock: &LockInfo) -> Result<(), StateError> {
+        let mut held = self.lock.lock().unwrap();
+        match held.as_ref() {
+            Some(h) if h.id == lock.id => {
+                *held = None;
+                Ok(())
+            }
+            other => Err(StateError::LockNotHeld {
+                id: lock.id.clone(),
+                current: other.cloned(),
+            }),
+        }
+    }
+    async fn force_unlock(&self, lock_id: &str) -> Result<(), StateError> {
+        let mut held = self.lock.lock().unwrap();
+        match held.as_ref() {
+            Some(h) if h.id == lock_id => {
+                *held = None;
+                Ok(())
+            }
+            other => Err(StateError::LockNotHeld {
+                id: lock_id.into(),
+                current: other.cloned(),
+            }),
+        }
+    }
+    async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
+        Ok(self.lock.lock().unwrap().clone())
+    }
+    async fn read(&self) -> Result<Option<State>, StateError> {
+        Ok(self.state.lock().unwrap().clone())
+    }
+    async fn write(&self, lock: &LockInfo, state: &State) -> Result<(), StateError> {
+        if self.lock.lock().unwrap().as_ref().map(|l| &l.id) != Some(&lock.id) {
+            return Err(StateError::LockNotHeld {
+                id: lock.id.clone(),
+                current: None,
+            });
+        }
+        let mut stored = self.state.lock().unwrap();
+        check_write(stored.as_ref(), state)?;
+        *stored = Some(state.clone());
+        *self.writes.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+fn spec() -> brickstack_spec::Spec {
+    brickstack_spec::parse(
+        "t.toml",
+        "[environment]\nname = \"test\"\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n",
+    )
+    .unwrap()
+}
+
+/// `test_thing` resources; `edges` are `(dependent, dependency)` by name.
+fn graph(names: &[&str], edges: &[(&str, &str)]) -> ResourceGraph {
+    let mut resources = Resources::default();
+    for name in names {
+        let mut attributes = map! { "name" => format!("thing-{name}"), "size" => 1i64 };
+        if let brickstack_graph::Value::Map(m) = &mut attributes {
+            for (i, (_, dependency)) in edges.iter().filter(|(d, _)| d == name).enumerate() {
+                m.insert(
+                    format!("ref{i}"),
+                    reference(&Address::new("test_thing", *dependency), "id"),
+                );
+            }
+        }
+        resources.add("test_thing", *name, attributes);
+    }
+    brickstack_graph::build(&spec(), resources).unwrap()
+}
+
+fn fast() -> ApplyOptions {
+    ApplyOptions {
+        backoff_base: Duration::from_millis(1),
+        backoff_cap: Duration::from_millis(5),
+        ..ApplyOptions::default()
+    }
+}
+
+struct World {
+    provider: MemoryProvider,
+    store: MemoryStore,
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            provider: MemoryProvider::new(),
+            store: MemoryStore::default(),
+        }
+    }
+    fn engine(&self) -> Engine<'_, MemoryProvider, MemoryStore> {
+        Engine {
+            provider: &self.provider,
+            store: &self.store,
+            runner: Runner::default(),
+        }
+    }
+    async fn plan(&self, graph: &ResourceGraph, targets: &[String], excludes: &[String]) -> Plan {
+        self.engine()
+            .plan(&Request {
+                environment: "test",
+                graph,
+                targets,
+                excludes,
+            })
+            .await
+            .unwrap()
+    }
+    async fn apply_with(
+        &self,
+        graph: &ResourceGraph,
+        options: &ApplyOptions,
+        saved: Option<&Plan>,
+    ) -> Result<ApplyReport, EngineError> {
+        self.engine()
+            .apply(
+                &Request {
+                    environment: "test",
+                    graph,
+                    targets: &[],
+                    excludes: &[],
+                },
+                saved,
+                options,
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+            .await
+    }
+    async fn apply(&self, graph: &ResourceGraph) -> ApplyReport {
+        self.apply_with(graph, &fast(), None).await.unwrap()
+    }
+    fn state(&self) -> State {
+        self.store.state.lock().unwrap().clone().unwrap()
+    }
+    fn creates(&self) -> Vec<String> {
+        self.provider
+            .calls()
+            .into_iter()
+            .filter(|(op, _)| *op == Operation::Create)
+            .map(|(_, a)| a)
+            .collect()
+    }
+}
+
+fn actions(plan: &Plan) -> Vec<(String, Action)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.address.clone(), c.action))
+        .collect()
+}
+
+#[tokio::test]
+async fn creates_follow_dependency_order_and_a_second_plan_is_empty() {
+    let world = World::new();
+    let g = graph(&["a", "b", "c"], &[("b", "a"), ("c", "b")]);
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(
+        world.creates(),
+        ["test_thing.a", "test_thing.b", "test_thing.c"]
+    );
+    // b's reference resolved to a's id.
+    let state = world.state();
+    assert_eq!(
+        state.resources["test_thing.b"].attributes["ref0"],
+        state.resources["test_thing.a"].attributes["id"]
+    );
+    assert!(state.pending.is_empty());
+    let again = world.plan(&g, &[], &[]).await;
+    assert!(!again.has_changes(), "{:?}", actions(&again));
+}
+
+#[tokio::test]
+async fn state_is_persisted_after_every_operation() {
+    let world = World::new();
+    world.apply(&graph(&["a", "b", "c"], &[])).await;
+    // An intent and a record per create.
+    assert_eq!(*world.store.writes.lock().unwrap(), 6);
+    assert_eq!(world.state().serial, 6);
+}
+
+#[tokio::test]
+async fn parallelism_is_bounded() {
+    let world = World::new();
+    let names: Vec<String> = (0..24).map(|i| format!("n{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    world.provider.inject(
+        Operation::Create,
+        "test_thing",
+        FaultEffect::Delay(Duration::from_millis(15)),
+        24,
+    );
+    let options = ApplyOptions {
+        parallelism: 4,
+        ..fast()
+    };
+    let report = world
+        .apply_with(&graph(&refs, &[]), &options, None)
+        .await
+        .unwrap();
+    assert!(report.succeeded());
+    assert_eq!(world.provider.max_concurrency(), 4);
+}
+
+#[tokio::test]
+async fn a_failure_skips_only_its_dependents_reported_once() {
+    let world = World::new();
+    let g = graph(&["a", "b", "c", "d"], &[("b", "a"), ("c", "b")]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::Fail(ProviderError::new(
+            ErrorClass::InvalidInput,
+            "ValidationError",
+            "bad size",
+        )),
+        1,
+    );
+    let events = Mutex::new(Vec::new());
+    let report = world
+        .engine()
+        .apply(
+            &Request {
+                environment: "test",
+                graph: &g,
+                targets: &[],
+                excludes: &[],
+            },
+            None,
+            &fast(),
+            &|e| events.lock().unwrap().push(e),
+            &AtomicBool::new(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.finished, ["test_thing.d"]);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].0, "test_thing.a");
+    assert!(
+        report.failed[0].1.to_string().contains("ValidationError"),
+        "{}",
+        report.failed[0].1
+    );
+    let mut skipped = report.skipped.clone();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            ("test_thing.b".into(), "test_thing.a".into()),
+            ("test_thing.c".into(), "test_thing.a".into())
+        ]
+    );
+    let skip_events = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, Event::Skipped { .. }))
+        .count();
+    assert_eq!(skip_events, 2);
+}
+
+#[tokio::test]
+async fn retryable_errors_are_retried_and_others_are_not() {
+    let world = World::new();
+    let throttled = ProviderError::new(
+        ErrorClass::Retryable { after: None },
+        "Throttling",
+        "slow down",
+    );
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::Fail(throttled),
+        2,
+    );
+    let report = world.apply(&graph(&["a"], &[])).await;
+    assert!(report.succeeded());
+    assert_eq!(
+        world.creates().len(),
+        3,
+        "two throttled attempts, then success"
+    );
+
+    let world = World::new();
+    let invalid = ProviderError::new(ErrorClass::Fatal, "AccessDenied", "no");
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::Fail(invalid),
+        5,
+    );
+    let report = world.apply(&graph(&["a"], &[])).await;
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(world.creates().len(), 1, "a fatal error is not retried");
+}
+
+/// Runs an apply that hangs at the injected point and drops it there, as a killed process would.
+async fn apply_and_crash(world: &World, g: &ResourceGraph) {
+    let options = fast();
+    let run = world.apply_with(g, &options, None);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), run)
+            .await
+            .is_err(),
+        "the run should hang"
+    );
+    // The process is gone: so is its lock.
+    let holder = world.store.lock.lock().unwrap().clone().unwrap();
+    world.store.force_unlock(&holder.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn crash_before_the_create_call_then_rerun_creates_exactly_once() {
+    let world = World::new();
+    let g = graph(&["a", "b"], &[("b", "a")]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.b",
+        FaultEffect::HangBeforeCall,
+        1,
+    );
+    apply_and_crash(&world, &g).await;
+    let state = world.state();
+    assert!(
+        state.pending.contains_key("test_thing.b"),
+        "the intent was journaled before the call"
+    );
+    assert!(world.provider.objects_for("test_thing.b").is_empty());
+
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(
+        world.provider.objects_for("test_thing.b").len(),
+        1,
+        "no duplicate"
+    );
+    assert_eq!(world.provider.objects().len(), 2);
+    assert!(world.state().pending.is_empty());
+}
+
+#[tokio::test]
+async fn crash_after_the_create_call_before_the_commit_then_rerun_adopts_the_object() {
+    let world = World::new();
+    let g = graph(&["a", "b"], &[("b", "a")]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.b",
+        FaultEffect::HangAfterCall,
+        1,
+    );
+    apply_and_crash(&world, &g).await;
+    let created = world.provider.objects_for("test_thing.b");
+    assert_eq!(created.len(), 1, "the object exists but was never recorded");
+    assert!(!world.state().resources.contains_key("test_thing.b"));
+
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(
+        world.provider.objects_for("test_thing.b").len(),
+        1,
+        "no duplicate"
+    );
+    assert_eq!(
+        world.state().resources["test_thing.b"].object_id,
+        created[0].object_id,
+        "adopted, not orphaned"
+    );
+    assert_eq!(
+        world
+            .creates()
+            .iter()
+            .filter(|a| *a == "test_thing.b")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_stale_saved_plan_is_refused() {
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    let saved = world.plan(&g, &[], &[]).await;
+    world.apply(&graph(&["a", "b"], &[])).await;
+    let err = world
+        .apply_with(&g, &fast(), Some(&saved))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::Plan(PlanError::StaleState { plan: 0, .. })
+        ),
+        "{err}"
+    );
+
+    let saved = world.plan(&g, &[], &[]).await;
+    let changed = graph(&["a", "c"], &[]);
+    let err = world
+        .apply_with(&changed, &fast(), Some(&saved))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::Plan(PlanError::SpecChanged)),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn target_takes_dependencies_and_exclude_drops_dependents() {
+    let world = World::new();
+    let g = graph(&["a", "b", "c", "d"], &[("b", "a"), ("c", "b")]);
+    let plan = world.plan(&g, &["test_thing.b".into()], &[]).await;
+    let creating: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(creating, ["test_thing.a", "test_thing.b"]);
+
+    let plan = world.plan(&g, &[], &["test_thing.b".into()]).await;
+    let creating: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(creating, ["test_thing.a", "test_thing.d"]);
+
+    let err = world
+        .engine()
+        .plan(&Request {
+            environment: "test",
+            graph: &g,
+            targets: &["test_thing.bb".into()],
+            excludes: &[],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`test_thing.bb` is neither in the spec's graph nor in the state; did you mean `test_thing.b`?"
+    );
+}
+
+#[tokio::test]
+async fn drift_is_reported_and_repaired() {
+    let world = World::new();
+    let g = graph(&["a", "b"], &[]);
+    world.apply(&g).await;
+    let state = world.state();
+    world.provider.set_attribute(
+        &state.resources["test_thing.a"].object_id,
+        "size",
+        serde_json::json!(7),
+    );
+    world
+        .provider
+        .remove_object(&state.resources["test_thing.b"].object_id);
+    let plan = world.plan(&g, &[], &[]).await;
+    assert_eq!(plan.drift.len(), 2);
+    assert!(
+        plan.drift
+            .iter()
+            .any(|d| d.address == "test_thing.b" && d.deleted)
+    );
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_thing.a".into(), Action::Update),
+            ("test_thing.b".into(), Action::Create)
+        ]
+    );
+    insta::assert_snapshot!(brickstack_plan::render::text(&plan, false));
+    world.apply(&g).await;
+    assert!(!world.plan(&g, &[], &[]).await.has_changes());
+}
+
+#[tokio::test]
+async fn a_change_to_a_replacement_attribute_replaces_and_dependents_follow() {
+    let provider = MemoryProvider::new().with_schema(
+        KindSchema::new("test_thing")
+            .attribute("id", AttributeBehaviour::Computed)
+            .attribute("arn", AttributeBehaviour::Computed)
+            .attribute("name", AttributeBehaviour::ForcesReplacement),
+    );
+    let world = World {
+        provider,
+        store: MemoryStore::default(),
+    };
+    world.apply(&graph(&["a", "b"], &[("b", "a")])).await;
+    let old = world.state().resources["test_thing.a"].object_id.clone();
+    // Rename a: its name forces a new object, and b's reference to a's id becomes unknown.
+    let mut resources = Resources::default();
+    resources.add(
+        "test_thing",
+        "a",
+        map! { "name" => "renamed", "size" => 1i64 },
+    );
+    resources.add("test_thing", "b", map! { "name" => "thing-b", "size" => 1i64, "ref0" => reference(&Address::new("test_thing", "a"), "id") });
+    let g = brickstack_graph::build(&spec(), resources).unwrap();
+    let plan = world.plan(&g, &[], &[]).await;
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_thing.a".into(), Action::Replace),
+            ("test_thing.b".into(), Action::Update)
+        ]
+    );
+    assert_eq!(plan.changes[0].replace_because, ["name"]);
+    insta::assert_snapshot!("replace", brickstack_plan::render::text(&plan, false));
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    let state = world.state();
+    assert_ne!(state.resources["test_thing.a"].object_id, old);
+    assert_eq!(
+        state.resources["test_thing.b"].attributes["ref0"],
+        state.resources["test_thing.a"].attributes["id"]
+    );
+    assert_eq!(world.provider.objects().len(), 2, "the old object is gone");
+}
+
+#[tokio::test]
+async fn destroy_goes_in_reverse_dependency_order_and_refuses_to_lose_data() {
+    let provider = MemoryProvider::new().with_schema(KindSchema {
+        holds_data: true,
+        ..KindSchema::new("test_thing").attribute("id", AttributeBehaviour::Computed)
+    });
+    let world = World {
+        provider,
+        store: MemoryStore::default(),
+    };
+    let g = graph(&["a", "b", "c"], &[("b", "a"), ("c", "b")]);
+    world.apply(&g).await;
+    world
+        .provider
+        .set_contents(&world.state().resources["test_thing.b"].object_id, 42);
+
+    let err = world
+        .apply_with(&nothing(), &fast(), None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("holds 42 object(s)"), "{err}");
+    assert_eq!(world.provider.objects().len(), 3, "nothing was deleted");
+
+    let report = world
+        .apply_with(
+            &nothing(),
+            &ApplyOptions {
+                destroy_data: true,
+                ..fast()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    let deletes: Vec<String> = world
+        .provider
+        .calls()
+        .into_iter()
+        .filter(|(op, _)| *op == Operation::Delete)
+        .map(|(_, a)| a)
+        .collect();
+    assert_eq!(deletes, ["test_thing.c", "test_thing.b", "test_thing.a"]);
+    assert!(world.state().resources.is_empty());
+}
+
+#[tokio::test]
+async fn a_second_run_waits_for_the_lock_holder() {
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::HangBeforeCall,
+        1,
+    );
+    let options = fast();
+    let first = world.apply_with(&g, &options, None);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        world.apply_with(&g, &fast(), None).await
+    };
+    tokio::select! {
+        _ = first => panic!("the first run hangs by design"),
+        result = second => {
+            let err = result.unwrap_err();
+            assert!(err.to_string().contains("locked by `brickstack` for `apply`"), "{err}");
+        }
+    }
+}

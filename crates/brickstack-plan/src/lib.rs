@@ -1,0 +1,16 @@
+//! The planner: the desired graph diffed against recorded state and what a refresh observed, into
+//! a [`Plan`] — plain data the executor interprets and never re-decides.
+//!
+//! Pure: refresh happens before (the engine reads the cloud), rendering after (`render`).
+
+mod diff;
+mod plan;
+pub mod render;
+mod selection;
+
+pub use diff::{PlanInput, plan};
+pub use plan::{
+    Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, Summary,
+    graph_hash,
+};
+pub use selection::{Selection, SelectionError};

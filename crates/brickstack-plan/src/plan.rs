@@ -1,0 +1,166 @@
+//! The plan document: what will happen to each resource, bound to the state and spec it was made
+//! from so a saved plan cannot be applied to anything else.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use brickstack_graph::{ResourceGraph, render};
+
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    /// Delete and create (or create then delete, where the kind asks for it).
+    Replace,
+    Delete,
+    NoOp,
+}
+
+impl Action {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "created",
+            Action::Update => "updated in place",
+            Action::Replace => "replaced",
+            Action::Delete => "destroyed",
+            Action::NoOp => "left as it is",
+        }
+    }
+}
+
+/// One resource's planned change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: String,
+    pub kind: String,
+    pub action: Action,
+    /// The object's id when it exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<String>,
+    /// Attributes as observed, for the attributes the spec sets (`None` for a create).
+    pub before: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Attributes as desired (`None` for a delete); unknown ones are `null` and listed below.
+    pub after: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Attributes known only after apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after_unknown: Vec<String>,
+    /// Attributes whose change forces the replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_because: Vec<String>,
+    /// Addresses this change waits for (desired dependencies; recorded ones for a delete).
+    pub dependencies: Vec<String>,
+    /// For replacements: create the new object before deleting the old.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_before_destroy: bool,
+}
+
+/// An attribute that differs between two sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    pub name: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// An object changed or deleted outside brickstack since it was recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: String,
+    pub kind: String,
+    pub deleted: bool,
+    pub changes: Vec<AttributeChange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub no_op: usize,
+    pub drifted: usize,
+}
+
+/// What brickstack will do, and against which state and spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub environment: String,
+    /// The state this plan was made against.
+    pub lineage: String,
+    pub base_serial: u64,
+    /// Hash of the desired graph (`graph_hash`): the spec as compiled.
+    pub spec_hash: String,
+    /// Every resource's change, no-ops included, sorted by address.
+    pub changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    /// Whether applying would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Refuses a saved plan made against another state or spec.
+    pub fn check_current(
+        &self,
+        lineage: &str,
+        serial: u64,
+        spec_hash: &str,
+    ) -> Result<(), PlanError> {
+        if self.format_version != PLAN_FORMAT_VERSION {
+            return Err(PlanError::Format {
+                found: self.format_version,
+            });
+        }
+        // An empty lineage: the plan was made before the state's first write.
+        if !self.lineage.is_empty() && !lineage.is_empty() && self.lineage != lineage {
+            return Err(PlanError::OtherLineage {
+                plan: self.lineage.clone(),
+                state: lineage.to_string(),
+            });
+        }
+        if self.base_serial != serial {
+            return Err(PlanError::StaleState {
+                plan: self.base_serial,
+                state: serial,
+            });
+        }
+        if self.spec_hash != spec_hash {
+            return Err(PlanError::SpecChanged);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "the saved plan was made against state serial {plan}, but the state is now at serial {state}"
+    )]
+    StaleState { plan: u64, state: u64 },
+    #[error("the saved plan belongs to state lineage `{plan}`, not `{state}`")]
+    OtherLineage { plan: String, state: String },
+    #[error("the spec changed since the plan was saved")]
+    SpecChanged,
+    #[error(
+        "the saved plan has format {found}; this brickstack reads format {PLAN_FORMAT_VERSION}"
+    )]
+    Format { found: u32 },
+}
+
+impl PlanError {
+    pub fn hint(&self) -> &'static str {
+        "run `brickstack plan --out FILE` again and apply the new plan"
+    }
+}
+
+/// A stable hash of everything the desired graph says (addresses, attributes, dependencies).
+pub fn graph_hash(graph: &ResourceGraph) -> String {
+    hex::encode(Sha256::digest(render::text(graph, true).as_bytes()))
+}

@@ -1,0 +1,187 @@
+//! The plan for people: drift first ("changed outside brickstack"), then each change with an
+//! attribute-level diff, then the counts. Colour is optional; the text reads the same without it.
+
+use std::fmt::Write as _;
+
+use serde_json::Value as Json;
+
+use crate::plan::{Action, Change, Plan};
+
+const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn yellow(&self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+}
+
+/// The whole plan as text.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    if !plan.drift.is_empty() {
+        let _ = writeln!(out, "{}", style.bold("Objects changed outside brickstack:"));
+        let _ = writeln!(out);
+        for drift in &plan.drift {
+            if drift.deleted {
+                let _ = writeln!(out, "  # {} was deleted outside brickstack", drift.address);
+            } else {
+                let _ = writeln!(out, "  # {} was changed outside brickstack", drift.address);
+                for change in &drift.changes {
+                    let _ = writeln!(
+                        out,
+                        "      {} {} = {} -> {}",
+                        style.yellow("~"),
+                        change.name,
+                        show(change.before.as_ref()),
+                        show(change.after.as_ref())
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let changing: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if changing.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes. The environment `{}` matches its spec.",
+            plan.environment
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold("brickstack will perform the following actions:")
+    );
+    let _ = writeln!(out);
+    for change in changing {
+        render_change(&mut out, change, &style);
+        let _ = writeln!(out);
+    }
+    let s = &plan.summary;
+    let _ = writeln!(
+        out,
+        "{} {} to add, {} to change, {} to replace, {} to destroy.",
+        style.bold("Plan:"),
+        s.create,
+        s.update,
+        s.replace,
+        s.delete
+    );
+    out
+}
+
+fn render_change(out: &mut String, change: &Change, style: &Style) {
+    let (symbol, verb) = match change.action {
+        Action::Create => (style.green("+"), "will be created"),
+        Action::Update => (style.yellow("~"), "will be updated in place"),
+        Action::Replace if change.create_before_destroy => {
+            (style.green("+/-"), "must be replaced (new object first)")
+        }
+        Action::Replace => (style.red("-/+"), "must be replaced"),
+        Action::Delete => (style.red("-"), "will be destroyed"),
+        Action::NoOp => return,
+    };
+    let _ = writeln!(out, "  # {} {verb}", change.address);
+    let _ = writeln!(out, "  {symbol} {} {{", change.address);
+    let width = change
+        .after
+        .iter()
+        .chain(change.before.iter())
+        .flat_map(|m| m.keys())
+        .map(String::len)
+        .max()
+        .unwrap_or(0);
+    match change.action {
+        Action::Create => {
+            for (name, value) in change.after.iter().flatten() {
+                let shown = if change.after_unknown.contains(name) {
+                    KNOWN_AFTER_APPLY.to_string()
+                } else {
+                    show(Some(value))
+                };
+                let _ = writeln!(out, "      {} {name:width$} = {shown}", style.green("+"));
+            }
+        }
+        Action::Delete => {
+            for (name, value) in change.before.iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "      {} {name:width$} = {}",
+                    style.red("-"),
+                    show(Some(value))
+                );
+            }
+        }
+        Action::Update | Action::Replace => {
+            let before = change.before.clone().unwrap_or_default();
+            for (name, value) in change.after.iter().flatten() {
+                let unknown = change.after_unknown.contains(name);
+                let old = before.get(name);
+                if !unknown && old == Some(value) {
+                    continue;
+                }
+                let new = if unknown {
+                    KNOWN_AFTER_APPLY.to_string()
+                } else {
+                    show(Some(value))
+                };
+                let mark = if change.replace_because.contains(name) {
+                    format!(" {}", style.red("# forces replacement"))
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "      {} {name:width$} = {} -> {new}{mark}",
+                    style.yellow("~"),
+                    show(old)
+                );
+            }
+        }
+        Action::NoOp => {}
+    }
+    let _ = writeln!(out, "    }}");
+}
+
+/// A value on one line: strings quoted, structures as compact JSON, absent as `null`.
+fn show(value: Option<&Json>) -> String {
+    match value {
+        None | Some(Json::Null) => "null".to_string(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// The stable machine form: every change with address, kind, action, before, after, plus the
+/// summary and drift.
+pub fn json(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(plan).expect("a plan serialises");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,43 @@
+//! Provider errors, classified once per adapter so the engine decides retries from the class,
+//! never by matching message text.
+
+use std::time::Duration;
+
+/// What the engine may do about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The object does not exist.
+    NotFound,
+    /// Worth retrying (throttling, eventual consistency), after this long if the API said.
+    Retryable { after: Option<Duration> },
+    /// The object exists or is in a state that forbids the operation.
+    Conflict,
+    /// The request was wrong; retrying will not help.
+    InvalidInput,
+    /// Anything else.
+    Fatal,
+}
+
+/// An error from a provider call, naming the API's own error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ProviderError {
+    pub class: ErrorClass,
+    /// The API's error code, e.g. `InvalidVpcID.NotFound`, `RESOURCE_DOES_NOT_EXIST`.
+    pub code: String,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(class: ErrorClass, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ProviderError {
+            class,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.class, ErrorClass::Retryable { .. })
+    }
+}
