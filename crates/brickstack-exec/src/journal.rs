@@ -24,19 +24,29 @@ impl<'a, S: StateStore> StateWriter<'a, S> {
     }
 
     /// Applies `change` and persists the result as the next serial.
+    ///
+    /// The change describes something that already happened (or is about to, for an intent), so
+    /// it stays in memory even if persisting fails: the error stops the run, and a later commit
+    /// writes it under the same serial. No copy of the whole state is made per commit.
     pub async fn commit(&self, change: impl FnOnce(&mut State)) -> Result<(), ExecError> {
         let mut state = self.state.lock().await;
-        let mut next = state.clone();
-        change(&mut next);
-        next.serial = state.serial + 1;
-        self.store.write(self.lock, &next).await?;
-        *state = next;
+        change(&mut state);
+        state.serial += 1;
+        if let Err(e) = self.store.write(self.lock, &state).await {
+            state.serial -= 1;
+            return Err(e.into());
+        }
         Ok(())
     }
 
     /// A copy of the current state.
     pub async fn snapshot(&self) -> State {
         self.state.lock().await.clone()
+    }
+
+    /// Reads the current state without copying it.
+    pub async fn with_state<T>(&self, read: impl FnOnce(&State) -> T) -> T {
+        read(&*self.state.lock().await)
     }
 
     pub async fn into_state(self) -> State {

@@ -2,7 +2,7 @@
 //! waits for succeeded; at most `parallelism` run at once; a failure skips only what waits on it,
 //! each reported once; cancellation stops scheduling and lets running operations finish.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -134,8 +134,25 @@ pub async fn apply<P: Provider, S: StateStore>(
     if !options.destroy_data {
         refuse_data_loss(provider, &ops).await?;
     }
-    let recorded = writer.snapshot().await.resources;
-    let waits_for = wait_edges(&ops, &recorded);
+    let waits_for = writer.with_state(|state| wait_edges(&ops, &state.resources)).await;
+    // What each operation still waits for, and who waits on it: readiness is tracked as
+    // operations finish instead of rescanning every operation each time.
+    let mut outstanding: BTreeMap<&str, usize> =
+        ops.keys().map(|a| (*a, waits_for[*a].len())).collect();
+    let mut waiters: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (address, waits) in &waits_for {
+        let (address, _) = ops.get_key_value(address.as_str()).expect("an operation");
+        for dependency in waits {
+            if let Some((dependency, _)) = ops.get_key_value(dependency.as_str()) {
+                waiters.entry(*dependency).or_default().push(*address);
+            }
+        }
+    }
+    let mut ready: VecDeque<&str> = outstanding
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(a, _)| *a)
+        .collect();
     let mut status: BTreeMap<&str, Status> = ops.keys().map(|a| (*a, Status::Waiting)).collect();
     let mut report = ApplyReport {
         finished: Vec::new(),
@@ -146,33 +163,20 @@ pub async fn apply<P: Provider, S: StateStore>(
     };
     let mut running = FuturesUnordered::new();
     loop {
-        if !cancel.load(Ordering::SeqCst) {
-            let ready: Vec<&str> = status
-                .iter()
-                .filter(|(a, s)| {
-                    **s == Status::Waiting
-                        && waits_for[**a]
-                            .iter()
-                            .all(|d| status.get(d.as_str()) == Some(&Status::Done))
-                })
-                .map(|(a, _)| *a)
-                .collect();
-            for address in ready {
-                if running.len() >= options.parallelism.max(1) {
-                    break;
-                }
-                status.insert(address, Status::Running);
-                let change = ops[address];
-                events(Event::Started {
-                    address: address.to_string(),
-                    action: change.action,
-                });
-                running.push(async move {
-                    let result =
-                        run(provider, writer, change, graph, context, options, events).await;
-                    (address, result)
-                });
-            }
+        while !cancel.load(Ordering::SeqCst) && running.len() < options.parallelism.max(1) {
+            let Some(address) = ready.pop_front() else {
+                break;
+            };
+            status.insert(address, Status::Running);
+            let change = ops[address];
+            events(Event::Started {
+                address: address.to_string(),
+                action: change.action,
+            });
+            running.push(async move {
+                let result = run(provider, writer, change, graph, context, options, events).await;
+                (address, result)
+            });
         }
         let Some((address, result)) = running.next().await else {
             break;
@@ -185,6 +189,13 @@ pub async fn apply<P: Provider, S: StateStore>(
                     action: ops[address].action,
                 });
                 report.finished.push(address.to_string());
+                for waiter in waiters.get(address).into_iter().flatten() {
+                    let n = outstanding.get_mut(waiter).expect("an operation");
+                    *n -= 1;
+                    if *n == 0 && status[waiter] == Status::Waiting {
+                        ready.push_back(waiter);
+                    }
+                }
             }
             Err(error) => {
                 status.insert(address, Status::Failed);
@@ -194,22 +205,17 @@ pub async fn apply<P: Provider, S: StateStore>(
                 });
                 report.failed.push((address.to_string(), error));
                 // Skip everything that waits on it, directly or not, once each.
-                let mut stack = vec![address.to_string()];
+                let mut stack = vec![address];
                 while let Some(failed) = stack.pop() {
-                    for (dependent, waits) in &waits_for {
-                        let Some(current) = status.get_mut(dependent.as_str()) else {
-                            continue;
-                        };
-                        if waits.contains(&failed) && *current == Status::Waiting {
-                            *current = Status::Skipped;
+                    for waiter in waiters.get(failed).into_iter().flatten() {
+                        if status[waiter] == Status::Waiting {
+                            status.insert(waiter, Status::Skipped);
                             events(Event::Skipped {
-                                address: dependent.to_string(),
+                                address: waiter.to_string(),
                                 because: address.to_string(),
                             });
-                            report
-                                .skipped
-                                .push((dependent.to_string(), address.to_string()));
-                            stack.push(dependent.to_string());
+                            report.skipped.push((waiter.to_string(), address.to_string()));
+                            stack.push(waiter);
                         }
                     }
                 }
@@ -456,33 +462,36 @@ async fn desired<S: StateStore>(
     graph: &ResourceGraph,
     context: &BTreeMap<String, String>,
 ) -> Result<Attributes, ExecError> {
-    let state = writer.snapshot().await;
     let resource = Address::parse(&change.address)
         .and_then(|a| graph.get(&a))
         .ok_or_else(|| ExecError::Unresolved {
             address: change.address.clone(),
             attribute: "(the resource is not in the spec's graph)".into(),
         })?;
-    let lookup = |r: &Reference| {
-        state
-            .resources
-            .get(&r.address.to_string())
-            .and_then(|rec| rec.attributes.get(&r.attribute).cloned())
-    };
     let context = |c: ContextValue| context.get(c.key()).cloned();
-    resource
-        .attributes
-        .iter()
-        .map(|(name, value)| {
-            value
-                .resolve(&lookup, &context)
-                .map(|v| (name.clone(), v))
-                .ok_or_else(|| ExecError::Unresolved {
-                    address: change.address.clone(),
-                    attribute: name.clone(),
+    writer
+        .with_state(|state| {
+            let lookup = |r: &Reference| {
+                state
+                    .resources
+                    .get(&r.address.to_string())
+                    .and_then(|rec| rec.attributes.get(&r.attribute).cloned())
+            };
+            resource
+                .attributes
+                .iter()
+                .map(|(name, value)| {
+                    value
+                        .resolve(&lookup, &context)
+                        .map(|v| (name.clone(), v))
+                        .ok_or_else(|| ExecError::Unresolved {
+                            address: change.address.clone(),
+                            attribute: name.clone(),
+                        })
                 })
+                .collect()
         })
-        .collect()
+        .await
 }
 
 fn lookup_for(attributes: &Attributes) -> ObjectLookup {
