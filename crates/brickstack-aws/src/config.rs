@@ -1,0 +1,90 @@
+//! Building an [`SdkConfig`].
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use aws_smithy_async::rt::sleep::default_async_sleep;
+use aws_smithy_async::time::SharedTimeSource;
+
+/// Loads configuration from the standard chain: environment, shared config and credentials
+/// files, SSO, `credential_process`, container and instance metadata. Endpoint overrides
+/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, profile `endpoint_url`) apply as the SDK defines.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// An explicit endpoint with static credentials, e.g. moto at `http://127.0.0.1:N`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticEndpoint {
+    /// Base URL for every service; use an IP such as `127.0.0.1`, not `localhost`.
+    pub url: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl fmt::Debug for StaticEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticEndpoint")
+            .field("url", &self.url)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .finish()
+    }
+}
+
+/// How long to wait for a TCP connection to an emulator.
+const EMULATOR_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Upper bound for one attempt; moto's first EC2 call loads its backend (about 1 s, more on a busy machine).
+const EMULATOR_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Configuration for `endpoint` that reads nothing from the environment or profile files.
+///
+/// Retries are disabled and timeouts short: against a local emulator a refused connection or a
+/// hang is a failure to report at once, not something to retry with backoff.
+pub fn static_sdk_config(endpoint: &StaticEndpoint) -> SdkConfig {
+    let credentials = Credentials::new(
+        &endpoint.access_key_id,
+        &endpoint.secret_access_key,
+        None,
+        None,
+        "brickstack-static",
+    );
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(endpoint.region.clone()))
+        .endpoint_url(&endpoint.url)
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(EMULATOR_CONNECT_TIMEOUT)
+                .operation_attempt_timeout(EMULATOR_ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        // The loader would set these two; `AssumeRoleProvider` needs the time source.
+        .time_source(SharedTimeSource::default());
+    if let Some(sleep) = default_async_sleep() {
+        builder = builder.sleep_impl(sleep);
+    }
+    builder.build()
+}
+
+/// `base`, but acting as `role_arn` (credentials from `sts:AssumeRole`, fetched lazily on the
+/// first call and refreshed before they expire). STS is reached through `base`'s endpoint.
+pub async fn assume_role(base: &SdkConfig, role_arn: &str, session_name: &str) -> SdkConfig {
+    let provider = AssumeRoleProvider::builder(role_arn)
+        .session_name(session_name)
+        .configure(base)
+        .build()
+        .await;
+    base.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
+}

@@ -1,0 +1,20 @@
+//! AWS adapter: builds the official SDK's configuration and clients; the only crate that talks to AWS.
+//!
+//! * [`load_sdk_config`]: the standard chain (environment, profiles, SSO, IMDS), which also honours
+//!   `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` by itself.
+//! * [`static_sdk_config`]: an explicit endpoint, static credentials and region, reading no
+//!   environment, with retries off and short timeouts (for emulators such as moto).
+//! * [`assume_role`]: the same configuration acting as another role (also how a test gets its own
+//!   moto account).
+//! * [`AwsClients`]: one client per service brickstack uses.
+//!
+//! Errors carry the SDK's whole cause chain ([`AwsError`]); the SDK's own `Display` says only
+//! "dispatch failure" or "service error".
+
+mod clients;
+mod config;
+mod error;
+
+pub use clients::AwsClients;
+pub use config::{StaticEndpoint, assume_role, load_sdk_config, static_sdk_config};
+pub use error::AwsError;

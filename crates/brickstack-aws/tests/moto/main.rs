@@ -1,0 +1,10 @@
+//! brickstack-aws against moto. One test binary for every AWS test, because each test binary
+//! links the whole SDK; add a module here rather than a new file under `tests/`.
+//!
+//! Each test works in its own moto account (see [`support::moto_account`]), so tests run in
+//! parallel against one moto and never reset it.
+
+mod config;
+mod sts;
+mod support;
+mod vpc;

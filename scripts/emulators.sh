@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# Local emulators for brickstack's tests: moto (AWS), minilake (Databricks workspace API) and
+# brickstack-account-emulator (Databricks account API), all on free 127.0.0.1 ports.
+#
+#   scripts/emulators.sh start   install (into .venv, pinned) and start them; write .emulators.env
+#   scripts/emulators.sh stop    stop exactly the processes `start` recorded; remove .emulators.env
+#   scripts/emulators.sh status  show what runs where; exit 1 unless all three are healthy
+#
+# After `start`, `source .emulators.env` exports AWS_ENDPOINT_URL, BRICKSTACK_MINILAKE_URL,
+# DATABRICKS_ACCOUNT_HOST and friends; tests also find the file on their own.
+# Runtime files (logs, PIDs, minilake's data) live in .emulators/.
+#
+# Knobs: BRICKSTACK_EMULATOR_TIMEOUT (seconds to wait for each server, default 60);
+# BRICKSTACK_EMULATOR_BUILD (the cargo command that builds the account emulator, default
+# `build -p brickstack-testkit --bin brickstack-account-emulator`; scripts/test.sh passes its own
+# test build so that everything is compiled once, in one feature resolution).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$ROOT/.venv"
+RUN="$ROOT/.emulators"
+ENV_FILE="$ROOT/.emulators.env"
+PIDS="$RUN/pids"
+TIMEOUT=${BRICKSTACK_EMULATOR_TIMEOUT:-60}
+
+MOTO_VERSION=5.2.5
+MINILAKE_VERSION=1.9.0
+SERVERS=(moto minilake account)
+
+say() { printf 'emulators: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# --- records --------------------------------------------------------------------------------
+# $RUN/pids holds one "name pid url" line per started server.
+
+recorded() { # name field(2=pid,3=url)
+    [[ -f $PIDS ]] || return 0
+    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$PIDS"
+}
+
+record() { # name pid url
+    local tmp="$PIDS.tmp"
+    { [[ -f $PIDS ]] && awk -v n="$1" '$1 != n' "$PIDS"; echo "$1 $2 $3"; } >"$tmp"
+    mv "$tmp" "$PIDS"
+}
+
+alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# Refuse to signal a recorded PID that now belongs to some other program (PID reuse after a
+# reboot or a crash): check its command line for the program we started.
+is_ours() { # name pid
+    local expected cmd
+    case $1 in
+        moto) expected=moto_server ;;
+        minilake) expected=minilake ;;
+        account) expected=brickstack-account-emulator ;;
+    esac
+    if [[ -r /proc/$2/cmdline ]]; then
+        cmd=$(tr '\0' ' ' <"/proc/$2/cmdline")
+    else
+        cmd=$(ps -o command= -p "$2" 2>/dev/null || true)
+    fi
+    [[ $cmd == *"$expected"* ]]
+}
+
+health_path() {
+    case $1 in
+        moto) echo /moto-api/ ;;
+        minilake) echo /_minilake/health ;;
+        account) echo /health ;;
+    esac
+}
+
+# GET url, success on HTTP 200. Python is always there (we need it for the venv anyway), curl
+# may not be; proxies are bypassed because every URL is 127.0.0.1.
+http_ok() {
+    python3 - "$1" <<'PY'
+import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    with opener.open(sys.argv[1], timeout=2) as r:
+        sys.exit(0 if r.status == 200 else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
+
+healthy() { # name
+    local pid url
+    pid=$(recorded "$1" 2)
+    url=$(recorded "$1" 3)
+    alive "$pid" && is_ours "$1" "$pid" && [[ -n $url ]] && http_ok "$url$(health_path "$1")"
+}
+
+all_healthy() {
+    local s
+    [[ -f $ENV_FILE ]] || return 1
+    for s in "${SERVERS[@]}"; do healthy "$s" || return 1; done
+}
+
+# --- stop -----------------------------------------------------------------------------------
+
+stop_one() { # name
+    local pid i
+    pid=$(recorded "$1" 2)
+    if alive "$pid"; then
+        if ! is_ours "$1" "$pid"; then
+            say "not stopping PID $pid: it is no longer $1"
+            return 0
+        fi
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do # up to 10 s; minilake shuts down in 2-3 s
+            alive "$pid" || break
+            sleep 0.1
+        done
+        if alive "$pid"; then
+            say "$1 (PID $pid) ignored SIGTERM; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        say "stopped $1 (PID $pid)"
+    fi
+}
+
+stop() {
+    local s
+    for s in "${SERVERS[@]}"; do stop_one "$s"; done
+    rm -f "$PIDS" "$ENV_FILE"
+}
+
+# --- start ----------------------------------------------------------------------------------
+
+ensure_venv() {
+    if [[ ! -x $VENV/bin/python ]]; then
+        say "creating $VENV"
+        python3 -m venv "$VENV"
+    fi
+    # Reinstall only when a pinned version (or moto's server extra) is missing: re-runs stay fast.
+    if ! "$VENV/bin/python" - "$MOTO_VERSION" "$MINILAKE_VERSION" <<'PY'; then
+import sys
+from importlib.metadata import version, PackageNotFoundError
+try:
+    ok = version("moto") == sys.argv[1] and version("minilake") == sys.argv[2]
+    version("flask"); version("flask-cors"); version("openapi-spec-validator")
+except PackageNotFoundError:
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+        say "installing moto[server]==$MOTO_VERSION and minilake==$MINILAKE_VERSION into $VENV"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "moto[server]==$MOTO_VERSION" "minilake==$MINILAKE_VERSION"
+    fi
+}
+
+build_account_emulator() {
+    local args
+    # A list of cargo arguments: word splitting of the override is intended.
+    read -r -a args <<<"${BRICKSTACK_EMULATOR_BUILD:-build -p brickstack-testkit --bin brickstack-account-emulator}"
+    say "building the account emulator: cargo ${args[*]}"
+    (cd "$ROOT" && cargo "${args[@]}")
+    ACCOUNT_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/brickstack-account-emulator"
+    [[ -x $ACCOUNT_BIN ]] || die "cargo ${args[*]} did not produce $ACCOUNT_BIN"
+}
+
+fail_start() { # name message
+    local log="$RUN/$1.log"
+    say "error: $1 $2"
+    if [[ -f $log ]]; then
+        say "last lines of $log:"
+        tail -n 30 "$log" | sed 's/^/    /' >&2
+    fi
+    stop
+    exit 1
+}
+
+# Waits until `name`'s log shows its URL and its health check answers 200; records it.
+wait_ready() { # name pid url-regex
+    local name=$1 pid=$2 pattern=$3 log="$RUN/$1.log" url="" deadline=$((SECONDS + TIMEOUT))
+    while ((SECONDS < deadline)); do
+        alive "$pid" || fail_start "$name" "exited during startup"
+        if [[ -z $url ]]; then
+            url=$(grep -Eo "$pattern" "$log" | head -n 1 | grep -Eo 'http://127\.0\.0\.1:[0-9]+' || true)
+            [[ -n $url ]] && record "$name" "$pid" "$url"
+        fi
+        if [[ -n $url ]] && http_ok "$url$(health_path "$name")"; then
+            say "$name ready at $url (PID $pid)"
+            printf -v "${name^^}_URL" '%s' "$url"
+            return 0
+        fi
+        sleep 0.2
+    done
+    fail_start "$name" "not ready after ${TIMEOUT}s (url: ${url:-not printed yet})"
+}
+
+start() {
+    local pid
+    if all_healthy; then
+        say "already running and healthy; nothing to do (see .emulators.env, or run: $0 status)"
+        return 0
+    fi
+    if [[ -f $PIDS ]]; then
+        say "found a partial or stale run; stopping what is left of it"
+        stop
+    fi
+    command -v python3 >/dev/null || die "python3 is required (3.11 or newer)"
+    ensure_venv
+    build_account_emulator
+
+    mkdir -p "$RUN"
+    rm -rf "$RUN/minilake-data" "$RUN/duckdb-extensions"
+    mkdir -p "$RUN/minilake-data" "$RUN/duckdb-extensions"
+    : >"$PIDS"
+
+    # Each server gets stdin from /dev/null and its own log, so nothing keeps the caller's pipes open.
+    "$VENV/bin/moto_server" -H 127.0.0.1 -p 0 </dev/null >"$RUN/moto.log" 2>&1 &
+    pid=$!
+    record moto "$pid" ""
+
+    # Offline settings from docs: no DuckDB extension download, no Docker, no notebook proxy;
+    # MINILAKE_VERBOSE=1 makes uvicorn print the port it bound.
+    (cd "$RUN" && exec env \
+        MINILAKE_DATA_DIR="$RUN/minilake-data" \
+        MINILAKE_DUCKDB_EXTENSION_DIR="$RUN/duckdb-extensions" \
+        MINILAKE_NOTEBOOK=0 \
+        MINILAKE_SPARK_PREWARM=0 \
+        MINILAKE_JOB_EXECUTOR=subprocess \
+        MINILAKE_VERBOSE=1 \
+        MINILAKE_CLUSTER_START_DELAY=0.05 \
+        MINILAKE_CLUSTER_TERMINATE_DELAY=0.05 \
+        "$VENV/bin/minilake" --host 127.0.0.1 --port 0) </dev/null >"$RUN/minilake.log" 2>&1 &
+    pid=$!
+    record minilake "$pid" ""
+
+    "$ACCOUNT_BIN" 0 </dev/null >"$RUN/account.log" 2>&1 &
+    pid=$!
+    record account "$pid" ""
+
+    wait_ready moto "$(recorded moto 2)" 'Running on http://127\.0\.0\.1:[0-9]+'
+    wait_ready minilake "$(recorded minilake 2)" 'running on http://127\.0\.0\.1:[0-9]+'
+    wait_ready account "$(recorded account 2)" 'listening on http://127\.0\.0\.1:[0-9]+'
+
+    local tmp="$ENV_FILE.tmp"
+    cat >"$tmp" <<EOF
+# Written by scripts/emulators.sh start; removed by stop. Use: source .emulators.env
+export AWS_ENDPOINT_URL=$MOTO_URL
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=eu-west-1
+export AWS_DEFAULT_REGION=eu-west-1
+export AWS_EC2_METADATA_DISABLED=true
+export BRICKSTACK_MINILAKE_URL=$MINILAKE_URL
+export DATABRICKS_ACCOUNT_HOST=$ACCOUNT_URL
+export DATABRICKS_CLIENT_ID=brickstack-test-client
+export DATABRICKS_CLIENT_SECRET=brickstack-test-secret
+EOF
+    mv "$tmp" "$ENV_FILE"
+    say "wrote .emulators.env"
+}
+
+status() {
+    local s pid url state rc=0
+    for s in "${SERVERS[@]}"; do
+        pid=$(recorded "$s" 2)
+        url=$(recorded "$s" 3)
+        if [[ -z $pid ]]; then
+            state="not started"
+            rc=1
+        elif healthy "$s"; then
+            state="healthy"
+        elif alive "$pid" && is_ours "$s" "$pid"; then
+            state="running, not answering $(health_path "$s")"
+            rc=1
+        else
+            state="not running"
+            rc=1
+        fi
+        printf '%-9s %-8s %-24s %s\n' "$s" "${pid:--}" "${url:--}" "$state"
+    done
+    [[ -f $ENV_FILE ]] || { echo "(no .emulators.env)"; rc=1; }
+    return "$rc"
+}
+
+case ${1:-} in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *)
+        echo "usage: $0 start|stop|status" >&2
+        exit 2
+        ;;
+esac
