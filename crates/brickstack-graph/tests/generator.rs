@@ -450,3 +450,44 @@ fn a_reference_to_a_missing_resource_is_rejected_naming_both() {
         "`aws_subnet.a` refers to `aws_vpc.ghost`, which the graph does not contain"
     );
 }
+
+#[test]
+fn the_sleep_selection_is_nat_eips_nat_routes_and_interface_endpoints() {
+    let graph = brickstack_graph::generate(&environment("reference")).unwrap();
+    let picked: Vec<String> =
+        brickstack_graph::selections::select("sleep", &environment("reference"), &graph)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    assert_eq!(
+        picked,
+        [
+            "aws_eip.nat-eu-west-1c",
+            "aws_nat_gateway.eu-west-1c",
+            "aws_route.private-nat",
+            "aws_vpc_endpoint.kinesis-streams",
+            "aws_vpc_endpoint.sts",
+        ]
+    );
+    let with_s3 = spec(&format!("{MINIMAL}\n[sleep]\ns3_gateway_endpoint = true\n"));
+    let graph = brickstack_graph::generate(&with_s3).unwrap();
+    let picked = brickstack_graph::selections::select("sleep", &with_s3, &graph).unwrap();
+    assert!(picked.contains(&Address::new("aws_vpc_endpoint", "s3")));
+}
+
+#[test]
+fn the_token_selection_is_the_tokens() {
+    let spec = environment("reference");
+    let graph = brickstack_graph::generate(&spec).unwrap();
+    let picked: Vec<String> = brickstack_graph::selections::select("tokens", &spec, &graph)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        picked,
+        ["databricks_obo_token.deployer", "databricks_token.deployer"]
+    );
+    assert!(brickstack_graph::selections::select("nap", &spec, &graph).is_none());
+}
