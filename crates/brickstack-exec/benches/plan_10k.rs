@@ -17,8 +17,15 @@ use brickstack_state::{
 };
 use time::OffsetDateTime;
 
-const RESOURCES: usize = 10_000;
-const RUNS: usize = 5;
+/// Resources and runs for the benchmark; `cargo test --all-targets` runs this program without
+/// `--bench`, and then it only checks it still works, on a small graph.
+fn size() -> (usize, usize) {
+    if std::env::args().any(|a| a == "--bench") {
+        (10_000, 5)
+    } else {
+        (300, 1)
+    }
+}
 
 #[derive(Default)]
 struct MemoryStore {
@@ -61,7 +68,7 @@ impl StateStore for MemoryStore {
 
 /// 100 kinds of 100 resources; each refers to up to three earlier ones, like a real environment's
 /// subnets referring to a VPC and policies to buckets.
-fn generated_graph() -> brickstack_graph::ResourceGraph {
+fn generated_graph(resources_wanted: usize) -> brickstack_graph::ResourceGraph {
     let spec = brickstack_spec::parse(
         "bench.toml",
         "[environment]\nname = \"bench\"\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n",
@@ -69,7 +76,7 @@ fn generated_graph() -> brickstack_graph::ResourceGraph {
     .unwrap();
     let mut resources = Resources::default();
     let mut rng = fastrand::Rng::with_seed(7);
-    for i in 0..RESOURCES {
+    for i in 0..resources_wanted {
         let kind = format!("bench_kind_{}", i % 100);
         let mut attributes = map! {
             "name" => format!("resource-{i}"),
@@ -81,7 +88,10 @@ fn generated_graph() -> brickstack_graph::ResourceGraph {
                 let j = rng.usize(0..i);
                 m.insert(
                     format!("ref{r}"),
-                    reference(&Address::new(format!("bench_kind_{}", j % 100), format!("r{j}")), "id"),
+                    reference(
+                        &Address::new(format!("bench_kind_{}", j % 100), format!("r{j}")),
+                        "id",
+                    ),
                 );
             }
         }
@@ -92,7 +102,11 @@ fn generated_graph() -> brickstack_graph::ResourceGraph {
 
 /// Creates every object in the provider and records it, as a finished apply would have, without
 /// timing the executor (this benchmark is about planning).
-async fn record_everything(provider: &MemoryProvider, store: &MemoryStore, graph: &brickstack_graph::ResourceGraph) {
+async fn record_everything(
+    provider: &MemoryProvider,
+    store: &MemoryStore,
+    graph: &brickstack_graph::ResourceGraph,
+) {
     let mut state = State::new("bench", "bench-lineage");
     for resource in graph.creation_order() {
         let lookup = |r: &brickstack_graph::Reference| {
@@ -104,7 +118,13 @@ async fn record_everything(provider: &MemoryProvider, store: &MemoryStore, graph
         let attributes: serde_json::Map<String, serde_json::Value> = resource
             .attributes
             .iter()
-            .map(|(k, v)| (k.clone(), v.resolve(&lookup, &|_| None).expect("dependencies come first")))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.resolve(&lookup, &|_| None)
+                        .expect("dependencies come first"),
+                )
+            })
             .collect();
         let observed = provider
             .create(&CreateRequest {
@@ -121,7 +141,11 @@ async fn record_everything(provider: &MemoryProvider, store: &MemoryStore, graph
                 kind: resource.kind().to_string(),
                 object_id: observed.object_id,
                 attributes: observed.attributes,
-                dependencies: graph.dependencies(&resource.address).into_iter().map(ToString::to_string).collect(),
+                dependencies: graph
+                    .dependencies(&resource.address)
+                    .into_iter()
+                    .map(ToString::to_string)
+                    .collect(),
                 status: Default::default(),
             },
         );
@@ -145,30 +169,43 @@ fn peak_rss_mib() -> f64 {
 
 #[tokio::main]
 async fn main() {
+    let (resources, runs) = size();
     let started = Instant::now();
-    let graph = generated_graph();
+    let graph = generated_graph(resources);
     let build_time = started.elapsed();
     let provider = MemoryProvider::new();
     let store = MemoryStore::default();
-    let engine = Engine { provider: &provider, store: &store, runner: Runner::default() };
-    let request = Request { environment: "bench", graph: &graph, targets: &[], excludes: &[] };
+    let engine = Engine {
+        provider: &provider,
+        store: &store,
+        runner: Runner::default(),
+    };
+    let request = Request {
+        environment: "bench",
+        graph: &graph,
+        targets: &[],
+        excludes: &[],
+    };
     record_everything(&provider, &store, &graph).await;
     let mut times: Vec<Duration> = Vec::new();
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let t = Instant::now();
         let plan = engine.plan(&request).await.unwrap();
         times.push(t.elapsed());
         assert!(!plan.has_changes(), "a no-op plan expected");
-        assert_eq!(plan.changes.len(), RESOURCES);
+        assert_eq!(plan.changes.len(), resources);
     }
     times.sort();
-    println!("resources:          {RESOURCES}");
-    println!("graph build:        {:.1} ms", build_time.as_secs_f64() * 1000.0);
+    println!("resources:          {resources}");
     println!(
-        "plan (median of {RUNS}): {:.1} ms (min {:.1}, max {:.1})",
-        times[RUNS / 2].as_secs_f64() * 1000.0,
+        "graph build:        {:.1} ms",
+        build_time.as_secs_f64() * 1000.0
+    );
+    println!(
+        "plan (median of {runs}): {:.1} ms (min {:.1}, max {:.1})",
+        times[runs / 2].as_secs_f64() * 1000.0,
         times[0].as_secs_f64() * 1000.0,
-        times[RUNS - 1].as_secs_f64() * 1000.0
+        times[runs - 1].as_secs_f64() * 1000.0
     );
     println!("peak memory:        {:.0} MiB", peak_rss_mib());
 }

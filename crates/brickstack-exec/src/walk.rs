@@ -134,7 +134,9 @@ pub async fn apply<P: Provider, S: StateStore>(
     if !options.destroy_data {
         refuse_data_loss(provider, &ops).await?;
     }
-    let waits_for = writer.with_state(|state| wait_edges(&ops, &state.resources)).await;
+    let waits_for = writer
+        .with_state(|state| wait_edges(&ops, &state.resources))
+        .await;
     // What each operation still waits for, and who waits on it: readiness is tracked as
     // operations finish instead of rescanning every operation each time.
     let mut outstanding: BTreeMap<&str, usize> =
@@ -214,7 +216,9 @@ pub async fn apply<P: Provider, S: StateStore>(
                                 address: waiter.to_string(),
                                 because: address.to_string(),
                             });
-                            report.skipped.push((waiter.to_string(), address.to_string()));
+                            report
+                                .skipped
+                                .push((waiter.to_string(), address.to_string()));
                             stack.push(waiter);
                         }
                     }
