@@ -1,1 +1,845 @@
-//! The conformance suite every backend must pass; filled in with the backends.
+//! The conformance suite every [`StateStore`] backend passes: one public async function per
+//! behaviour, each saying what it guards, and [`run_all`] to run them all.
+//!
+//! A backend's test hands [`run_all`] a factory: `new_store(name)` returns a new handle on the
+//! location `name` (a file, an S3 key). Two calls with the same name are two handles on one
+//! location, standing for two processes; every check uses its own name, so checks never see each
+//! other's locks or state. The crate has no clock, so the checks pass a fixed instant ([`T0`]) and
+//! offsets from it: ages are exact and nothing sleeps.
+//!
+//! ```text
+//! brickstack_state::conformance::run_all(|name| LocalStore::new(dir.join(format!("{name}.json")))).await;
+//! ```
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use crate::document::{
+    ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus, State,
+};
+use crate::lock::{LockInfo, LockRequest};
+use crate::store::{StateError, StateStore};
+
+/// The instant the checks treat as "now".
+pub const T0: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+/// The lease every check's lock is taken with.
+pub const LEASE_SECONDS: u64 = 60;
+
+/// Runs every check, each on its own location from `new_store`.
+pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S) {
+    let new_store = &new_store;
+    let at = move |name: &'static str| {
+        eprintln!("conformance: {name}");
+        move || new_store(name)
+    };
+    read_of_empty_is_none(&at("read_of_empty_is_none")()).await;
+    write_then_read_round_trips(at("write_then_read_round_trips")).await;
+    second_lock_is_refused_naming_the_holder(at("second_lock_is_refused_naming_the_holder")).await;
+    concurrent_lockers_exactly_one_wins(at("concurrent_lockers_exactly_one_wins")).await;
+    unlock_then_lock_again(at("unlock_then_lock_again")).await;
+    relock_with_the_same_id_returns_the_held_lock(at(
+        "relock_with_the_same_id_returns_the_held_lock",
+    ))
+    .await;
+    heartbeat_renews_the_lease(at("heartbeat_renews_the_lease")).await;
+    stale_lease_is_reported_with_its_age(at("stale_lease_is_reported_with_its_age")).await;
+    force_unlock_removes_a_lock_by_id(at("force_unlock_removes_a_lock_by_id")).await;
+    write_without_the_lock_is_refused(at("write_without_the_lock_is_refused")).await;
+    write_of_another_lineage_is_refused(&at("write_of_another_lineage_is_refused")()).await;
+    write_of_a_serial_not_above_the_stored_one_is_refused(&at(
+        "write_of_a_serial_not_above_the_stored_one_is_refused",
+    )())
+    .await;
+    write_from_a_stale_view_is_refused(at("write_from_a_stale_view_is_refused")).await;
+    creating_a_state_created_since_reading_none_is_refused(at(
+        "creating_a_state_created_since_reading_none_is_refused",
+    ))
+    .await;
+    writers_racing_from_one_view_exactly_one_wins(at(
+        "writers_racing_from_one_view_exactly_one_wins",
+    ))
+    .await;
+}
+
+/// Guards: a location never written reads as `None` (not an error, not an empty state of some
+/// lineage) and is not locked. The engine starts a new lineage only on `None`.
+pub async fn read_of_empty_is_none<S: StateStore>(store: &S) {
+    assert_eq!(ok("read of an empty location", store.read().await), None);
+    assert_eq!(
+        ok(
+            "current lock of an empty location",
+            store.current_lock().await
+        ),
+        None
+    );
+}
+
+/// Guards: what is written is read back field for field (resources with attributes,
+/// dependencies and status; pending operations), by the writer and by another process, and a
+/// second write replaces the first.
+pub async fn write_then_read_round_trips<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (store, other) = (new_handle(), new_handle());
+    let lock = ok("lock", store.lock(&request("round-trip", T0)).await);
+
+    let mut first = state("lineage-1", 1, "first");
+    first.resources.insert(
+        "aws_vpc.main".into(),
+        RecordedResource {
+            kind: "aws_vpc".into(),
+            object_id: "vpc-0123".into(),
+            attributes: serde_json::json!({ "cidr_block": "10.0.0.0/16", "tags": { "a": "b" } })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            dependencies: vec!["aws_s3_bucket.first".into()],
+            status: ResourceStatus::Asleep,
+        },
+    );
+    first.pending.insert(
+        "aws_nat_gateway.main".into(),
+        PendingOperation {
+            kind: "aws_nat_gateway".into(),
+            operation: PendingKind::Create,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            lookup: ObjectLookup {
+                name: None,
+                tags: [(
+                    "brickstack:address".to_string(),
+                    "aws_nat_gateway.main".to_string(),
+                )]
+                .into(),
+            },
+            dependencies: vec!["aws_vpc.main".into()],
+        },
+    );
+    ok("first write", store.write(&lock, &first).await);
+    assert_eq!(
+        ok("read by the writer", store.read().await),
+        Some(first.clone())
+    );
+    assert_eq!(
+        ok("read by another process", other.read().await),
+        Some(first)
+    );
+
+    let second = state("lineage-1", 2, "second");
+    ok("second write", store.write(&lock, &second).await);
+    assert_eq!(
+        ok("read after the second write", other.read().await),
+        Some(second)
+    );
+    ok("unlock", store.unlock(&lock).await);
+}
+
+/// Guards: the lock is exclusive, and the refusal names the holder (who), its operation and its
+/// age, so the user knows whom to ask; the holder can be read back unchanged.
+pub async fn second_lock_is_refused_naming_the_holder<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (alice, bob) = (new_handle(), new_handle());
+    let held = ok(
+        "first lock",
+        alice
+            .lock(&LockRequest {
+                id: "lock-alice".into(),
+                operation: "apply".into(),
+                who: "alice@laptop".into(),
+                version: "0.1.0".into(),
+                now: T0,
+                lease_seconds: LEASE_SECONDS,
+            })
+            .await,
+    );
+    assert_eq!(
+        held,
+        LockInfo {
+            id: "lock-alice".into(),
+            operation: "apply".into(),
+            who: "alice@laptop".into(),
+            version: "0.1.0".into(),
+            created: T0,
+            path: alice.location(),
+            heartbeat: T0,
+            lease_seconds: LEASE_SECONDS,
+        },
+        "the lock returned describes the request, at the store's location"
+    );
+
+    let later = T0 + Duration::seconds(30);
+    let refused = bob
+        .lock(&request_by("lock-bob", "bob@ci", "plan", later))
+        .await;
+    let (age, silent, stale) = expect_locked(refused.clone(), &held);
+    assert_eq!((age, silent, stale), (30, 30, false));
+    let message = refused.expect_err("refused").to_string();
+    for part in ["`alice@laptop`", "`apply`", "30s ago", "`lock-alice`"] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+
+    let again = alice.lock(&request("lock-alice-2", later)).await;
+    expect_locked(again, &held);
+    assert_eq!(ok("current lock", bob.current_lock().await), Some(held));
+}
+
+/// Guards: of two processes locking at the same moment exactly one wins, and the loser is told who
+/// won. Repeated, so a backend that only sometimes lets both win is likely caught.
+pub async fn concurrent_lockers_exactly_one_wins<S: StateStore>(new_handle: impl Fn() -> S) {
+    for round in 0..5 {
+        let (a, b) = (new_handle(), new_handle());
+        let request_a = request_by(&format!("lock-a-{round}"), "a@host", "apply", T0);
+        let request_b = request_by(&format!("lock-b-{round}"), "b@host", "destroy", T0);
+        let (result_a, result_b) = tokio::join!(a.lock(&request_a), b.lock(&request_b));
+        let (winner, winner_store, loser) = match (result_a, result_b) {
+            (Ok(won), Err(lost)) => (won, &a, lost),
+            (Err(lost), Ok(won)) => (won, &b, lost),
+            (Ok(_), Ok(_)) => panic!("round {round}: both lockers got the lock"),
+            (Err(ea), Err(eb)) => panic!("round {round}: neither locker got the lock: {ea}; {eb}"),
+        };
+        expect_locked(Err(loser.clone()), &winner);
+        let message = loser.to_string();
+        for part in [winner.who.as_str(), winner.operation.as_str(), "0s ago"] {
+            assert!(message.contains(part), "`{part}` missing from: {message}");
+        }
+        ok("unlock by the winner", winner_store.unlock(&winner).await);
+    }
+}
+
+/// Guards: unlock releases the lock so the next run can take it; an unlock with another id is
+/// refused and leaves the holder's lock in place.
+pub async fn unlock_then_lock_again<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let held = ok("lock", a.lock(&request("lock-1", T0)).await);
+    let impostor = LockInfo {
+        id: "not-the-holder".into(),
+        ..held.clone()
+    };
+    expect_not_held(b.unlock(&impostor).await, "not-the-holder", Some(&held));
+    assert_eq!(
+        ok("current lock", b.current_lock().await),
+        Some(held.clone())
+    );
+
+    ok("unlock", a.unlock(&held).await);
+    assert_eq!(
+        ok("current lock after unlock", b.current_lock().await),
+        None
+    );
+    let next = ok(
+        "lock after unlock",
+        b.lock(&request("lock-2", T0 + Duration::seconds(1))).await,
+    );
+    expect_not_held(a.unlock(&held).await, "lock-1", Some(&next));
+    ok("unlock", b.unlock(&next).await);
+    expect_not_held(a.unlock(&held).await, "lock-1", None);
+}
+
+/// Guards: locking again with the id already holding the lock returns that lock instead of
+/// refusing, so a lock request retried after its answer was lost does not lock its own run out.
+pub async fn relock_with_the_same_id_returns_the_held_lock<S: StateStore>(
+    new_handle: impl Fn() -> S,
+) {
+    let (a, retry) = (new_handle(), new_handle());
+    let held = ok("lock", a.lock(&request("lock-retried", T0)).await);
+    let again = ok(
+        "the same lock id again",
+        retry
+            .lock(&request("lock-retried", T0 + Duration::seconds(5)))
+            .await,
+    );
+    assert_eq!(again, held, "the lock as first taken");
+    ok("unlock", a.unlock(&held).await);
+}
+
+/// Guards: a heartbeat renews the lease (`silent_seconds` counts from it, so a renewing holder is
+/// never reported stale) without changing the lock's age, and only the holder can renew.
+pub async fn heartbeat_renews_the_lease<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let held = ok("lock", a.lock(&request("lock-beating", T0)).await);
+    let at_100 = T0 + Duration::seconds(100);
+    assert!(
+        held.is_stale(at_100),
+        "without a heartbeat the lease would have expired"
+    );
+
+    let renewed = ok(
+        "heartbeat",
+        a.heartbeat(&held, T0 + Duration::seconds(50)).await,
+    );
+    assert_eq!(renewed.heartbeat, T0 + Duration::seconds(50));
+    assert_eq!(
+        LockInfo {
+            heartbeat: held.heartbeat,
+            ..renewed.clone()
+        },
+        held,
+        "a heartbeat changes nothing but the heartbeat"
+    );
+    assert_eq!(
+        ok("current lock", b.current_lock().await),
+        Some(renewed.clone())
+    );
+
+    let (age, silent, stale) = expect_locked(b.lock(&request("lock-other", at_100)).await, &held);
+    assert_eq!((age, silent, stale), (100, 50, false));
+
+    let impostor = LockInfo {
+        id: "not-the-holder".into(),
+        ..renewed.clone()
+    };
+    expect_not_held(
+        b.heartbeat(&impostor, at_100).await,
+        "not-the-holder",
+        Some(&renewed),
+    );
+    ok("unlock", a.unlock(&held).await);
+    expect_not_held(a.heartbeat(&held, at_100).await, "lock-beating", None);
+}
+
+/// Guards: a lock whose holder stopped heartbeating (a crashed run) is reported to the next locker
+/// as stale, with its age and a hint naming `force-unlock` and the lock id; it is not taken over
+/// silently.
+pub async fn stale_lease_is_reported_with_its_age<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (crashed, next) = (new_handle(), new_handle());
+    let two_hours_ago = T0 - Duration::hours(2);
+    let held = ok(
+        "lock two hours ago",
+        crashed
+            .lock(&request_by(
+                "lock-crashed",
+                "ci@runner-7",
+                "apply",
+                two_hours_ago,
+            ))
+            .await,
+    );
+
+    let refused = next.lock(&request("lock-next", T0)).await;
+    let (age, silent, stale) = expect_locked(refused.clone(), &held);
+    assert_eq!((age, silent, stale), (7200, 7200, true));
+    let error = refused.expect_err("refused");
+    let message = error.to_string();
+    assert!(message.contains("7200s ago"), "{message}");
+    assert!(message.contains("no heartbeat for 7200s"), "{message}");
+    let hint = error.hint().unwrap_or_default();
+    assert!(
+        hint.contains("force-unlock") && hint.contains("lock-crashed"),
+        "{hint}"
+    );
+    assert_eq!(
+        ok("current lock", next.current_lock().await),
+        Some(held),
+        "a stale lock stays until it is force-unlocked"
+    );
+}
+
+/// Guards: `force-unlock` removes the lock with the given id whoever holds it, refuses another id
+/// (naming the actual holder, and leaving it), and the removed holder can no longer write.
+pub async fn force_unlock_removes_a_lock_by_id<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (stuck, operator) = (new_handle(), new_handle());
+    let held = ok("lock", stuck.lock(&request("lock-stuck", T0)).await);
+
+    expect_not_held(
+        operator.force_unlock("not-a-lock-id").await,
+        "not-a-lock-id",
+        Some(&held),
+    );
+    assert_eq!(
+        ok("current lock", operator.current_lock().await),
+        Some(held.clone())
+    );
+
+    ok("force-unlock", operator.force_unlock("lock-stuck").await);
+    assert_eq!(
+        ok(
+            "current lock after force-unlock",
+            operator.current_lock().await
+        ),
+        None
+    );
+    let next = ok(
+        "lock after force-unlock",
+        operator
+            .lock(&request("lock-operator", T0 + Duration::seconds(1)))
+            .await,
+    );
+    expect_not_held(
+        stuck.write(&held, &state("lineage-1", 1, "stuck")).await,
+        "lock-stuck",
+        Some(&next),
+    );
+    ok("unlock", operator.unlock(&next).await);
+    expect_not_held(
+        operator.force_unlock("lock-stuck").await,
+        "lock-stuck",
+        None,
+    );
+}
+
+/// Guards: only the lock holder writes: a write with no lock taken, or with a lock that is not the
+/// current one, is refused and stores nothing.
+pub async fn write_without_the_lock_is_refused<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let never_taken = LockInfo::from_request(&request("lock-never-taken", T0), a.location());
+    expect_not_held(
+        a.write(&never_taken, &state("lineage-1", 1, "a")).await,
+        "lock-never-taken",
+        None,
+    );
+    let held = ok("lock by another run", b.lock(&request("lock-b", T0)).await);
+    expect_not_held(
+        a.write(&never_taken, &state("lineage-1", 1, "a")).await,
+        "lock-never-taken",
+        Some(&held),
+    );
+    assert_eq!(ok("read", b.read().await), None, "nothing was stored");
+    ok("unlock", b.unlock(&held).await);
+}
+
+/// Guards: a state of another lineage (another environment's history, or a state started afresh)
+/// never overwrites the stored one.
+pub async fn write_of_another_lineage_is_refused<S: StateStore>(store: &S) {
+    let lock = ok("lock", store.lock(&request("lock-lineage", T0)).await);
+    let stored = state("lineage-dev", 1, "dev");
+    ok("first write", store.write(&lock, &stored).await);
+    match store.write(&lock, &state("lineage-prod", 2, "prod")).await {
+        Err(StateError::LineageMismatch { stored, attempted }) => {
+            assert_eq!(
+                (stored.as_str(), attempted.as_str()),
+                ("lineage-dev", "lineage-prod")
+            );
+        }
+        other => panic!("expected LineageMismatch, got {other:?}"),
+    }
+    assert_eq!(ok("read", store.read().await), Some(stored));
+    ok("unlock", store.unlock(&lock).await);
+}
+
+/// Guards: a write never goes back in time: a serial equal to or below the stored one is refused
+/// and the stored state is kept.
+pub async fn write_of_a_serial_not_above_the_stored_one_is_refused<S: StateStore>(store: &S) {
+    let lock = ok("lock", store.lock(&request("lock-serial", T0)).await);
+    ok(
+        "write 1",
+        store.write(&lock, &state("lineage-1", 1, "one")).await,
+    );
+    let stored = state("lineage-1", 2, "two");
+    ok("write 2", store.write(&lock, &stored).await);
+    for attempted in [2, 1] {
+        match store
+            .write(&lock, &state("lineage-1", attempted, "old"))
+            .await
+        {
+            Err(StateError::StaleSerial {
+                stored: 2,
+                attempted: a,
+            }) if a == attempted => {}
+            other => panic!("serial {attempted}: expected StaleSerial, got {other:?}"),
+        }
+    }
+    assert_eq!(ok("read", store.read().await), Some(stored));
+    ok(
+        "write 3",
+        store.write(&lock, &state("lineage-1", 3, "three")).await,
+    );
+    ok("unlock", store.unlock(&lock).await);
+}
+
+/// Guards: a write is conditional on what the writing handle last read or wrote. Two handles both
+/// pass the lock check (the window after a `force-unlock` of a live run) and read serial 1; A writes
+/// serial 2. B's serial 2 is refused, and so is B's serial 3, which passes the serial rule but
+/// would silently drop A's changes: only a write conditional on B's view (an ETag, a re-read)
+/// refuses it. After reading again, B may write.
+pub async fn write_from_a_stale_view_is_refused<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let lock = ok("lock", a.lock(&request("lock-shared", T0)).await);
+    ok(
+        "base write",
+        a.write(&lock, &state("lineage-1", 1, "base")).await,
+    );
+    let base = ok("read by A", a.read().await);
+    assert_eq!(ok("read by B", b.read().await), base);
+
+    let by_a = state("lineage-1", 2, "a");
+    ok("A writes serial 2", a.write(&lock, &by_a).await);
+    match b.write(&lock, &state("lineage-1", 2, "b")).await {
+        Err(StateError::StaleSerial { .. } | StateError::WriteConflict { .. }) => {}
+        other => {
+            panic!("B's serial 2 over A's: expected StaleSerial or WriteConflict, got {other:?}")
+        }
+    }
+    match b.write(&lock, &state("lineage-1", 3, "b")).await {
+        Err(StateError::WriteConflict { .. }) => {}
+        other => panic!(
+            "B's serial 3, written from its view of serial 1 over A's serial 2: expected WriteConflict, got {other:?}"
+        ),
+    }
+    assert_eq!(ok("read", new_handle().read().await), Some(by_a.clone()));
+
+    assert_eq!(ok("B reads again", b.read().await), Some(by_a));
+    ok(
+        "B writes serial 3 from a fresh view",
+        b.write(&lock, &state("lineage-1", 3, "b")).await,
+    );
+    ok("unlock", a.unlock(&lock).await);
+}
+
+/// Guards: a handle that read "no state" does not overwrite a state another process created since:
+/// not with the same serial, not with a higher one, not with another lineage.
+pub async fn creating_a_state_created_since_reading_none_is_refused<S: StateStore>(
+    new_handle: impl Fn() -> S,
+) {
+    let (a, b) = (new_handle(), new_handle());
+    let lock = ok("lock", a.lock(&request("lock-create", T0)).await);
+    assert_eq!(ok("read by A", a.read().await), None);
+    assert_eq!(ok("read by B", b.read().await), None);
+    let by_a = state("lineage-a", 1, "a");
+    ok("A creates the state", a.write(&lock, &by_a).await);
+
+    for attempt in [
+        state("lineage-a", 1, "b"),
+        state("lineage-a", 5, "b"),
+        state("lineage-b", 1, "b"),
+    ] {
+        match b.write(&lock, &attempt).await {
+            Err(
+                StateError::StaleSerial { .. }
+                | StateError::WriteConflict { .. }
+                | StateError::LineageMismatch { .. },
+            ) => {}
+            other => panic!(
+                "B creating lineage `{}` serial {} over A's state: expected a refusal, got {other:?}",
+                attempt.lineage, attempt.serial
+            ),
+        }
+    }
+    assert_eq!(ok("read", new_handle().read().await), Some(by_a));
+    ok("unlock", a.unlock(&lock).await);
+}
+
+/// Guards: the condition is checked in the same atomic step as the write. Four handles read
+/// serial 1 and then write serial 2 at the same moment; exactly one write lands and the others are
+/// refused. A backend that compares views first and then writes unconditionally lets every writer
+/// that compared before the first write landed win, silently dropping the other writers' changes.
+pub async fn writers_racing_from_one_view_exactly_one_wins<S: StateStore>(
+    new_handle: impl Fn() -> S,
+) {
+    let writers: [S; 4] = std::array::from_fn(|_| new_handle());
+    let lock = ok("lock", writers[0].lock(&request("lock-race", T0)).await);
+    ok(
+        "base write",
+        writers[0]
+            .write(&lock, &state("lineage-1", 1, "base"))
+            .await,
+    );
+    for writer in &writers {
+        let read = ok("read", writer.read().await);
+        assert_eq!(read.map(|s| s.serial), Some(1));
+    }
+    let attempts: [State; 4] = std::array::from_fn(|i| state("lineage-1", 2, &format!("w{i}")));
+    let (r0, r1, r2, r3) = tokio::join!(
+        writers[0].write(&lock, &attempts[0]),
+        writers[1].write(&lock, &attempts[1]),
+        writers[2].write(&lock, &attempts[2]),
+        writers[3].write(&lock, &attempts[3]),
+    );
+    let results = [r0, r1, r2, r3];
+    let winners: Vec<usize> = (0..4).filter(|&i| results[i].is_ok()).collect();
+    let [winner] = winners[..] else {
+        panic!("racing writers: expected exactly one to win, got {results:?}");
+    };
+    for result in &results {
+        match result {
+            Ok(()) | Err(StateError::StaleSerial { .. } | StateError::WriteConflict { .. }) => {}
+            Err(other) => panic!("a racing writer was refused with {other:?}"),
+        }
+    }
+    assert_eq!(
+        ok("read", new_handle().read().await).as_ref(),
+        Some(&attempts[winner]),
+        "the winner's state is stored"
+    );
+    ok("unlock", writers[0].unlock(&lock).await);
+}
+
+fn ok<T>(what: &str, result: Result<T, StateError>) -> T {
+    result.unwrap_or_else(|e| panic!("{what}: {e} ({e:?})"))
+}
+
+fn request(id: &str, now: OffsetDateTime) -> LockRequest {
+    request_by(id, "conformance@test", "apply", now)
+}
+
+fn request_by(id: &str, who: &str, operation: &str, now: OffsetDateTime) -> LockRequest {
+    LockRequest {
+        id: id.into(),
+        operation: operation.into(),
+        who: who.into(),
+        version: "0.1.0".into(),
+        now,
+        lease_seconds: LEASE_SECONDS,
+    }
+}
+
+/// A state whose one resource is named after `marker`, so two writers' states differ.
+fn state(lineage: &str, serial: u64, marker: &str) -> State {
+    let mut state = State::new("conformance", lineage);
+    state.serial = serial;
+    state.resources.insert(
+        format!("aws_s3_bucket.{marker}"),
+        RecordedResource {
+            kind: "aws_s3_bucket".into(),
+            object_id: format!("bucket-{marker}-{serial}"),
+            attributes: serde_json::Map::from_iter([(
+                "bucket".to_string(),
+                serde_json::Value::String(format!("bucket-{marker}-{serial}")),
+            )]),
+            dependencies: vec![],
+            status: ResourceStatus::Live,
+        },
+    );
+    state
+}
+
+/// Asserts a `Locked` refusal naming `holder`; returns its age, silence and staleness.
+fn expect_locked(result: Result<LockInfo, StateError>, holder: &LockInfo) -> (u64, u64, bool) {
+    match result {
+        Err(StateError::Locked {
+            holder: reported,
+            age_seconds,
+            silent_seconds,
+            stale,
+        }) => {
+            assert_eq!(
+                LockInfo {
+                    heartbeat: holder.heartbeat,
+                    ..reported
+                },
+                *holder,
+                "the refusal names the holder"
+            );
+            (age_seconds, silent_seconds, stale)
+        }
+        other => panic!("expected Locked by `{}`, got {other:?}", holder.id),
+    }
+}
+
+/// Asserts a `LockNotHeld` refusal for `id` naming the actual holder, if any.
+fn expect_not_held<T: std::fmt::Debug>(
+    result: Result<T, StateError>,
+    id: &str,
+    current: Option<&LockInfo>,
+) {
+    match result {
+        Err(StateError::LockNotHeld {
+            id: refused,
+            current: actual,
+        }) => {
+            assert_eq!(refused, id);
+            assert_eq!(
+                actual.as_ref().map(|l| &l.id),
+                current.map(|l| &l.id),
+                "the refusal names the actual holder"
+            );
+        }
+        other => panic!("expected LockNotHeld for `{id}`, got {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The suite against an in-memory store, correct and with one flaw at a time: the suite must
+    //! pass the first and catch each flaw.
+
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::document::check_write;
+
+    #[derive(Default, Clone, Copy)]
+    struct Flaws {
+        shared_lock: bool,
+        unchecked_writer: bool,
+        no_view: bool,
+        racy_condition: bool,
+    }
+
+    #[derive(Default)]
+    struct Stored {
+        state: Option<State>,
+        lock: Option<LockInfo>,
+    }
+
+    struct MemoryStore {
+        location: String,
+        stored: Arc<Mutex<Stored>>,
+        /// Lineage and serial this handle last read or wrote; `Some(None)`: read "no state".
+        view: Mutex<Option<Option<(String, u64)>>>,
+        flaws: Flaws,
+    }
+
+    impl MemoryStore {
+        fn not_held(&self, id: &str, stored: &Stored) -> StateError {
+            StateError::LockNotHeld {
+                id: id.into(),
+                current: stored.lock.clone(),
+            }
+        }
+
+        fn held<'a>(
+            &self,
+            id: &str,
+            stored: &'a mut Stored,
+        ) -> Result<&'a mut LockInfo, StateError> {
+            if stored.lock.as_ref().is_none_or(|l| l.id != id) {
+                return Err(self.not_held(id, stored));
+            }
+            Ok(stored.lock.as_mut().expect("checked above"))
+        }
+    }
+
+    fn version(state: Option<&State>) -> Option<(String, u64)> {
+        state.map(|s| (s.lineage.clone(), s.serial))
+    }
+
+    impl StateStore for MemoryStore {
+        fn location(&self) -> String {
+            self.location.clone()
+        }
+
+        async fn lock(&self, request: &LockRequest) -> Result<LockInfo, StateError> {
+            let mut stored = self.stored.lock().unwrap();
+            match &stored.lock {
+                Some(holder) if holder.id == request.id => Ok(holder.clone()),
+                Some(holder) if !self.flaws.shared_lock => {
+                    Err(StateError::locked(holder.clone(), request.now))
+                }
+                _ => {
+                    let info = LockInfo::from_request(request, self.location());
+                    stored.lock = Some(info.clone());
+                    Ok(info)
+                }
+            }
+        }
+
+        async fn heartbeat(
+            &self,
+            lock: &LockInfo,
+            now: OffsetDateTime,
+        ) -> Result<LockInfo, StateError> {
+            let mut stored = self.stored.lock().unwrap();
+            let held = self.held(&lock.id, &mut stored)?;
+            held.heartbeat = now;
+            Ok(held.clone())
+        }
+
+        async fn unlock(&self, lock: &LockInfo) -> Result<(), StateError> {
+            self.force_unlock(&lock.id).await
+        }
+
+        async fn force_unlock(&self, lock_id: &str) -> Result<(), StateError> {
+            let mut stored = self.stored.lock().unwrap();
+            self.held(lock_id, &mut stored)?;
+            stored.lock = None;
+            Ok(())
+        }
+
+        async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
+            Ok(self.stored.lock().unwrap().lock.clone())
+        }
+
+        async fn read(&self) -> Result<Option<State>, StateError> {
+            let state = self.stored.lock().unwrap().state.clone();
+            *self.view.lock().unwrap() = Some(version(state.as_ref()));
+            Ok(state)
+        }
+
+        async fn write(&self, lock: &LockInfo, state: &State) -> Result<(), StateError> {
+            {
+                let stored = self.stored.lock().unwrap();
+                if !self.flaws.unchecked_writer
+                    && stored.lock.as_ref().map(|l| &l.id) != Some(&lock.id)
+                {
+                    return Err(self.not_held(&lock.id, &stored));
+                }
+                check_write(stored.state.as_ref(), state)?;
+                let seen = self.view.lock().unwrap().clone();
+                if let Some(seen) = seen
+                    && !self.flaws.no_view
+                    && seen != version(stored.state.as_ref())
+                {
+                    return Err(StateError::WriteConflict {
+                        detail: "changed since this handle read it".into(),
+                    });
+                }
+            }
+            if self.flaws.racy_condition {
+                // Checked above, written below: others may write in between.
+                tokio::task::yield_now().await;
+            }
+            self.stored.lock().unwrap().state = Some(state.clone());
+            *self.view.lock().unwrap() = Some(version(Some(state)));
+            Ok(())
+        }
+    }
+
+    async fn run_with(flaws: Flaws) {
+        let locations: Mutex<std::collections::BTreeMap<String, Arc<Mutex<Stored>>>> =
+            Mutex::default();
+        run_all(|name| MemoryStore {
+            location: format!("memory://{name}"),
+            stored: locations
+                .lock()
+                .unwrap()
+                .entry(name.to_string())
+                .or_default()
+                .clone(),
+            view: Mutex::new(None),
+            flaws,
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_correct_store_passes() {
+        run_with(Flaws::default()).await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "expected Locked by `lock-alice`")]
+    async fn a_store_whose_lock_is_not_exclusive_fails() {
+        run_with(Flaws {
+            shared_lock: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "expected LockNotHeld for `lock-stuck`")]
+    async fn a_store_that_lets_anyone_write_fails() {
+        run_with(Flaws {
+            unchecked_writer: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "racing writers: expected exactly one to win")]
+    async fn a_store_that_checks_then_writes_in_two_steps_fails() {
+        run_with(Flaws {
+            racy_condition: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "expected WriteConflict")]
+    async fn a_store_whose_writes_ignore_the_writers_view_fails() {
+        run_with(Flaws {
+            no_view: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+}

@@ -3,6 +3,11 @@
 //!
 //! Pure: no I/O and no clock; callers pass the time. See `docs/state.md` for the format.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "`StateError` names the lock holder (a `LockInfo`); it is returned once per backend call, next to disk or network I/O"
+)]
+
 mod document;
 mod lock;
 mod store;
@@ -16,3 +21,32 @@ pub use document::{
 };
 pub use lock::{LockInfo, LockRequest};
 pub use store::{StateError, StateStore};
+
+#[cfg(test)]
+mod docs_examples {
+    //! The examples in `docs/state.md` are what this build writes, byte for byte.
+
+    use super::*;
+
+    fn json_blocks() -> Vec<&'static str> {
+        include_str!("../../../docs/state.md")
+            .split("```json\n")
+            .skip(1)
+            .map(|block| &block[..block.find("```").expect("closed block")])
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_state_is_read_and_written_back_unchanged() {
+        let example = json_blocks()[0];
+        let state = State::from_json(example.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(state.to_json()).unwrap(), example);
+    }
+
+    #[test]
+    fn the_documented_lock_is_read_and_written_back_unchanged() {
+        let example = json_blocks()[1];
+        let lock: LockInfo = serde_json::from_str(example).unwrap();
+        assert_eq!(serde_json::to_string_pretty(&lock).unwrap() + "\n", example);
+    }
+}

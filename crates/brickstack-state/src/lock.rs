@@ -20,14 +20,17 @@ pub struct LockRequest {
     pub lease_seconds: u64,
 }
 
+/// A lock as stored by a backend: what [`LockRequest`] asked for, where, and its lease.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LockInfo {
+    /// The lock's id; `brickstack force-unlock` takes it.
     #[serde(rename = "ID")]
     pub id: String,
     pub operation: String,
     pub who: String,
     pub version: String,
+    /// When the lock was taken.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
     /// The state's location, e.g. `s3://bucket/key` or `state/dev.json`.
@@ -35,10 +38,12 @@ pub struct LockInfo {
     /// Last renewal of the lease.
     #[serde(with = "time::serde::rfc3339")]
     pub heartbeat: OffsetDateTime,
+    /// How long the lock stays valid after a heartbeat.
     pub lease_seconds: u64,
 }
 
 impl LockInfo {
+    /// The lock `request` asks for on the state at `path`, taken and renewed at `request.now`.
     pub fn from_request(request: &LockRequest, path: impl Into<String>) -> Self {
         LockInfo {
             id: request.id.clone(),

@@ -1,0 +1,246 @@
+//! The local backend: the shared conformance suite on a temporary directory, then what is
+//! particular to files (damaged documents, leftovers of a crash, the lock file's content, lockers
+//! in separate threads).
+
+#![allow(
+    clippy::result_large_err,
+    reason = "threads hand back `StateError`s, as the store does"
+)]
+
+use std::fs;
+use std::path::Path;
+use std::sync::Barrier;
+
+use brickstack_state::conformance::{self, LEASE_SECONDS, T0};
+use brickstack_state::{FORMAT_VERSION, LockInfo, LockRequest, State, StateError, StateStore};
+use brickstack_state_local::LocalStore;
+
+fn request(id: &str) -> LockRequest {
+    LockRequest {
+        id: id.into(),
+        operation: "apply".into(),
+        who: "alice@laptop".into(),
+        version: "0.1.0".into(),
+        now: T0,
+        lease_seconds: LEASE_SECONDS,
+    }
+}
+
+fn state(serial: u64) -> State {
+    State {
+        serial,
+        ..State::new("dev", "lineage-1")
+    }
+}
+
+/// The entries of `dir`, sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn local_store_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    conformance::run_all(|name| {
+        LocalStore::new(dir.path().join("state").join(format!("{name}.json")))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn state_and_lock_files_sit_side_by_side_and_temporary_files_are_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("state/dev.json"));
+    assert_eq!(
+        store.location(),
+        format!("{}", dir.path().join("state/dev.json").display())
+    );
+
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+    store.write(&lock, &state(1)).await.unwrap();
+    store.write(&lock, &state(2)).await.unwrap();
+    store.heartbeat(&lock, T0).await.unwrap();
+    assert_eq!(
+        entries(&dir.path().join("state")),
+        ["dev.json", "dev.json.lock"],
+        "the directory holds the state and its lock, no temporary file"
+    );
+    assert_eq!(
+        fs::read(store.path()).unwrap(),
+        state(2).to_json(),
+        "the file is exactly the document"
+    );
+
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&fs::read(store.lock_path()).unwrap()).unwrap();
+    assert_eq!(
+        on_disk,
+        serde_json::json!({
+            "ID": "lock-1",
+            "Operation": "apply",
+            "Who": "alice@laptop",
+            "Version": "0.1.0",
+            "Created": "2026-01-01T00:00:00Z",
+            "Path": store.location(),
+            "Heartbeat": "2026-01-01T00:00:00Z",
+            "LeaseSeconds": LEASE_SECONDS,
+        }),
+        "the lock file is readable lock info"
+    );
+
+    store.unlock(&lock).await.unwrap();
+    assert_eq!(entries(&dir.path().join("state")), ["dev.json"]);
+}
+
+#[tokio::test]
+async fn a_corrupt_state_file_is_reported_and_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("dev.json"));
+    fs::write(store.path(), b"{\"format_version\": 1, \"serial\": ").unwrap();
+
+    let err = store.read().await.expect_err("a truncated document");
+    let StateError::Corrupt { detail } = &err else {
+        panic!("expected Corrupt, got {err:?}");
+    };
+    assert!(
+        detail.contains("dev.json"),
+        "the message names the file: {detail}"
+    );
+
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+    let err = store.write(&lock, &state(1)).await.expect_err("refused");
+    assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
+    assert_eq!(
+        fs::read(store.path()).unwrap(),
+        b"{\"format_version\": 1, \"serial\": ",
+        "the damaged file is left for a person to look at"
+    );
+}
+
+#[tokio::test]
+async fn a_state_of_an_unknown_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("dev.json"));
+    let mut future = serde_json::to_value(state(3)).unwrap();
+    future["format_version"] = (FORMAT_VERSION + 1).into();
+    fs::write(store.path(), serde_json::to_vec(&future).unwrap()).unwrap();
+
+    let err = store.read().await.expect_err("a newer format");
+    assert_eq!(
+        err,
+        StateError::UnsupportedFormat {
+            found: FORMAT_VERSION + 1,
+            supported: FORMAT_VERSION,
+        }
+    );
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+    assert!(matches!(
+        store.write(&lock, &state(4)).await,
+        Err(StateError::UnsupportedFormat { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_temporary_file_left_by_a_crash_does_not_break_reads_or_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("dev.json"));
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+    store.write(&lock, &state(1)).await.unwrap();
+    // What a write killed before its rename leaves: a partial document under a temporary name.
+    let leftover = dir.path().join(".dev.json.a1b2c3.tmp");
+    fs::write(&leftover, &state(2).to_json()[..20]).unwrap();
+
+    let fresh = LocalStore::new(dir.path().join("dev.json"));
+    assert_eq!(fresh.read().await.unwrap(), Some(state(1)));
+    fresh.write(&lock, &state(2)).await.unwrap();
+    assert_eq!(
+        LocalStore::new(store.path()).read().await.unwrap(),
+        Some(state(2))
+    );
+    assert!(leftover.exists(), "not ours to delete");
+}
+
+#[tokio::test]
+async fn a_corrupt_lock_file_is_reported_not_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("dev.json"));
+    fs::write(store.lock_path(), b"").unwrap();
+
+    for err in [
+        store
+            .current_lock()
+            .await
+            .map(|_| ())
+            .expect_err("unreadable"),
+        store
+            .lock(&request("lock-1"))
+            .await
+            .map(|_| ())
+            .expect_err("unreadable"),
+    ] {
+        let StateError::Corrupt { detail } = &err else {
+            panic!("expected Corrupt, got {err:?}");
+        };
+        assert!(
+            detail.contains("dev.json.lock") && detail.contains("delete it"),
+            "{detail}"
+        );
+    }
+    assert_eq!(fs::read(store.lock_path()).unwrap(), b"");
+}
+
+/// Real parallelism (the suite's `join!` on one thread cannot interleave blocking file calls):
+/// eight threads lock at once, exactly one wins, and every loser reads the winner's complete lock.
+#[test]
+fn lockers_in_parallel_threads_exactly_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dev.json");
+    const LOCKERS: usize = 8;
+    for round in 0..20 {
+        let barrier = Barrier::new(LOCKERS);
+        let results: Vec<Result<LockInfo, StateError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..LOCKERS)
+                .map(|i| {
+                    let (path, barrier) = (&path, &barrier);
+                    scope.spawn(move || {
+                        let store = LocalStore::new(path);
+                        let request = request(&format!("lock-{round}-{i}"));
+                        barrier.wait();
+                        block_on(store.lock(&request))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let winners: Vec<&LockInfo> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let [winner] = winners[..] else {
+            panic!("round {round}: {} winners: {results:?}", winners.len());
+        };
+        for result in &results {
+            match result {
+                Ok(_) => {}
+                Err(StateError::Locked { holder, .. }) => assert_eq!(holder, winner),
+                Err(other) => panic!("round {round}: a loser saw {other:?}"),
+            }
+        }
+        let store = LocalStore::new(&path);
+        block_on(store.unlock(winner)).unwrap();
+    }
+    assert_eq!(
+        entries(dir.path()),
+        Vec::<String>::new(),
+        "no temporary files left"
+    );
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
