@@ -18,6 +18,18 @@ pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
+/// The standard chain, with `region` used when the chain names none (`AWS_REGION`,
+/// `AWS_DEFAULT_REGION` and the profile's region win): the spec's region is the default, never a
+/// hard-coded one.
+pub async fn load_sdk_config_with_default_region(region: &str) -> SdkConfig {
+    let region_chain = aws_config::meta::region::RegionProviderChain::default_provider()
+        .or_else(Region::new(region.to_string()));
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(region_chain)
+        .load()
+        .await
+}
+
 /// An explicit endpoint with static credentials, e.g. moto at `http://127.0.0.1:N`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StaticEndpoint {

@@ -7,14 +7,28 @@
 //! * [`assume_role`]: the same configuration acting as another role (also how a test gets its own
 //!   moto account).
 //! * [`AwsClients`]: one client per service brickstack uses.
+//! * [`AwsProvider`]: the engine's `Provider` for the bootstrap graph's kinds, one module per kind
+//!   under `resources/`; errors are classified once, in [`classify`].
 //!
 //! Errors carry the SDK's whole cause chain ([`AwsError`]); the SDK's own `Display` says only
 //! "dispatch failure" or "service error".
 
+mod calls;
+mod classify;
 mod clients;
 mod config;
 mod error;
+mod provider;
+mod resources;
+pub mod state_backend;
 
+pub use aws_config::SdkConfig;
+pub use calls::CallCounter;
+pub use classify::{classify, classify_code};
 pub use clients::AwsClients;
-pub use config::{StaticEndpoint, assume_role, load_sdk_config, static_sdk_config};
+pub use config::{
+    StaticEndpoint, assume_role, load_sdk_config, load_sdk_config_with_default_region,
+    static_sdk_config,
+};
 pub use error::AwsError;
+pub use provider::AwsProvider;

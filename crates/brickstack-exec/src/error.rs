@@ -15,6 +15,8 @@ pub enum ExecError {
     },
     #[error("{address}: `{attribute}` refers to a value that is still unknown")]
     Unresolved { address: String, attribute: String },
+    #[error("{address}: no provider serves kind `{kind}` yet")]
+    UnsupportedKind { address: String, kind: String },
     #[error("{address}: `{object_id}` holds {count} object(s); refusing to destroy it")]
     HoldsData {
         address: String,
@@ -32,6 +34,9 @@ impl ExecError {
             ExecError::Unresolved { .. } => Some(
                 "this is a brickstack bug: a dependency was not applied first; please report it"
                     .into(),
+            ),
+            ExecError::UnsupportedKind { .. } => Some(
+                "leave it out with `--exclude ADDR` or apply only what is served with `--target ADDR`".into(),
             ),
             ExecError::State(e) => e.hint(),
             ExecError::Provider { .. } => None,

@@ -64,6 +64,16 @@ pub async fn reconcile_pending<P: Provider, S: StateStore>(
     let pending = writer.snapshot().await.pending;
     let mut settled = Vec::new();
     for (address, operation) in pending {
+        if provider.schema(&operation.kind).is_none() {
+            // No provider serves the kind, so no call for it can have gone out.
+            writer
+                .commit(|state| {
+                    state.pending.remove(&address);
+                })
+                .await?;
+            settled.push(address);
+            continue;
+        }
         match operation.operation {
             PendingKind::Create => {
                 let found = provider

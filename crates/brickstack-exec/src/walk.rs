@@ -308,6 +308,13 @@ async fn run<P: Provider, S: StateStore>(
     events: &(dyn Fn(Event) + Send + Sync),
 ) -> Result<(), ExecError> {
     let address = change.address.as_str();
+    // Refused before anything is journaled: no intent is left for an object nobody can create.
+    if provider.schema(&change.kind).is_none() {
+        return Err(ExecError::UnsupportedKind {
+            address: address.to_string(),
+            kind: change.kind.clone(),
+        });
+    }
     match change.action {
         Action::Create => create(provider, writer, change, graph, context, options, events).await,
         Action::Update => {

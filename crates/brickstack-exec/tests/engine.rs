@@ -648,3 +648,101 @@ async fn a_second_run_waits_for_the_lock_holder() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
+    /// Serves every kind but `test_unserved`.
+    struct Partial(MemoryProvider);
+    impl brickstack_provider::Provider for Partial {
+        fn schema(&self, kind: &str) -> Option<KindSchema> {
+            (kind != "test_unserved")
+                .then(|| self.0.schema(kind))
+                .flatten()
+        }
+        async fn context(
+            &self,
+        ) -> Result<std::collections::BTreeMap<String, String>, ProviderError> {
+            self.0.context().await
+        }
+        async fn read(
+            &self,
+            k: &str,
+            id: &str,
+        ) -> Result<Option<brickstack_provider::Observed>, ProviderError> {
+            self.0.read(k, id).await
+        }
+        async fn read_many(
+            &self,
+            k: &str,
+            ids: &[String],
+        ) -> Result<std::collections::BTreeMap<String, brickstack_provider::Observed>, ProviderError>
+        {
+            self.0.read_many(k, ids).await
+        }
+        async fn create(
+            &self,
+            r: &brickstack_provider::CreateRequest,
+        ) -> Result<brickstack_provider::Observed, ProviderError> {
+            self.0.create(r).await
+        }
+        async fn update(
+            &self,
+            k: &str,
+            id: &str,
+            a: &brickstack_provider::Attributes,
+        ) -> Result<brickstack_provider::Observed, ProviderError> {
+            self.0.update(k, id, a).await
+        }
+        async fn delete(&self, k: &str, id: &str) -> Result<(), ProviderError> {
+            self.0.delete(k, id).await
+        }
+        async fn find(
+            &self,
+            k: &str,
+            l: &brickstack_state::ObjectLookup,
+        ) -> Result<Option<brickstack_provider::Observed>, ProviderError> {
+            self.0.find(k, l).await
+        }
+        async fn contents(&self, k: &str, id: &str) -> Result<u64, ProviderError> {
+            self.0.contents(k, id).await
+        }
+    }
+    let provider = Partial(MemoryProvider::new());
+    let store = MemoryStore::default();
+    let engine = Engine {
+        provider: &provider,
+        store: &store,
+        runner: Runner::default(),
+    };
+    let mut resources = Resources::default();
+    resources.add("test_thing", "a", map! { "name" => "a" });
+    resources.add("test_unserved", "b", map! { "name" => "b" });
+    let g = brickstack_graph::build(&spec(), resources).unwrap();
+    let request = Request {
+        environment: "test",
+        graph: &g,
+        targets: &[],
+        excludes: &[],
+    };
+    let report = engine
+        .apply(&request, None, &fast(), &|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert_eq!(report.finished, ["test_thing.a"]);
+    assert_eq!(
+        report.failed[0].1.to_string(),
+        "test_unserved.b: no provider serves kind `test_unserved` yet"
+    );
+    assert!(
+        store
+            .state
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .pending
+            .is_empty()
+    );
+    // The next plan is not blocked by anything the failed run left.
+    assert!(engine.plan(&request).await.unwrap().has_changes());
+}

@@ -5,6 +5,8 @@
 //! parallel against one moto and never reset it.
 
 mod config;
+mod provider;
+mod state_backend;
 mod sts;
 mod support;
 mod vpc;

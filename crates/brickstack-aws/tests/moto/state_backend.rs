@@ -1,0 +1,332 @@
+//! The S3 + DynamoDB state backend: the shared conformance suite against moto, then what is
+//! particular to AWS (encryption, versions, the lock item's layout, error mapping).
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    ServerSideEncryption, VersioningConfiguration,
+};
+use brickstack_aws::state_backend::{LOCK_TABLE_KEY, S3Store};
+use brickstack_aws::{AwsClients, StaticEndpoint, static_sdk_config};
+use brickstack_state::conformance::{self, LEASE_SECONDS, T0};
+use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore};
+use brickstack_testkit::{unique_bucket_name, unique_name};
+
+use crate::support::{moto_account, ok};
+
+/// What the bootstrap graph creates for a backend: a versioned bucket, a KMS key, a lock table,
+/// in a moto account of this test's own.
+struct Backend {
+    clients: AwsClients,
+    bucket: String,
+    lock_table: String,
+    kms_key_id: String,
+}
+
+impl Backend {
+    async fn new(test_name: &str) -> Option<Backend> {
+        let moto = moto_account(test_name).await?;
+        let clients = moto.clients;
+
+        let key = ok(
+            "kms:CreateKey",
+            clients
+                .kms
+                .create_key()
+                .description("brickstack state")
+                .send()
+                .await,
+        );
+        let kms_key_id = key
+            .key_metadata()
+            .map(|m| m.key_id().to_string())
+            .expect("CreateKey returns the key");
+
+        let bucket = unique_bucket_name(test_name);
+        let region = clients
+            .s3
+            .config()
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        let mut create = clients.s3.create_bucket().bucket(&bucket);
+        if region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build(),
+            );
+        }
+        ok("s3:CreateBucket", create.send().await);
+        ok(
+            "s3:PutBucketVersioning",
+            clients
+                .s3
+                .put_bucket_versioning()
+                .bucket(&bucket)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await,
+        );
+
+        let lock_table = unique_name("brickstack-locks");
+        ok(
+            "dynamodb:CreateTable",
+            clients
+                .dynamodb
+                .create_table()
+                .table_name(&lock_table)
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(LOCK_TABLE_KEY)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .expect("attribute definition"),
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(LOCK_TABLE_KEY)
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .expect("key schema"),
+                )
+                .billing_mode(BillingMode::PayPerRequest)
+                .send()
+                .await,
+        );
+        Some(Backend {
+            clients,
+            bucket,
+            lock_table,
+            kms_key_id,
+        })
+    }
+
+    fn store(&self, key: &str) -> S3Store {
+        S3Store::new(
+            &self.clients,
+            &self.bucket,
+            key,
+            &self.lock_table,
+            &self.kms_key_id,
+        )
+    }
+}
+
+fn request(id: &str) -> LockRequest {
+    LockRequest {
+        id: id.into(),
+        operation: "apply".into(),
+        who: "alice@laptop".into(),
+        version: "0.1.0".into(),
+        now: T0,
+        lease_seconds: LEASE_SECONDS,
+    }
+}
+
+fn state(serial: u64) -> State {
+    State {
+        serial,
+        ..State::new("dev", "lineage-1")
+    }
+}
+
+#[tokio::test]
+async fn s3_store_passes_the_conformance_suite() {
+    let Some(backend) = Backend::new("s3_store_passes_the_conformance_suite").await else {
+        return;
+    };
+    conformance::run_all(|name| backend.store(&format!("conformance/{name}.json"))).await;
+}
+
+#[tokio::test]
+async fn state_object_is_kms_encrypted_json_and_every_write_is_a_version() {
+    let Some(backend) =
+        Backend::new("state_object_is_kms_encrypted_json_and_every_write_is_a_version").await
+    else {
+        return;
+    };
+    let store = backend.store("env/dev.json");
+    assert_eq!(
+        store.location(),
+        format!("s3://{}/env/dev.json", backend.bucket)
+    );
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+    store.write(&lock, &state(1)).await.unwrap();
+    store.write(&lock, &state(2)).await.unwrap();
+    store.unlock(&lock).await.unwrap();
+
+    let s3 = &backend.clients.s3;
+    let head = ok(
+        "s3:HeadObject",
+        s3.head_object()
+            .bucket(&backend.bucket)
+            .key("env/dev.json")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        head.server_side_encryption(),
+        Some(&ServerSideEncryption::AwsKms)
+    );
+    let key = head.ssekms_key_id().unwrap_or_default();
+    assert!(key.contains(&backend.kms_key_id), "{key}");
+    assert_eq!(head.content_type(), Some("application/json"));
+
+    let object = ok(
+        "s3:GetObject",
+        s3.get_object()
+            .bucket(&backend.bucket)
+            .key("env/dev.json")
+            .send()
+            .await,
+    );
+    let body = object.body.collect().await.unwrap().to_vec();
+    assert_eq!(
+        body,
+        state(2).to_json(),
+        "the object is exactly the document"
+    );
+
+    let versions = ok(
+        "s3:ListObjectVersions",
+        s3.list_object_versions()
+            .bucket(&backend.bucket)
+            .prefix("env/dev.json")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        versions.versions().len(),
+        2,
+        "both writes are kept as versions"
+    );
+}
+
+#[tokio::test]
+async fn lock_item_is_keyed_by_bucket_and_key_and_holds_readable_lock_info() {
+    let Some(backend) =
+        Backend::new("lock_item_is_keyed_by_bucket_and_key_and_holds_readable_lock_info").await
+    else {
+        return;
+    };
+    let store = backend.store("env/dev.json");
+    assert_eq!(store.lock_id(), format!("{}/env/dev.json", backend.bucket));
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+
+    let item = ok(
+        "dynamodb:GetItem",
+        backend
+            .clients
+            .dynamodb
+            .get_item()
+            .table_name(&backend.lock_table)
+            .key(LOCK_TABLE_KEY, AttributeValue::S(store.lock_id()))
+            .consistent_read(true)
+            .send()
+            .await,
+    );
+    let item = item.item().expect("the lock item");
+    assert_eq!(item.get("ID"), Some(&AttributeValue::S("lock-1".into())));
+    let info: serde_json::Value =
+        serde_json::from_str(item.get("Info").unwrap().as_s().unwrap()).unwrap();
+    assert_eq!(
+        info,
+        serde_json::json!({
+            "ID": "lock-1",
+            "Operation": "apply",
+            "Who": "alice@laptop",
+            "Version": "0.1.0",
+            "Created": "2026-01-01T00:00:00Z",
+            "Path": store.location(),
+            "Heartbeat": "2026-01-01T00:00:00Z",
+            "LeaseSeconds": LEASE_SECONDS,
+        })
+    );
+    assert_eq!(serde_json::from_value::<LockInfo>(info).unwrap(), lock);
+
+    let other_key = backend.store("env/prod.json");
+    let other = other_key.lock(&request("lock-2")).await;
+    assert!(other.is_ok(), "another key is another lock: {other:?}");
+}
+
+#[tokio::test]
+async fn missing_bucket_and_table_are_backend_errors_naming_the_location() {
+    let Some(backend) =
+        Backend::new("missing_bucket_and_table_are_backend_errors_naming_the_location").await
+    else {
+        return;
+    };
+    let missing_bucket = unique_bucket_name("never-created");
+    let store = S3Store::new(
+        &backend.clients,
+        &missing_bucket,
+        "env/dev.json",
+        "no-such-table",
+        &backend.kms_key_id,
+    );
+    match store.read().await {
+        Err(StateError::Backend {
+            backend: location,
+            detail,
+            retryable: false,
+        }) => {
+            assert_eq!(location, format!("s3://{missing_bucket}/env/dev.json"));
+            assert!(
+                detail.contains("s3:GetObject") && detail.contains("NoSuchBucket"),
+                "{detail}"
+            );
+        }
+        other => panic!("expected a Backend error, got {other:?}"),
+    }
+    match store.lock(&request("lock-1")).await {
+        Err(StateError::Backend {
+            detail,
+            retryable: false,
+            ..
+        }) => {
+            assert!(
+                detail.contains("dynamodb:PutItem") && detail.contains("ResourceNotFoundException"),
+                "{detail}"
+            );
+        }
+        other => panic!("expected a Backend error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_a_retryable_backend_error() {
+    // Needs no moto: nothing listens on a port just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = static_sdk_config(&StaticEndpoint {
+        url: format!("http://127.0.0.1:{port}"),
+        region: "eu-west-1".into(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+    });
+    let store = S3Store::new(&AwsClients::new(&config), "b", "k", "t", "key");
+    for result in [
+        store.read().await.map(|_| ()),
+        store.current_lock().await.map(|_| ()),
+    ] {
+        match result {
+            Err(StateError::Backend {
+                retryable: true,
+                detail,
+                ..
+            }) => assert!(detail.contains("Connection refused"), "{detail}"),
+            other => panic!("expected a retryable Backend error, got {other:?}"),
+        }
+    }
+}
