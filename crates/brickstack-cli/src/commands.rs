@@ -16,7 +16,7 @@ pub enum GraphFormat {
 }
 
 /// The outcome of reading a spec: the model, or the exit code after the problems were printed.
-fn load_spec(args: &SpecArgs) -> anyhow::Result<Result<brickstack_spec::Spec, ExitCode>> {
+pub fn load_spec(args: &SpecArgs) -> anyhow::Result<Result<brickstack_spec::Spec, ExitCode>> {
     let path = match (&args.env, &args.file) {
         (_, Some(file)) => file.clone(),
         (Some(env), None) => PathBuf::from("environments").join(format!("{env}.toml")),

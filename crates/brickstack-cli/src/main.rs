@@ -1,6 +1,10 @@
 //! The `brickstack` command: thin argument handling over the library crates.
 
+mod aws;
+mod backend;
 mod commands;
+mod run_commands;
+mod state_commands;
 
 use std::process::ExitCode;
 
@@ -39,6 +43,26 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// Show what apply would change: drift, then each change attribute by attribute
+    Plan(run_commands::PlanArgs),
+    /// Make the environment match its spec (or apply a saved plan)
+    Apply(run_commands::ApplyArgs),
+    /// Destroy every object of the environment, in reverse dependency order
+    Destroy(run_commands::DestroyArgs),
+    /// Create the state backend: the state bucket, its KMS key and alias, the lock table
+    Bootstrap(run_commands::BootstrapArgs),
+    /// Look into or repair the recorded state
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+    /// Remove a lock left by a run that died (its lease shows it as stale)
+    ForceUnlock {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The lock's id, as the error naming the holder shows it
+        lock_id: String,
+    },
     /// Print the resource graph an environment compiles to
     Graph {
         #[command(flatten)]
@@ -52,9 +76,56 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
+#[derive(Debug, Subcommand)]
+enum StateCommand {
+    /// List recorded resources with their object ids
+    List {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Show one recorded resource as JSON
+    Show {
+        #[command(flatten)]
+        spec: SpecArgs,
+        address: String,
+    },
+    /// Forget a resource without touching its object
+    Rm {
+        #[command(flatten)]
+        spec: SpecArgs,
+        address: String,
+    },
+}
+
+/// Who runs brickstack, for lock information: `user@host`.
+pub fn runner() -> brickstack_exec::Runner {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into());
+    brickstack_exec::Runner {
+        who: format!("{user}@{host}"),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        lease_seconds: 60,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Plan(args) => run_commands::plan(&args).await,
+        Command::Apply(args) => run_commands::apply(&args).await,
+        Command::Destroy(args) => run_commands::destroy(&args).await,
+        Command::Bootstrap(args) => run_commands::bootstrap(&args).await,
+        Command::State { command } => match command {
+            StateCommand::List { spec } => state_commands::list(&spec).await,
+            StateCommand::Show { spec, address } => state_commands::show(&spec, &address).await,
+            StateCommand::Rm { spec, address } => state_commands::rm(&spec, &address).await,
+        },
+        Command::ForceUnlock { spec, lock_id } => {
+            state_commands::force_unlock(&spec, &lock_id).await
+        }
         Command::Validate { spec } => commands::validate(&spec),
         Command::Graph {
             spec,

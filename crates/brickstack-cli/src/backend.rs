@@ -1,0 +1,89 @@
+//! The state backend a spec names, behind one type the engine can use.
+
+use brickstack_aws::AwsClients;
+use brickstack_aws::state_backend::S3Store;
+use brickstack_spec::{Spec, StateBackend};
+use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore};
+use brickstack_state_local::LocalStore;
+use time::OffsetDateTime;
+
+/// `local` (the embedded default) or `s3`.
+pub enum Backend {
+    Local(LocalStore),
+    S3(S3Store),
+}
+
+impl Backend {
+    /// The backend of `spec`; S3 clients come from the standard AWS chain in the state's region.
+    pub async fn for_spec(spec: &Spec) -> Backend {
+        match &spec.state {
+            StateBackend::Local { path } => Backend::Local(LocalStore::new(path)),
+            StateBackend::S3(s3) => {
+                let config = crate::aws::sdk_config(&s3.region).await;
+                let clients = AwsClients::new(&config);
+                Backend::S3(S3Store::new(
+                    &clients,
+                    &s3.bucket,
+                    &s3.key,
+                    &s3.lock_table,
+                    format!("alias/{}", s3.kms_key_alias),
+                ))
+            }
+        }
+    }
+}
+
+impl StateStore for Backend {
+    fn location(&self) -> String {
+        match self {
+            Backend::Local(b) => b.location(),
+            Backend::S3(b) => b.location(),
+        }
+    }
+    async fn lock(&self, request: &LockRequest) -> Result<LockInfo, StateError> {
+        match self {
+            Backend::Local(b) => b.lock(request).await,
+            Backend::S3(b) => b.lock(request).await,
+        }
+    }
+    async fn heartbeat(
+        &self,
+        lock: &LockInfo,
+        now: OffsetDateTime,
+    ) -> Result<LockInfo, StateError> {
+        match self {
+            Backend::Local(b) => b.heartbeat(lock, now).await,
+            Backend::S3(b) => b.heartbeat(lock, now).await,
+        }
+    }
+    async fn unlock(&self, lock: &LockInfo) -> Result<(), StateError> {
+        match self {
+            Backend::Local(b) => b.unlock(lock).await,
+            Backend::S3(b) => b.unlock(lock).await,
+        }
+    }
+    async fn force_unlock(&self, lock_id: &str) -> Result<(), StateError> {
+        match self {
+            Backend::Local(b) => b.force_unlock(lock_id).await,
+            Backend::S3(b) => b.force_unlock(lock_id).await,
+        }
+    }
+    async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
+        match self {
+            Backend::Local(b) => b.current_lock().await,
+            Backend::S3(b) => b.current_lock().await,
+        }
+    }
+    async fn read(&self) -> Result<Option<State>, StateError> {
+        match self {
+            Backend::Local(b) => b.read().await,
+            Backend::S3(b) => b.read().await,
+        }
+    }
+    async fn write(&self, lock: &LockInfo, state: &State) -> Result<(), StateError> {
+        match self {
+            Backend::Local(b) => b.write(lock, state).await,
+            Backend::S3(b) => b.write(lock, state).await,
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! `plan`, `apply`, `destroy` and `bootstrap`: the engine's use cases with a terminal around them
+//! (plan rendering, confirmation, a progress line per resource, Ctrl-C).
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use brickstack_aws::{AwsClients, AwsProvider};
+use brickstack_exec::{ApplyOptions, ApplyReport, Engine, EngineError, Event, Request};
+use brickstack_graph::ResourceGraph;
+use brickstack_plan::{Action, Plan};
+use brickstack_spec::Spec;
+use brickstack_state::StateStore;
+use brickstack_state_local::LocalStore;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use crate::backend::Backend;
+use crate::{EXIT_INVALID_INPUT, SpecArgs, runner};
+
+/// Options shared by the commands that plan.
+#[derive(Debug, clap::Args)]
+pub struct Selection {
+    /// Only this resource and what it depends on (repeatable)
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Leave out this resource and everything that depends on it (repeatable)
+    #[arg(long = "exclude", value_name = "ADDR")]
+    pub excludes: Vec<String>,
+    /// Only a named selection the generator defines: `sleep` or `tokens`
+    #[arg(long = "select", value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(brickstack_graph::selections::NAMES))]
+    pub select: Option<String>,
+}
+
+impl Selection {
+    /// `--target` addresses plus those of the named selection.
+    fn targets(&self, spec: &Spec, graph: &ResourceGraph) -> Vec<String> {
+        let mut targets = self.targets.clone();
+        if let Some(name) = &self.select {
+            let named = brickstack_graph::selections::select(name, spec, graph).unwrap_or_default();
+            targets.extend(named.iter().map(ToString::to_string));
+        }
+        targets
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Print the plan as JSON (stable schema: changes with address, kind, action, before, after; summary)
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when there are no changes, 1 on error, 2 when there are changes
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Save the plan to apply it later with `brickstack apply FILE`
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// A plan saved with `brickstack plan --out`; refused if the state or spec changed since
+    pub plan_file: Option<PathBuf>,
+    /// Apply without asking for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Operations running at once
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Destroy without asking for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Also destroy objects that still hold data (datalake buckets, the state bucket)
+    #[arg(long)]
+    pub destroy_data: bool,
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BootstrapArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Create without asking for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+/// The spec, its graph, the AWS provider and the state backend of one environment.
+struct Environment {
+    spec: Spec,
+    graph: ResourceGraph,
+    provider: AwsProvider,
+}
+
+async fn environment(
+    args: &SpecArgs,
+    bootstrap: bool,
+) -> anyhow::Result<Result<Environment, ExitCode>> {
+    let spec = match crate::commands::load_spec(args)? {
+        Ok(spec) => spec,
+        Err(code) => return Ok(Err(code)),
+    };
+    let graph = if bootstrap {
+        brickstack_graph::bootstrap(&spec)
+    } else {
+        brickstack_graph::generate(&spec)
+    }
+    .context("compiling the spec into its graph")?;
+    let config = crate::aws::sdk_config(&spec.environment.region).await;
+    let provider = AwsProvider::new(&AwsClients::new(&config));
+    Ok(Ok(Environment {
+        spec,
+        graph,
+        provider,
+    }))
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn report_engine_error(error: &EngineError) -> ExitCode {
+    eprintln!("error: {error}");
+    let hint = match error {
+        EngineError::Exec(e) => e.hint(),
+        EngineError::Plan(e) => Some(e.hint().to_string()),
+        EngineError::Selection(_) => Some(
+            "`brickstack state list -e ENV` and `brickstack graph -e ENV` list the addresses"
+                .into(),
+        ),
+    };
+    if let Some(hint) = hint {
+        eprintln!("  hint: {hint}");
+    }
+    match error {
+        EngineError::Selection(_) => ExitCode::from(EXIT_INVALID_INPUT),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let env = match environment(&args.spec, false).await? {
+        Ok(env) => env,
+        Err(code) => return Ok(code),
+    };
+    let backend = Backend::for_spec(&env.spec).await;
+    let engine = Engine {
+        provider: &env.provider,
+        store: &backend,
+        runner: runner(),
+    };
+    let targets = args.selection.targets(&env.spec, &env.graph);
+    let request = Request {
+        environment: &env.spec.environment.name,
+        graph: &env.graph,
+        targets: &targets,
+        excludes: &args.selection.excludes,
+    };
+    let plan = match engine.plan(&request).await {
+        Ok(plan) => plan,
+        Err(e) => return Ok(report_engine_error(&e)),
+    };
+    if args.json {
+        print!("{}", brickstack_plan::render::json(&plan));
+    } else {
+        print!("{}", brickstack_plan::render::text(&plan, color()));
+    }
+    if let Some(out) = &args.out {
+        std::fs::write(out, brickstack_plan::render::json(&plan))
+            .with_context(|| format!("writing the plan to `{}`", out.display()))?;
+        if !args.json {
+            println!(
+                "\nSaved the plan to `{}`: `brickstack apply -e {} {}` applies exactly it.",
+                out.display(),
+                env.spec.environment.name,
+                out.display()
+            );
+        }
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    let env = match environment(&args.spec, false).await? {
+        Ok(env) => env,
+        Err(code) => return Ok(code),
+    };
+    let backend = Backend::for_spec(&env.spec).await;
+    let saved = match &args.plan_file {
+        Some(path) => Some(read_plan(path)?),
+        None => None,
+    };
+    let options = ApplyOptions {
+        parallelism: args.parallelism,
+        ..ApplyOptions::default()
+    };
+    run(
+        &env,
+        &env.graph,
+        &backend,
+        &args.selection,
+        saved,
+        args.auto_approve,
+        &options,
+        "apply",
+    )
+    .await
+}
+
+pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
+    let env = match environment(&args.spec, false).await? {
+        Ok(env) => env,
+        Err(code) => return Ok(code),
+    };
+    let backend = Backend::for_spec(&env.spec).await;
+    let options = ApplyOptions {
+        parallelism: args.parallelism,
+        destroy_data: args.destroy_data,
+        ..ApplyOptions::default()
+    };
+    let nothing = brickstack_exec::nothing();
+    let selection = Selection {
+        targets: Vec::new(),
+        excludes: Vec::new(),
+        select: None,
+    };
+    run(
+        &env,
+        &nothing,
+        &backend,
+        &selection,
+        None,
+        args.auto_approve,
+        &options,
+        "destroy",
+    )
+    .await
+}
+
+/// Creates the state backend's own resources; their state stays in a local file beside the
+/// environment's, since the backend cannot hold the state of its own creation.
+pub async fn bootstrap(args: &BootstrapArgs) -> anyhow::Result<ExitCode> {
+    let env = match environment(&args.spec, true).await? {
+        Ok(env) => env,
+        Err(code) => return Ok(code),
+    };
+    let path = Path::new("state").join(format!("{}.bootstrap.json", env.spec.environment.name));
+    let backend = LocalStore::new(path);
+    let selection = Selection {
+        targets: Vec::new(),
+        excludes: Vec::new(),
+        select: None,
+    };
+    run(
+        &env,
+        &env.graph,
+        &backend,
+        &selection,
+        None,
+        args.auto_approve,
+        &ApplyOptions::default(),
+        "bootstrap",
+    )
+    .await
+}
+
+fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the plan `{}`", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a brickstack plan", path.display()))
+}
+
+/// Plan, show, confirm, apply under the lock with progress, report.
+#[allow(clippy::too_many_arguments)]
+async fn run<S: StateStore>(
+    env: &Environment,
+    graph: &ResourceGraph,
+    backend: &S,
+    selection: &Selection,
+    saved: Option<Plan>,
+    auto_approve: bool,
+    options: &ApplyOptions,
+    verb: &str,
+) -> anyhow::Result<ExitCode> {
+    let engine = Engine {
+        provider: &env.provider,
+        store: backend,
+        runner: runner(),
+    };
+    let targets = selection.targets(&env.spec, graph);
+    let request = Request {
+        environment: &env.spec.environment.name,
+        graph,
+        targets: &targets,
+        excludes: &selection.excludes,
+    };
+    let plan = match saved {
+        Some(plan) => plan,
+        None => match engine.plan(&request).await {
+            Ok(plan) => plan,
+            Err(e) => return Ok(report_engine_error(&e)),
+        },
+    };
+    print!("{}", brickstack_plan::render::text(&plan, color()));
+    if !plan.has_changes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !auto_approve && !confirm(verb, &env.spec.environment.name)? {
+        eprintln!("{verb} cancelled: nothing was changed");
+        return Ok(ExitCode::FAILURE);
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\ninterrupted: finishing the operations under way, then saving state and releasing the lock"
+            );
+            on_interrupt.store(true, Ordering::SeqCst);
+        }
+    });
+    let progress = Progress::new();
+    let started = Instant::now();
+    let result = engine
+        .apply(
+            &request,
+            Some(&plan),
+            options,
+            &|e| progress.event(e),
+            &cancel,
+        )
+        .await;
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => return Ok(report_engine_error(&e)),
+    };
+    Ok(summarise(&report, started.elapsed(), backend.location()))
+}
+
+fn confirm(verb: &str, environment: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "{verb} needs confirmation but standard input is not a terminal; pass `--auto-approve` to {verb} `{environment}` without asking"
+        );
+    }
+    print!("\nDo you want to {verb} these changes to `{environment}`? Only `yes` is accepted: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+fn summarise(report: &ApplyReport, elapsed: Duration, location: String) -> ExitCode {
+    println!(
+        "\n{} operation(s) done in {:.1}s; state saved to {location} (serial {}).",
+        report.finished.len(),
+        elapsed.as_secs_f64(),
+        report.state.serial
+    );
+    for (address, error) in &report.failed {
+        eprintln!("error: {error}");
+        if let Some(hint) = error.hint() {
+            eprintln!("  hint: {hint}");
+        }
+        let _ = address;
+    }
+    for (address, because) in &report.skipped {
+        eprintln!("skipped {address}: it waits on {because}, which failed");
+    }
+    if !report.not_started.is_empty() {
+        eprintln!(
+            "not started, because the run was interrupted: {}",
+            report.not_started.join(", ")
+        );
+    }
+    if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// A line per resource: a spinner while its operation runs, its outcome after.
+struct Progress {
+    bars: MultiProgress,
+    lines: Mutex<HashMap<String, (ProgressBar, Instant)>>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            bars: MultiProgress::new(),
+            lines: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn event(&self, event: Event) {
+        let style = ProgressStyle::with_template("{spinner} {msg}").expect("a valid template");
+        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            Event::Started { address, action } => {
+                let bar = self.bars.add(ProgressBar::new_spinner().with_style(style));
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar.set_message(format!("{address}: {}…", doing(action)));
+                lines.insert(address, (bar, Instant::now()));
+            }
+            Event::Retrying {
+                address,
+                attempt,
+                error,
+                delay,
+            } => {
+                if let Some((bar, _)) = lines.get(&address) {
+                    bar.set_message(format!(
+                        "{address}: retrying in {:.1}s (attempt {attempt}): {error}",
+                        delay.as_secs_f64()
+                    ));
+                }
+            }
+            Event::Finished { address, action } => {
+                if let Some((bar, started)) = lines.remove(&address) {
+                    bar.finish_with_message(format!(
+                        "{address}: {} ({:.1}s)",
+                        action.verb(),
+                        started.elapsed().as_secs_f64()
+                    ));
+                }
+            }
+            Event::Failed { address, error } => {
+                if let Some((bar, _)) = lines.remove(&address) {
+                    bar.abandon_with_message(format!("{address}: failed: {error}"));
+                }
+            }
+            Event::Skipped { address, because } => {
+                let _ = self
+                    .bars
+                    .println(format!("  {address}: skipped, it waits on {because}"));
+            }
+        }
+    }
+}
+
+fn doing(action: Action) -> &'static str {
+    match action {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "destroying",
+        Action::NoOp => "checking",
+    }
+}

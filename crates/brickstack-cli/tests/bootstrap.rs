@@ -1,0 +1,114 @@
+//! `brickstack bootstrap` against moto, through the built binary: it creates the state backend,
+//! and running it again changes nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use brickstack_testkit::{MotoEndpoint, require_moto, unique_name};
+
+fn run(dir: &Path, moto: &MotoEndpoint, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_brickstack"))
+        .args(args)
+        .current_dir(dir)
+        // The standard AWS chain, pointed at moto; nothing else from the environment leaks in.
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", &moto.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &moto.secret_access_key)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bootstrap_creates_the_backend_and_a_second_run_changes_nothing() {
+    let Some(moto) = require_moto("bootstrap_creates_the_backend_and_a_second_run_changes_nothing")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Bucket names are global in moto: a unique prefix keeps parallel runs apart.
+    let prefix = unique_name("bs");
+    std::fs::write(
+        dir.path().join("local.toml"),
+        format!(
+            "[environment]\nname = \"local\"\nprefix = \"{prefix}\"\nregion = \"{}\"\n\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n",
+            moto.region
+        ),
+    )
+    .unwrap();
+
+    let first = run(
+        dir.path(),
+        &moto,
+        &["bootstrap", "--file", "local.toml", "--auto-approve"],
+    );
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout.contains("Plan: 9 to add, 0 to change, 0 to replace, 0 to destroy."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "+ bucket                  = \"{prefix}-{}-state\"",
+            moto.region
+        )) || stdout.contains(&format!("{prefix}-{}-state", moto.region)),
+        "{stdout}"
+    );
+
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("state/local.bootstrap.json")).unwrap(),
+    )
+    .unwrap();
+    let resources = state["resources"].as_object().unwrap();
+    let mut kinds: Vec<&str> = resources
+        .values()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "aws_dynamodb_table",
+            "aws_kms_alias",
+            "aws_kms_key",
+            "aws_s3_bucket",
+            "aws_s3_bucket_lifecycle_configuration",
+            "aws_s3_bucket_policy",
+            "aws_s3_bucket_public_access_block",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "aws_s3_bucket_versioning",
+        ]
+    );
+    assert!(state.get("pending").is_none(), "no intent left behind");
+    let serial = state["serial"].as_u64().unwrap();
+
+    let second = run(
+        dir.path(),
+        &moto,
+        &["bootstrap", "--file", "local.toml", "--auto-approve"],
+    );
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        second.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(stdout.contains("No changes."), "{stdout}");
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("state/local.bootstrap.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        state["serial"].as_u64().unwrap(),
+        serial,
+        "a no-op run writes nothing"
+    );
+}
