@@ -112,3 +112,94 @@ fn bootstrap_creates_the_backend_and_a_second_run_changes_nothing() {
         "a no-op run writes nothing"
     );
 }
+
+fn spec_file(dir: &Path, moto: &MotoEndpoint) -> String {
+    let prefix = unique_name("bs");
+    std::fs::write(
+        dir.join("local.toml"),
+        format!(
+            "[environment]\nname = \"local\"\nprefix = \"{prefix}\"\nregion = \"{}\"\n\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n",
+            moto.region
+        ),
+    )
+    .unwrap();
+    prefix
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn plan_apply_state_and_destroy_through_the_binary() {
+    let Some(moto) = require_moto("plan_apply_state_and_destroy_through_the_binary") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = spec_file(dir.path(), &moto);
+    fn with<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        [args, &["--file", "local.toml"][..]].concat()
+    }
+
+    let plan = run(dir.path(), &moto, &with(&["plan", "--detailed-exitcode"]));
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    let json = run(dir.path(), &moto, &with(&["plan", "--json"]));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        doc["summary"]["create"].as_u64().unwrap() >= 85,
+        "{}",
+        text(&json)
+    );
+
+    // The AWS provider serves buckets already: apply just one, with what it depends on.
+    let apply = run(
+        dir.path(),
+        &moto,
+        &with(&["apply", "--target", "aws_s3_bucket.raw", "--auto-approve"]),
+    );
+    assert!(apply.status.success(), "{}", text(&apply));
+    let list = run(dir.path(), &moto, &with(&["state", "list"]));
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout).trim(),
+        format!("aws_s3_bucket.raw  {prefix}-raw")
+    );
+    let show = run(
+        dir.path(),
+        &moto,
+        &with(&["state", "show", "aws_s3_bucket.raw"]),
+    );
+    let recorded: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(
+        recorded["attributes"]["tags"]["brickstack:address"],
+        "aws_s3_bucket.raw"
+    );
+    let again = run(
+        dir.path(),
+        &moto,
+        &with(&[
+            "plan",
+            "--target",
+            "aws_s3_bucket.raw",
+            "--detailed-exitcode",
+        ]),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+
+    let unlock = run(dir.path(), &moto, &with(&["force-unlock", "no-such-lock"]));
+    assert_eq!(unlock.status.code(), Some(1));
+    assert!(text(&unlock).contains("no-such-lock"), "{}", text(&unlock));
+
+    let destroy = run(dir.path(), &moto, &with(&["destroy", "--auto-approve"]));
+    assert!(destroy.status.success(), "{}", text(&destroy));
+    assert!(
+        String::from_utf8_lossy(&destroy.stdout).contains("1 to destroy"),
+        "{}",
+        text(&destroy)
+    );
+    let list = run(dir.path(), &moto, &with(&["state", "list"]));
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "");
+}
