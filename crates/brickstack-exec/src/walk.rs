@@ -134,6 +134,14 @@ pub async fn apply<P: Provider, S: StateStore>(
     if !options.destroy_data {
         refuse_data_loss(provider, &ops).await?;
     }
+    let walk = &Walk {
+        provider,
+        writer,
+        graph,
+        context,
+        options,
+        events,
+    };
     let waits_for = writer
         .with_state(|state| wait_edges(&ops, &state.resources))
         .await;
@@ -175,10 +183,7 @@ pub async fn apply<P: Provider, S: StateStore>(
                 address: address.to_string(),
                 action: change.action,
             });
-            running.push(async move {
-                let result = run(provider, writer, change, graph, context, options, events).await;
-                (address, result)
-            });
+            running.push(async move { (address, walk.run(change).await) });
         }
         let Some((address, result)) = running.next().await else {
             break;
@@ -298,211 +303,253 @@ async fn refuse_data_loss<P: Provider>(
     Ok(())
 }
 
-async fn run<P: Provider, S: StateStore>(
-    provider: &P,
-    writer: &StateWriter<'_, S>,
-    change: &Change,
-    graph: &ResourceGraph,
-    context: &BTreeMap<String, String>,
-    options: &ApplyOptions,
-    events: &(dyn Fn(Event) + Send + Sync),
-) -> Result<(), ExecError> {
-    let address = change.address.as_str();
-    // Refused before anything is journaled: no intent is left for an object nobody can create.
-    if provider.schema(&change.kind).is_none() {
-        return Err(ExecError::UnsupportedKind {
-            address: address.to_string(),
-            kind: change.kind.clone(),
-        });
+/// What every operation of one run shares.
+struct Walk<'a, P: Provider, S: StateStore> {
+    provider: &'a P,
+    writer: &'a StateWriter<'a, S>,
+    graph: &'a ResourceGraph,
+    context: &'a BTreeMap<String, String>,
+    options: &'a ApplyOptions,
+    events: &'a (dyn Fn(Event) + Send + Sync),
+}
+
+/// The address a replaced object is recorded under until it is deleted.
+pub fn deposed_address(address: &str) -> String {
+    format!("{address}#deposed")
+}
+
+impl<P: Provider, S: StateStore> Walk<'_, P, S> {
+    async fn run(&self, change: &Change) -> Result<(), ExecError> {
+        let address = change.address.as_str();
+        // Refused before anything is journaled: no intent is left for an object nobody can create.
+        if self.provider.schema(&change.kind).is_none() {
+            return Err(ExecError::UnsupportedKind {
+                address: address.to_string(),
+                kind: change.kind.clone(),
+            });
+        }
+        match change.action {
+            Action::Create => self.create(change).await,
+            Action::Update => {
+                let attributes = self.desired(change).await?;
+                let object_id = change.object_id.clone().unwrap_or_default();
+                let observed = self
+                    .retrying(address, "update", || {
+                        self.provider.update(&change.kind, &object_id, &attributes)
+                    })
+                    .await?;
+                self.record(change, observed).await
+            }
+            Action::Delete => self.delete(address, change).await,
+            Action::Replace if change.create_before_destroy => {
+                // The old object stays on record, as deposed, until it is gone: if its delete
+                // fails, the next plan still destroys it.
+                let deposed = deposed_address(address);
+                self.writer
+                    .commit(|state| {
+                        if let Some(old) = state.resources.remove(address) {
+                            state.resources.insert(deposed.clone(), old);
+                        }
+                    })
+                    .await?;
+                self.create(change).await?;
+                self.delete(&deposed, change).await
+            }
+            Action::Replace => {
+                self.delete(address, change).await?;
+                self.create(change).await
+            }
+            Action::NoOp => Ok(()),
+        }
     }
-    match change.action {
-        Action::Create => create(provider, writer, change, graph, context, options, events).await,
-        Action::Update => {
-            let attributes = desired(writer, change, graph, context).await?;
-            let object_id = change.object_id.clone().unwrap_or_default();
-            let observed = retrying(options, events, address, "update", || {
-                provider.update(&change.kind, &object_id, &attributes)
+
+    async fn create(&self, change: &Change) -> Result<(), ExecError> {
+        let attributes = self.desired(change).await?;
+        let request = CreateRequest {
+            address: change.address.clone(),
+            kind: change.kind.clone(),
+            lookup: lookup_for(&attributes),
+            attributes,
+        };
+        let started_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        // The intent is on record before the cloud call: a crash from here on leaves a trail.
+        self.writer
+            .commit(|state| {
+                state.pending.insert(
+                    change.address.clone(),
+                    PendingOperation {
+                        kind: change.kind.clone(),
+                        operation: PendingKind::Create,
+                        started_at,
+                        lookup: request.lookup.clone(),
+                        dependencies: change.dependencies.clone(),
+                    },
+                );
             })
             .await?;
-            record(provider, writer, change, observed).await
-        }
-        Action::Delete => delete(provider, writer, change, options, events).await,
-        Action::Replace if change.create_before_destroy => {
-            let old = change.object_id.clone();
-            create(provider, writer, change, graph, context, options, events).await?;
-            if let Some(old) = old {
-                retrying(options, events, address, "delete", || {
-                    provider.delete(&change.kind, &old)
-                })
-                .await?;
-            }
-            Ok(())
-        }
-        Action::Replace => {
-            delete(provider, writer, change, options, events).await?;
-            create(provider, writer, change, graph, context, options, events).await
-        }
-        Action::NoOp => Ok(()),
+        let observed = self
+            .retrying(&change.address, "create", || self.provider.create(&request))
+            .await?;
+        self.record(change, observed).await
     }
-}
 
-async fn create<P: Provider, S: StateStore>(
-    provider: &P,
-    writer: &StateWriter<'_, S>,
-    change: &Change,
-    graph: &ResourceGraph,
-    context: &BTreeMap<String, String>,
-    options: &ApplyOptions,
-    events: &(dyn Fn(Event) + Send + Sync),
-) -> Result<(), ExecError> {
-    let attributes = desired(writer, change, graph, context).await?;
-    let request = CreateRequest {
-        address: change.address.clone(),
-        kind: change.kind.clone(),
-        lookup: lookup_for(&attributes),
-        attributes,
-    };
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    // The intent is on record before the cloud call: a crash from here on leaves a trail.
-    writer
-        .commit(|state| {
-            state.pending.insert(
-                change.address.clone(),
-                PendingOperation {
-                    kind: change.kind.clone(),
-                    operation: PendingKind::Create,
-                    started_at,
-                    lookup: request.lookup.clone(),
-                    dependencies: change.dependencies.clone(),
-                },
-            );
-        })
-        .await?;
-    let observed = retrying(options, events, &change.address, "create", || {
-        provider.create(&request)
-    })
-    .await?;
-    record(provider, writer, change, observed).await
-}
-
-async fn delete<P: Provider, S: StateStore>(
-    provider: &P,
-    writer: &StateWriter<'_, S>,
-    change: &Change,
-    options: &ApplyOptions,
-    events: &(dyn Fn(Event) + Send + Sync),
-) -> Result<(), ExecError> {
-    let Some(object_id) = change.object_id.clone() else {
-        return Ok(());
-    };
-    writer
-        .commit(|state| {
-            state.pending.insert(
-                change.address.clone(),
-                PendingOperation {
-                    kind: change.kind.clone(),
-                    operation: PendingKind::Delete,
-                    started_at: String::new(),
-                    lookup: ObjectLookup {
-                        name: Some(object_id.clone()),
-                        tags: Default::default(),
+    /// Deletes the object recorded at `address` (the change's own, or its deposed one).
+    async fn delete(&self, address: &str, change: &Change) -> Result<(), ExecError> {
+        let Some(object_id) = self
+            .writer
+            .with_state(|state| state.resources.get(address).map(|r| r.object_id.clone()))
+            .await
+        else {
+            return Ok(());
+        };
+        self.writer
+            .commit(|state| {
+                state.pending.insert(
+                    address.to_string(),
+                    PendingOperation {
+                        kind: change.kind.clone(),
+                        operation: PendingKind::Delete,
+                        started_at: String::new(),
+                        lookup: ObjectLookup {
+                            name: Some(object_id.clone()),
+                            tags: Default::default(),
+                        },
+                        dependencies: change.dependencies.clone(),
                     },
-                    dependencies: change.dependencies.clone(),
-                },
-            );
-        })
-        .await?;
-    match retrying(options, events, &change.address, "delete", || {
-        provider.delete(&change.kind, &object_id)
-    })
-    .await
-    {
-        Ok(()) => {}
-        // Already gone: the goal is reached.
-        Err(ExecError::Provider { error, .. }) if error.class == ErrorClass::NotFound => {}
-        Err(e) => return Err(e),
+                );
+            })
+            .await?;
+        match self
+            .retrying(address, "delete", || {
+                self.provider.delete(&change.kind, &object_id)
+            })
+            .await
+        {
+            Ok(()) => {}
+            // Already gone: the goal is reached.
+            Err(ExecError::Provider { error, .. }) if error.class == ErrorClass::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        self.writer
+            .commit(|state| {
+                state.pending.remove(address);
+                state.resources.remove(address);
+            })
+            .await
     }
-    writer
-        .commit(|state| {
-            state.pending.remove(&change.address);
-            state.resources.remove(&change.address);
-        })
-        .await
-}
 
-/// Records an operation's outcome, leaving sensitive attributes out.
-async fn record<P: Provider, S: StateStore>(
-    provider: &P,
-    writer: &StateWriter<'_, S>,
-    change: &Change,
-    observed: Observed,
-) -> Result<(), ExecError> {
-    let schema = provider.schema(&change.kind);
-    let attributes: Attributes = observed
-        .attributes
-        .into_iter()
-        .filter(|(name, _)| {
-            schema
-                .as_ref()
-                .is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive)
-        })
-        .collect();
-    writer
-        .commit(|state| {
-            state.pending.remove(&change.address);
-            state.resources.insert(
-                change.address.clone(),
-                RecordedResource {
-                    kind: change.kind.clone(),
-                    object_id: observed.object_id,
-                    attributes,
-                    dependencies: change.dependencies.clone(),
-                    status: Default::default(),
-                },
-            );
-        })
-        .await
-}
+    /// Records an operation's outcome, leaving sensitive attributes out.
+    async fn record(&self, change: &Change, observed: Observed) -> Result<(), ExecError> {
+        let schema = self.provider.schema(&change.kind);
+        let attributes: Attributes = observed
+            .attributes
+            .into_iter()
+            .filter(|(name, _)| {
+                schema
+                    .as_ref()
+                    .is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive)
+            })
+            .collect();
+        self.writer
+            .commit(|state| {
+                state.pending.remove(&change.address);
+                state.resources.insert(
+                    change.address.clone(),
+                    RecordedResource {
+                        kind: change.kind.clone(),
+                        object_id: observed.object_id,
+                        attributes,
+                        dependencies: change.dependencies.clone(),
+                        status: Default::default(),
+                    },
+                );
+            })
+            .await
+    }
 
-/// The desired attributes with every reference read from the state as it is now.
-async fn desired<S: StateStore>(
-    writer: &StateWriter<'_, S>,
-    change: &Change,
-    graph: &ResourceGraph,
-    context: &BTreeMap<String, String>,
-) -> Result<Attributes, ExecError> {
-    let resource = Address::parse(&change.address)
-        .and_then(|a| graph.get(&a))
-        .ok_or_else(|| ExecError::Unresolved {
-            address: change.address.clone(),
-            attribute: "(the resource is not in the spec's graph)".into(),
-        })?;
-    let context = |c: ContextValue| context.get(c.key()).cloned();
-    writer
-        .with_state(|state| {
-            let lookup = |r: &Reference| {
-                state
-                    .resources
-                    .get(&r.address.to_string())
-                    .and_then(|rec| rec.attributes.get(&r.attribute).cloned())
-            };
-            resource
-                .attributes
-                .iter()
-                .map(|(name, value)| {
-                    value
-                        .resolve(&lookup, &context)
-                        .map(|v| (name.clone(), v))
-                        .ok_or_else(|| ExecError::Unresolved {
-                            address: change.address.clone(),
-                            attribute: name.clone(),
-                        })
-                })
-                .collect()
-        })
-        .await
+    /// The desired attributes with every reference read from the state as it is now.
+    async fn desired(&self, change: &Change) -> Result<Attributes, ExecError> {
+        let resource = Address::parse(&change.address)
+            .and_then(|a| self.graph.get(&a))
+            .ok_or_else(|| ExecError::Unresolved {
+                address: change.address.clone(),
+                attribute: "(the resource is not in the spec's graph)".into(),
+            })?;
+        let context = |c: ContextValue| self.context.get(c.key()).cloned();
+        self.writer
+            .with_state(|state| {
+                let lookup = |r: &Reference| {
+                    state
+                        .resources
+                        .get(&r.address.to_string())
+                        .and_then(|rec| rec.attributes.get(&r.attribute).cloned())
+                };
+                resource
+                    .attributes
+                    .iter()
+                    .map(|(name, value)| {
+                        value
+                            .resolve(&lookup, &context)
+                            .map(|v| (name.clone(), v))
+                            .ok_or_else(|| ExecError::Unresolved {
+                                address: change.address.clone(),
+                                attribute: name.clone(),
+                            })
+                    })
+                    .collect()
+            })
+            .await
+    }
+
+    /// Runs `call` until it succeeds, fails for good, or runs out of attempts. Only errors the
+    /// provider classifies retryable are retried, after a jittered exponential backoff (or the
+    /// delay the API asked for, if longer).
+    async fn retrying<T, F, Fut>(
+        &self,
+        address: &str,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T, ExecError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let options = self.options;
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) if error.is_retryable() && attempt < options.max_attempts => {
+                    let exponential = options
+                        .backoff_base
+                        .saturating_mul(2u32.saturating_pow(attempt - 1))
+                        .min(options.backoff_cap);
+                    let jittered = exponential.mul_f64(0.5 + fastrand::f64() * 0.5);
+                    let delay = match error.class {
+                        ErrorClass::Retryable { after: Some(after) } => jittered.max(after),
+                        _ => jittered,
+                    };
+                    (self.events)(Event::Retrying {
+                        address: address.to_string(),
+                        attempt,
+                        error: error.to_string(),
+                        delay,
+                    });
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(error) => {
+                    return Err(ExecError::Provider {
+                        address: address.to_string(),
+                        operation,
+                        error,
+                    });
+                }
+            }
+        }
+    }
 }
 
 fn lookup_for(attributes: &Attributes) -> ObjectLookup {
@@ -520,52 +567,4 @@ fn lookup_for(attributes: &Attributes) -> ObjectLookup {
         .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
         .collect();
     ObjectLookup { name, tags }
-}
-
-/// Runs `call` until it succeeds, fails for good, or runs out of attempts. Only errors the
-/// provider classifies retryable are retried, after a jittered exponential backoff (or the delay
-/// the API asked for, if longer).
-async fn retrying<T, F, Fut>(
-    options: &ApplyOptions,
-    events: &(dyn Fn(Event) + Send + Sync),
-    address: &str,
-    operation: &'static str,
-    call: F,
-) -> Result<T, ExecError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, ProviderError>>,
-{
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Ok(value) => return Ok(value),
-            Err(error) if error.is_retryable() && attempt < options.max_attempts => {
-                let exponential = options
-                    .backoff_base
-                    .saturating_mul(2u32.saturating_pow(attempt - 1))
-                    .min(options.backoff_cap);
-                let jittered = exponential.mul_f64(0.5 + fastrand::f64() * 0.5);
-                let delay = match error.class {
-                    ErrorClass::Retryable { after: Some(after) } => jittered.max(after),
-                    _ => jittered,
-                };
-                events(Event::Retrying {
-                    address: address.to_string(),
-                    attempt,
-                    error: error.to_string(),
-                    delay,
-                });
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-            }
-            Err(error) => {
-                return Err(ExecError::Provider {
-                    address: address.to_string(),
-                    operation,
-                    error,
-                });
-            }
-        }
-    }
 }

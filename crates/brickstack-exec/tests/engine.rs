@@ -746,3 +746,61 @@ async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
     // The next plan is not blocked by anything the failed run left.
     assert!(engine.plan(&request).await.unwrap().has_changes());
 }
+
+#[tokio::test]
+async fn a_replaced_object_whose_delete_fails_stays_on_record_until_deleted() {
+    let provider = MemoryProvider::new().with_schema(KindSchema {
+        create_before_destroy: true,
+        ..KindSchema::new("test_thing")
+            .attribute("id", AttributeBehaviour::Computed)
+            .attribute("arn", AttributeBehaviour::Computed)
+            .attribute("name", AttributeBehaviour::ForcesReplacement)
+    });
+    let world = World {
+        provider,
+        store: MemoryStore::default(),
+    };
+    world.apply(&graph(&["a"], &[])).await;
+    let old = world.state().resources["test_thing.a"].object_id.clone();
+    let mut resources = Resources::default();
+    resources.add(
+        "test_thing",
+        "a",
+        map! { "name" => "renamed", "size" => 1i64 },
+    );
+    let renamed = brickstack_graph::build(&spec(), resources).unwrap();
+    world.provider.inject(
+        Operation::Delete,
+        "test_thing.a",
+        FaultEffect::Fail(ProviderError::new(
+            ErrorClass::Conflict,
+            "DependencyViolation",
+            "still in use",
+        )),
+        1,
+    );
+    let report = world.apply(&renamed).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    let state = world.state();
+    assert_eq!(
+        state.resources["test_thing.a#deposed"].object_id, old,
+        "the old object is still tracked"
+    );
+    assert_ne!(
+        state.resources["test_thing.a"].object_id, old,
+        "the new one exists"
+    );
+
+    let plan = world.plan(&renamed, &[], &[]).await;
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_thing.a".into(), Action::NoOp),
+            ("test_thing.a#deposed".into(), Action::Delete)
+        ]
+    );
+    let report = world.apply(&renamed).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(world.provider.objects().len(), 1);
+    assert!(!world.state().resources.contains_key("test_thing.a#deposed"));
+}
