@@ -80,16 +80,16 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             .map(ToString::to_string)
             .collect();
 
-        if let (Some(recorded), Some(observed_ref)) = (recorded, input.observed.get(&address)) {
-            if let Some(d) = drift_of(
+        if let (Some(recorded), Some(observed_ref)) = (recorded, input.observed.get(&address))
+            && let Some(d) = drift_of(
                 &address,
                 resource.kind(),
                 recorded,
                 observed_ref.as_ref(),
                 &schema,
-            ) {
-                drift.push(d);
-            }
+            )
+        {
+            drift.push(d);
         }
 
         let (action, before, replace_because) = match (recorded, &observed) {

@@ -185,17 +185,17 @@ fn network(spec: &Spec, cx: &mut Cx) {
 }
 
 fn bucket_names(spec: &Spec, cx: &mut Cx) {
-    if let crate::model::StateBackend::S3(s3) = &spec.state {
-        if let Some(problem) = bucket_name_problem(&s3.bucket) {
-            report_at(
-                cx,
-                DiagnosticCode::Naming,
-                "state.bucket",
-                "environment.prefix",
-                format!("state bucket name `{}` {problem}", s3.bucket),
-                "set `state.bucket` to a valid name, or shorten `environment.prefix`".into(),
-            );
-        }
+    if let crate::model::StateBackend::S3(s3) = &spec.state
+        && let Some(problem) = bucket_name_problem(&s3.bucket)
+    {
+        report_at(
+            cx,
+            DiagnosticCode::Naming,
+            "state.bucket",
+            "environment.prefix",
+            format!("state bucket name `{}` {problem}", s3.bucket),
+            "set `state.bucket` to a valid name, or shorten `environment.prefix`".into(),
+        );
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for bucket in &spec.buckets.all {
@@ -389,16 +389,16 @@ fn references(spec: &Spec, cx: &mut Cx) {
         );
     }
     let bucket_keys: Vec<&str> = spec.buckets.all.iter().map(|b| b.key.as_str()).collect();
-    if let Some(f) = &spec.network.flow_logs {
-        if !bucket_keys.contains(&f.bucket.as_str()) {
-            undefined(
-                cx,
-                "network.flow_logs.bucket",
-                "bucket",
-                &f.bucket,
-                &bucket_keys,
-            );
-        }
+    if let Some(f) = &spec.network.flow_logs
+        && !bucket_keys.contains(&f.bucket.as_str())
+    {
+        undefined(
+            cx,
+            "network.flow_logs.bucket",
+            "bucket",
+            &f.bucket,
+            &bucket_keys,
+        );
     }
     let policies: Vec<&str> = spec
         .databricks
@@ -407,16 +407,16 @@ fn references(spec: &Spec, cx: &mut Cx) {
         .map(|p| p.key.as_str())
         .collect();
     for c in &spec.databricks.clusters {
-        if let Some(p) = &c.policy {
-            if !policies.contains(&p.as_str()) {
-                undefined(
-                    cx,
-                    &format!("databricks.clusters.{}.policy", c.key),
-                    "cluster policy",
-                    p,
-                    &policies,
-                );
-            }
+        if let Some(p) = &c.policy
+            && !policies.contains(&p.as_str())
+        {
+            undefined(
+                cx,
+                &format!("databricks.clusters.{}.policy", c.key),
+                "cluster policy",
+                p,
+                &policies,
+            );
         }
     }
     let mut groups: Vec<&str> = spec
@@ -477,24 +477,24 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
             "make `rotate_before_seconds` smaller than `lifetime_seconds`".into(),
         );
     }
-    if let (Some(days), true) = (db.max_token_lifetime_days, tokens_usable) {
-        if days * 86_400 < tokens.lifetime_seconds {
-            report_at(
-                cx,
-                DiagnosticCode::InvalidValue,
-                "databricks.tokens.lifetime_seconds",
-                "databricks.workspace.max_token_lifetime_days",
-                format!(
-                    "token lifetime {}s exceeds the workspace maximum of {days} day{}",
-                    tokens.lifetime_seconds,
-                    if days == 1 { "" } else { "s" }
-                ),
-                format!(
-                    "lower `lifetime_seconds` to at most {} or raise `max_token_lifetime_days`",
-                    days * 86_400
-                ),
-            );
-        }
+    if let (Some(days), true) = (db.max_token_lifetime_days, tokens_usable)
+        && days * 86_400 < tokens.lifetime_seconds
+    {
+        report_at(
+            cx,
+            DiagnosticCode::InvalidValue,
+            "databricks.tokens.lifetime_seconds",
+            "databricks.workspace.max_token_lifetime_days",
+            format!(
+                "token lifetime {}s exceeds the workspace maximum of {days} day{}",
+                tokens.lifetime_seconds,
+                if days == 1 { "" } else { "s" }
+            ),
+            format!(
+                "lower `lifetime_seconds` to at most {} or raise `max_token_lifetime_days`",
+                days * 86_400
+            ),
+        );
     }
     duplicates(
         cx,

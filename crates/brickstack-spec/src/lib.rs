@@ -60,9 +60,11 @@ fn parse_checked(
     }
     let mut cx = Cx::default();
     let spec = decode::decode(root.get_ref(), &mut cx);
-    if let Some(expected) = expected_name {
-        if !spec.environment.name.is_empty() && spec.environment.name != expected {
-            cx.error_at(
+    if let Some(expected) = expected_name
+        && !spec.environment.name.is_empty()
+        && spec.environment.name != expected
+    {
+        cx.error_at(
                 DiagnosticCode::InvalidValue,
                 "environment.name",
                 format!(
@@ -74,7 +76,6 @@ fn parse_checked(
                     spec.environment.name
                 ),
             );
-        }
     }
     checks::check(&spec, &mut cx);
     if cx.diagnostics.is_empty() {

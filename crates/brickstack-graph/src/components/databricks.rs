@@ -228,10 +228,10 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
 
     if let Some(days) = db.max_token_lifetime_days {
         let mut conf = map! { "maxTokenLifetimeDays" => days.to_string() };
-        if !db.ip_access_lists.is_empty() {
-            if let Value::Map(m) = &mut conf {
-                m.insert("enableIpAccessLists".into(), "true".into());
-            }
+        if !db.ip_access_lists.is_empty()
+            && let Value::Map(m) = &mut conf
+        {
+            m.insert("enableIpAccessLists".into(), "true".into());
         }
         out.add(
             "databricks_workspace_conf",

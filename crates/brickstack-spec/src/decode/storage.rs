@@ -207,15 +207,15 @@ fn bucket(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment, d: BucketDefaul
                 "give `transition_to_glacier_days`, `expire_days` or `noncurrent_expire_days`, or write `lifecycle = false`",
             );
         }
-        if let (Some(glacier), Some(expire)) = (rule.transition_to_glacier_days, rule.expire_days) {
-            if expire <= glacier {
-                cx.error_at(
+        if let (Some(glacier), Some(expire)) = (rule.transition_to_glacier_days, rule.expire_days)
+            && expire <= glacier
+        {
+            cx.error_at(
                     DiagnosticCode::InvalidValue,
                     &format!("{path}.expire_days"),
                     format!("objects would expire after {expire} days, before their move to Glacier at {glacier}"),
                     "make `expire_days` larger than `transition_to_glacier_days`, or drop the transition",
                 );
-            }
         }
         Some(rule)
     } else {
