@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, from a fresh clone: build brickstack, validate every
-# environment, and compile the reference environment into its resource graph.
-# Later issues grow this into a full local deployment against the emulators (see README).
+# environment, compile the reference environment into its resource graph, then, against the
+# local emulators (moto), bootstrap the local environment's state backend twice (the second run
+# changes nothing) and plan the whole local environment.
+# Later issues grow this into a full local deployment (see README).
+# KEEP_EMULATORS=1 leaves the emulators running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,10 +34,38 @@ for provider in ("aws", "databricks"):
 PY
 echo "    bootstrap graph: $(tail -n 1 target/demo/reference-bootstrap.txt)"
 
+echo "==> starting the local emulators (installs pinned moto and minilake into .venv the first time)"
+started_here=0
+if ! scripts/emulators.sh status >/dev/null 2>&1; then
+  scripts/emulators.sh start
+  started_here=1
+fi
+stop_emulators() {
+  if [[ $started_here == 1 && ${KEEP_EMULATORS:-0} != 1 ]]; then
+    scripts/emulators.sh stop >/dev/null
+  fi
+}
+trap stop_emulators EXIT
+# shellcheck disable=SC1091
+source .emulators.env
+
+echo "==> bootstrapping the state backend of environments/local.toml in moto"
+"$brickstack" bootstrap -e local --auto-approve | tail -n 2
+echo "==> bootstrapping again: nothing to do"
+"$brickstack" bootstrap -e local --auto-approve
+
+echo "==> planning the whole local environment"
+"$brickstack" plan -e local > target/demo/local-plan.txt || true
+tail -n 1 target/demo/local-plan.txt
+
 cat <<'MSG'
 
 Written to target/demo/: reference.txt (resources and their dependencies), reference.json,
-reference.dot (render with `dot -Tsvg target/demo/reference.dot > graph.svg`), reference-bootstrap.txt.
+reference.dot (render with `dot -Tsvg target/demo/reference.dot > graph.svg`),
+reference-bootstrap.txt, local-plan.txt (the full plan of the local environment).
+Bootstrap state: state/local.bootstrap.json; `target/debug/brickstack state list -e local` lists
+what the plan and apply record, `brickstack destroy -e local` tears an environment down.
+Applying the whole environment needs every AWS and Databricks kind (issues #4 and #5); the AWS
+provider serves the state backend's kinds, KMS keys and S3 buckets today.
 Try it on your own file: target/debug/brickstack validate --file my-env.toml
-Nothing was created anywhere: deploying (plan/apply/destroy) arrives with the engine.
 MSG
