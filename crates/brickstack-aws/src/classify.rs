@@ -23,6 +23,17 @@ const NOT_FOUND: &[&str] = &[
     "TableNotFoundException",
     "NoSuchEntity",
     "ParameterNotFound",
+    // EC2 (the `.NotFound` suffix matches most; listed so the kinds' codes are written down).
+    "NatGatewayNotFound",
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
+    "InvalidAllocationID.NotFound",
+    "InvalidVpcEndpointId.NotFound",
+    "InvalidFlowLogId.NotFound",
+    "InvalidRoute.NotFound",
+    "InvalidAssociationID.NotFound",
 ];
 
 /// Throttling and transient service trouble: worth another attempt.
@@ -48,6 +59,8 @@ const RETRYABLE: &[&str] = &[
     "KeyUnavailableException",
     "ContinuousBackupsUnavailableException",
     "PriorRequestNotComplete",
+    // EC2 releases a deleted object's network interfaces late: the VPC or subnet frees up soon.
+    "DependencyViolation",
 ];
 
 /// The object exists already, or is in a state that forbids the operation.
@@ -66,7 +79,6 @@ const CONFLICT: &[&str] = &[
     "ConcurrentModificationException",
     "EntityAlreadyExists",
     "DeleteConflict",
-    "DependencyViolation",
     "ParameterAlreadyExists",
 ];
 
@@ -189,7 +201,7 @@ pub(crate) fn unsupported_kind(kind: &str) -> ProviderError {
     let arrives = if kind.starts_with("databricks_") {
         "Databricks kinds arrive with issue #5"
     } else if kind.starts_with("aws_") {
-        "it serves the bootstrap graph's kinds so far; the other AWS kinds arrive with issue #4"
+        "it serves the bootstrap graph's kinds and the VPC, subnets, gateways, route tables, routes, Elastic IPs and the default security group so far; the other AWS kinds arrive with issue #4"
     } else {
         "kinds beyond the bootstrap graph arrive with issue #4 (AWS) or #5 (Databricks)"
     };

@@ -13,9 +13,10 @@ use crate::AwsClients;
 use crate::calls::CallCounter;
 use crate::classify::{classify, missing_field, unsupported_kind};
 use crate::resources::{
-    dynamodb_table, kms_alias, kms_key, s3_bucket, s3_bucket_lifecycle_configuration,
+    default_security_group, dynamodb_table, eip, internet_gateway, kms_alias, kms_key, nat_gateway,
+    route, route_table, route_table_association, s3_bucket, s3_bucket_lifecycle_configuration,
     s3_bucket_policy, s3_bucket_public_access_block,
-    s3_bucket_server_side_encryption_configuration, s3_bucket_versioning,
+    s3_bucket_server_side_encryption_configuration, s3_bucket_versioning, subnet, vpc,
 };
 
 /// The AWS provider, acting with the credentials and in the region its clients were built with.
@@ -99,7 +100,7 @@ impl AwsProvider {
     }
 }
 
-/// The kinds this provider serves: those of the bootstrap graph.
+/// The kinds this provider serves: those of the bootstrap graph and the network's (issue #4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     KmsKey,
@@ -111,10 +112,19 @@ enum Kind {
     S3BucketLifecycleConfiguration,
     S3BucketPolicy,
     DynamodbTable,
+    Vpc,
+    Subnet,
+    InternetGateway,
+    RouteTable,
+    Route,
+    RouteTableAssociation,
+    Eip,
+    NatGateway,
+    DefaultSecurityGroup,
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 18] = [
         Kind::KmsKey,
         Kind::KmsAlias,
         Kind::S3Bucket,
@@ -124,6 +134,15 @@ impl Kind {
         Kind::S3BucketLifecycleConfiguration,
         Kind::S3BucketPolicy,
         Kind::DynamodbTable,
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::InternetGateway,
+        Kind::RouteTable,
+        Kind::Route,
+        Kind::RouteTableAssociation,
+        Kind::Eip,
+        Kind::NatGateway,
+        Kind::DefaultSecurityGroup,
     ];
 
     fn name(self) -> &'static str {
@@ -139,6 +158,15 @@ impl Kind {
             Kind::S3BucketLifecycleConfiguration => s3_bucket_lifecycle_configuration::KIND,
             Kind::S3BucketPolicy => s3_bucket_policy::KIND,
             Kind::DynamodbTable => dynamodb_table::KIND,
+            Kind::Vpc => vpc::KIND,
+            Kind::Subnet => subnet::KIND,
+            Kind::InternetGateway => internet_gateway::KIND,
+            Kind::RouteTable => route_table::KIND,
+            Kind::Route => route::KIND,
+            Kind::RouteTableAssociation => route_table_association::KIND,
+            Kind::Eip => eip::KIND,
+            Kind::NatGateway => nat_gateway::KIND,
+            Kind::DefaultSecurityGroup => default_security_group::KIND,
         }
     }
 
@@ -165,6 +193,15 @@ impl Provider for AwsProvider {
             Kind::S3BucketLifecycleConfiguration => s3_bucket_lifecycle_configuration::schema(),
             Kind::S3BucketPolicy => s3_bucket_policy::schema(),
             Kind::DynamodbTable => dynamodb_table::schema(),
+            Kind::Vpc => vpc::schema(),
+            Kind::Subnet => subnet::schema(),
+            Kind::InternetGateway => internet_gateway::schema(),
+            Kind::RouteTable => route_table::schema(),
+            Kind::Route => route::schema(),
+            Kind::RouteTableAssociation => route_table_association::schema(),
+            Kind::Eip => eip::schema(),
+            Kind::NatGateway => nat_gateway::schema(),
+            Kind::DefaultSecurityGroup => default_security_group::schema(),
         })
     }
 
@@ -193,6 +230,15 @@ impl Provider for AwsProvider {
             }
             Kind::S3BucketPolicy => s3_bucket_policy::read(self, object_id).await,
             Kind::DynamodbTable => dynamodb_table::read(self, object_id).await,
+            Kind::Vpc => vpc::read(self, object_id).await,
+            Kind::Subnet => subnet::read(self, object_id).await,
+            Kind::InternetGateway => internet_gateway::read(self, object_id).await,
+            Kind::RouteTable => route_table::read(self, object_id).await,
+            Kind::Route => route::read(self, object_id).await,
+            Kind::RouteTableAssociation => route_table_association::read(self, object_id).await,
+            Kind::Eip => eip::read(self, object_id).await,
+            Kind::NatGateway => nat_gateway::read(self, object_id).await,
+            Kind::DefaultSecurityGroup => default_security_group::read(self, object_id).await,
         }
     }
 
@@ -217,6 +263,17 @@ impl Provider for AwsProvider {
             }
             Kind::S3BucketPolicy => s3_bucket_policy::read_many(self, object_ids).await,
             Kind::DynamodbTable => dynamodb_table::read_many(self, object_ids).await,
+            Kind::Vpc => vpc::read_many(self, object_ids).await,
+            Kind::Subnet => subnet::read_many(self, object_ids).await,
+            Kind::InternetGateway => internet_gateway::read_many(self, object_ids).await,
+            Kind::RouteTable => route_table::read_many(self, object_ids).await,
+            Kind::Route => route::read_many(self, object_ids).await,
+            Kind::RouteTableAssociation => {
+                route_table_association::read_many(self, object_ids).await
+            }
+            Kind::Eip => eip::read_many(self, object_ids).await,
+            Kind::NatGateway => nat_gateway::read_many(self, object_ids).await,
+            Kind::DefaultSecurityGroup => default_security_group::read_many(self, object_ids).await,
         }
     }
 
@@ -238,6 +295,15 @@ impl Provider for AwsProvider {
             }
             Kind::S3BucketPolicy => s3_bucket_policy::create(self, attributes).await,
             Kind::DynamodbTable => dynamodb_table::create(self, attributes).await,
+            Kind::Vpc => vpc::create(self, attributes).await,
+            Kind::Subnet => subnet::create(self, attributes).await,
+            Kind::InternetGateway => internet_gateway::create(self, attributes).await,
+            Kind::RouteTable => route_table::create(self, attributes).await,
+            Kind::Route => route::create(self, attributes).await,
+            Kind::RouteTableAssociation => route_table_association::create(self, attributes).await,
+            Kind::Eip => eip::create(self, attributes).await,
+            Kind::NatGateway => nat_gateway::create(self, attributes).await,
+            Kind::DefaultSecurityGroup => default_security_group::create(self, attributes).await,
         }
     }
 
@@ -266,6 +332,19 @@ impl Provider for AwsProvider {
             }
             Kind::S3BucketPolicy => s3_bucket_policy::update(self, object_id, attributes).await,
             Kind::DynamodbTable => dynamodb_table::update(self, object_id, attributes).await,
+            Kind::Vpc => vpc::update(self, object_id, attributes).await,
+            Kind::Subnet => subnet::update(self, object_id, attributes).await,
+            Kind::InternetGateway => internet_gateway::update(self, object_id, attributes).await,
+            Kind::RouteTable => route_table::update(self, object_id, attributes).await,
+            Kind::Route => route::update(self, object_id, attributes).await,
+            Kind::RouteTableAssociation => {
+                route_table_association::update(self, object_id, attributes).await
+            }
+            Kind::Eip => eip::update(self, object_id, attributes).await,
+            Kind::NatGateway => nat_gateway::update(self, object_id, attributes).await,
+            Kind::DefaultSecurityGroup => {
+                default_security_group::update(self, object_id, attributes).await
+            }
         }
     }
 
@@ -286,6 +365,15 @@ impl Provider for AwsProvider {
             }
             Kind::S3BucketPolicy => s3_bucket_policy::delete(self, object_id).await,
             Kind::DynamodbTable => dynamodb_table::delete(self, object_id).await,
+            Kind::Vpc => vpc::delete(self, object_id).await,
+            Kind::Subnet => subnet::delete(self, object_id).await,
+            Kind::InternetGateway => internet_gateway::delete(self, object_id).await,
+            Kind::RouteTable => route_table::delete(self, object_id).await,
+            Kind::Route => route::delete(self, object_id).await,
+            Kind::RouteTableAssociation => route_table_association::delete(self, object_id).await,
+            Kind::Eip => eip::delete(self, object_id).await,
+            Kind::NatGateway => nat_gateway::delete(self, object_id).await,
+            Kind::DefaultSecurityGroup => default_security_group::delete(self, object_id).await,
         }
     }
 
@@ -294,15 +382,23 @@ impl Provider for AwsProvider {
         kind: &str,
         lookup: &ObjectLookup,
     ) -> Result<Option<Observed>, ProviderError> {
-        let kind = Kind::supported(kind)?;
-        if kind == Kind::KmsKey {
+        match Kind::supported(kind)? {
             // A key has no name of its own: brickstack's tags, or its alias.
-            return kms_key::find(self, lookup).await;
-        }
-        // Every other kind's object id is its deterministic name.
-        match &lookup.name {
-            Some(name) => self.read(kind.name(), name).await,
-            None => Ok(None),
+            Kind::KmsKey => kms_key::find(self, lookup).await,
+            // EC2 names its objects: they are found by brickstack's tags.
+            Kind::Vpc => vpc::find(self, lookup).await,
+            Kind::Subnet => subnet::find(self, lookup).await,
+            Kind::InternetGateway => internet_gateway::find(self, lookup).await,
+            Kind::RouteTable => route_table::find(self, lookup).await,
+            Kind::Eip => eip::find(self, lookup).await,
+            Kind::NatGateway => nat_gateway::find(self, lookup).await,
+            Kind::DefaultSecurityGroup => default_security_group::find(self, lookup).await,
+            // Routes and associations take no tags; every other kind's object id is its
+            // deterministic name.
+            kind => match &lookup.name {
+                Some(name) => self.read(kind.name(), name).await,
+                None => Ok(None),
+            },
         }
     }
 

@@ -6,15 +6,25 @@
 //! converted into it, then serialised. So `read` returns every attribute in the shape `create`
 //! received it, and `create`/`update` return exactly what a later `read` will (no false drift).
 
+pub(crate) mod default_security_group;
 pub(crate) mod dynamodb_table;
+mod ec2;
+pub(crate) mod eip;
+pub(crate) mod internet_gateway;
 pub(crate) mod kms_alias;
 pub(crate) mod kms_key;
+pub(crate) mod nat_gateway;
+pub(crate) mod route;
+pub(crate) mod route_table;
+pub(crate) mod route_table_association;
 pub(crate) mod s3_bucket;
 pub(crate) mod s3_bucket_lifecycle_configuration;
 pub(crate) mod s3_bucket_policy;
 pub(crate) mod s3_bucket_public_access_block;
 pub(crate) mod s3_bucket_server_side_encryption_configuration;
 pub(crate) mod s3_bucket_versioning;
+pub(crate) mod subnet;
+pub(crate) mod vpc;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

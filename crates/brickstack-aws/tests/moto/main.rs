@@ -5,6 +5,7 @@
 //! parallel against one moto and never reset it.
 
 mod config;
+mod network;
 mod provider;
 mod state_backend;
 mod sts;

@@ -805,28 +805,30 @@ async fn other_kinds_are_refused_naming_the_kind_and_the_issue() {
     let Some((_moto, p)) = provider("other_kinds_are_refused").await else {
         return;
     };
-    assert!(p.schema("aws_vpc").is_none());
+    assert!(p.schema("aws_iam_role").is_none());
     let lookup = ObjectLookup::default();
     let request = CreateRequest {
-        address: "aws_vpc.main".into(),
-        kind: "aws_vpc".into(),
+        address: "aws_iam_role.main".into(),
+        kind: "aws_iam_role".into(),
         attributes: Attributes::new(),
         lookup: lookup.clone(),
     };
     let errors = [
-        p.read("aws_vpc", "vpc-1").await.err(),
-        p.read_many("aws_vpc", &["vpc-1".into()]).await.err(),
+        p.read("aws_iam_role", "role-1").await.err(),
+        p.read_many("aws_iam_role", &["role-1".into()]).await.err(),
         p.create(&request).await.err(),
-        p.update("aws_vpc", "vpc-1", &Attributes::new()).await.err(),
-        p.delete("aws_vpc", "vpc-1").await.err(),
-        p.find("aws_vpc", &lookup).await.err(),
-        p.contents("aws_vpc", "vpc-1").await.err(),
+        p.update("aws_iam_role", "role-1", &Attributes::new())
+            .await
+            .err(),
+        p.delete("aws_iam_role", "role-1").await.err(),
+        p.find("aws_iam_role", &lookup).await.err(),
+        p.contents("aws_iam_role", "role-1").await.err(),
     ];
     for error in errors {
         let error = error.expect("refused");
         assert_eq!(error.class, ErrorClass::Fatal);
         assert_eq!(error.code, "UnsupportedKind");
-        assert!(error.message.contains("`aws_vpc`"), "{error}");
+        assert!(error.message.contains("`aws_iam_role`"), "{error}");
         assert!(error.message.contains("issue #4"), "{error}");
     }
     let databricks = p

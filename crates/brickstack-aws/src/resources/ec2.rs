@@ -1,0 +1,128 @@
+//! What the EC2 kinds share: tags as a map (EC2 reports them as a list), tagging at create,
+//! retagging on update, filters by object id and by brickstack's tags.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use brickstack_provider::{Observed, ProviderError};
+use brickstack_state::ObjectLookup;
+
+use super::Tags;
+use crate::classify::classify;
+use crate::provider::AwsProvider;
+
+/// The most values one EC2 filter takes.
+const FILTER_VALUES: usize = 200;
+
+/// EC2's tag list as brickstack's map.
+pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// `tags` for a create call, so the object is never untagged (and `find` can adopt it).
+pub(crate) fn tag_specification(resource: ResourceType, tags: &Tags) -> Option<TagSpecification> {
+    (!tags.is_empty()).then(|| {
+        TagSpecification::builder()
+            .resource_type(resource)
+            .set_tags(Some(tag_list(tags)))
+            .build()
+    })
+}
+
+/// Filters selecting `ids` by the filter `name` (e.g. `vpc-id`), at most [`FILTER_VALUES`] ids
+/// each. Describing by filter, not by id, leaves a missing object out instead of failing the call.
+pub(crate) fn id_filters(name: &str, ids: &[String]) -> Vec<Filter> {
+    ids.chunks(FILTER_VALUES)
+        .map(|chunk| {
+            Filter::builder()
+                .name(name)
+                .set_values(Some(chunk.to_vec()))
+                .build()
+        })
+        .collect()
+}
+
+/// Filters matching every tag `lookup` carries (brickstack's address and environment), or `None`
+/// when it carries none: an untagged lookup could match another environment's object.
+pub(crate) fn lookup_filters(lookup: &ObjectLookup) -> Option<Vec<Filter>> {
+    (!lookup.tags.is_empty()).then(|| {
+        lookup
+            .tags
+            .iter()
+            .map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build())
+            .collect()
+    })
+}
+
+/// Moves the tags of `resource_id` from `current` to `desired`: one call to add or change, one
+/// to remove, none when they agree.
+pub(crate) async fn retag(
+    aws: &AwsProvider,
+    resource_id: &str,
+    current: &Tags,
+    desired: &Tags,
+) -> Result<(), ProviderError> {
+    let ec2 = &aws.clients().ec2;
+    let changed: Tags = desired
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        ec2.create_tags()
+            .resources(resource_id)
+            .set_tags(Some(tag_list(&changed)))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:CreateTags", &e))?;
+    }
+    let removed: Vec<Tag> = current
+        .keys()
+        .filter(|k| !desired.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !removed.is_empty() {
+        ec2.delete_tags()
+            .resources(resource_id)
+            .set_tags(Some(removed))
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DeleteTags", &e))?;
+    }
+    Ok(())
+}
+
+/// The `tags` an observed object carries (none if it has no `tags` attribute).
+pub(crate) fn observed_tags(observed: &Observed) -> Tags {
+    observed
+        .attributes
+        .get("tags")
+        .and_then(|t| serde_json::from_value(t.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// The first of `found` carrying every tag of `lookup`. The tag filters already select these in
+/// AWS, but moto ignores them for some kinds (NAT gateways), and adopting another environment's
+/// object would be far worse than one more comparison.
+pub(crate) fn first_matching(
+    found: BTreeMap<String, Observed>,
+    lookup: &ObjectLookup,
+) -> Option<Observed> {
+    found.into_values().find(|o| {
+        let tags = observed_tags(o);
+        lookup.tags.iter().all(|(k, v)| tags.get(k) == Some(v))
+    })
+}
