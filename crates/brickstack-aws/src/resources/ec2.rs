@@ -126,3 +126,37 @@ pub(crate) fn first_matching(
         lookup.tags.iter().all(|(k, v)| tags.get(k) == Some(v))
     })
 }
+
+/// Every object among `ids`: one `describe` call (which pages) per chunk of ids, filtered by the
+/// id filter `filter`, so a missing object is left out instead of failing the call.
+pub(crate) async fn describe_ids<F, Fut>(
+    filter: &str,
+    ids: &[String],
+    describe: F,
+) -> Result<BTreeMap<String, Observed>, ProviderError>
+where
+    F: Fn(Vec<Filter>) -> Fut,
+    Fut: Future<Output = Result<BTreeMap<String, Observed>, ProviderError>>,
+{
+    let mut found = BTreeMap::new();
+    for chunk in id_filters(filter, ids) {
+        found.extend(describe(vec![chunk]).await?);
+    }
+    Ok(found)
+}
+
+/// The object carrying every tag of `lookup`, described by tag filters; `None` for an untagged
+/// lookup.
+pub(crate) async fn find_tagged<F, Fut>(
+    lookup: &ObjectLookup,
+    describe: F,
+) -> Result<Option<Observed>, ProviderError>
+where
+    F: FnOnce(Vec<Filter>) -> Fut,
+    Fut: Future<Output = Result<BTreeMap<String, Observed>, ProviderError>>,
+{
+    let Some(filters) = lookup_filters(lookup) else {
+        return Ok(None);
+    };
+    Ok(first_matching(describe(filters).await?, lookup))
+}

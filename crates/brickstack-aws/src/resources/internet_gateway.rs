@@ -9,7 +9,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{
-    first_matching, id_filters, lookup_filters, observed_tags, retag, tag_specification, tags_of,
+    describe_ids, find_tagged, id_filters, observed_tags, retag, tag_specification, tags_of,
 };
 use super::{Tags, observed, parse};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
@@ -94,21 +94,17 @@ pub(crate) async fn read_many(
     aws: &AwsProvider,
     gateway_ids: &[String],
 ) -> Result<BTreeMap<String, Observed>, ProviderError> {
-    let mut found = BTreeMap::new();
-    for filter in id_filters("internet-gateway-id", gateway_ids) {
-        found.extend(describe(aws, vec![filter]).await?);
-    }
-    Ok(found)
+    describe_ids("internet-gateway-id", gateway_ids, |filters| {
+        describe(aws, filters)
+    })
+    .await
 }
 
 pub(crate) async fn find(
     aws: &AwsProvider,
     lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
-    let Some(filters) = lookup_filters(lookup) else {
-        return Ok(None);
-    };
-    Ok(first_matching(describe(aws, filters).await?, lookup))
+    find_tagged(lookup, |filters| describe(aws, filters)).await
 }
 
 async fn attach(aws: &AwsProvider, gateway_id: &str, vpc_id: &str) -> Result<(), ProviderError> {

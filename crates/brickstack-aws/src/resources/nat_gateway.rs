@@ -14,7 +14,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{
-    first_matching, id_filters, lookup_filters, observed_tags, retag, tag_specification, tags_of,
+    describe_ids, find_tagged, id_filters, observed_tags, retag, tag_specification, tags_of,
 };
 use super::{Tags, observed, parse, wait_for};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
@@ -115,21 +115,17 @@ pub(crate) async fn read_many(
     aws: &AwsProvider,
     gateway_ids: &[String],
 ) -> Result<BTreeMap<String, Observed>, ProviderError> {
-    let mut found = BTreeMap::new();
-    for filter in id_filters("nat-gateway-id", gateway_ids) {
-        found.extend(describe(aws, vec![filter]).await?);
-    }
-    Ok(found)
+    describe_ids("nat-gateway-id", gateway_ids, |filters| {
+        describe(aws, filters)
+    })
+    .await
 }
 
 pub(crate) async fn find(
     aws: &AwsProvider,
     lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
-    let Some(filters) = lookup_filters(lookup) else {
-        return Ok(None);
-    };
-    Ok(first_matching(describe(aws, filters).await?, lookup))
+    find_tagged(lookup, |filters| describe(aws, filters)).await
 }
 
 /// The gateway's state, or `None` once it is gone from the listing.

@@ -7,9 +7,7 @@ use brickstack_provider::{AttributeBehaviour, Attributes, KindSchema, Observed, 
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::ec2::{
-    first_matching, id_filters, lookup_filters, observed_tags, retag, tag_specification, tags_of,
-};
+use super::ec2::{describe_ids, find_tagged, observed_tags, retag, tag_specification, tags_of};
 use super::{Tags, observed, parse};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
 use crate::provider::AwsProvider;
@@ -96,21 +94,14 @@ pub(crate) async fn read_many(
     aws: &AwsProvider,
     subnet_ids: &[String],
 ) -> Result<BTreeMap<String, Observed>, ProviderError> {
-    let mut found = BTreeMap::new();
-    for filter in id_filters("subnet-id", subnet_ids) {
-        found.extend(describe(aws, vec![filter]).await?);
-    }
-    Ok(found)
+    describe_ids("subnet-id", subnet_ids, |filters| describe(aws, filters)).await
 }
 
 pub(crate) async fn find(
     aws: &AwsProvider,
     lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
-    let Some(filters) = lookup_filters(lookup) else {
-        return Ok(None);
-    };
-    Ok(first_matching(describe(aws, filters).await?, lookup))
+    find_tagged(lookup, |filters| describe(aws, filters)).await
 }
 
 async fn set_map_public_ip(
