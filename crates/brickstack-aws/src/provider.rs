@@ -13,10 +13,11 @@ use crate::AwsClients;
 use crate::calls::CallCounter;
 use crate::classify::{classify, missing_field, unsupported_kind};
 use crate::resources::{
-    default_security_group, dynamodb_table, eip, internet_gateway, kms_alias, kms_key, nat_gateway,
-    route, route_table, route_table_association, s3_bucket, s3_bucket_lifecycle_configuration,
-    s3_bucket_policy, s3_bucket_public_access_block,
+    default_security_group, dynamodb_table, eip, flow_log, internet_gateway, kms_alias, kms_key,
+    nat_gateway, route, route_table, route_table_association, s3_bucket,
+    s3_bucket_lifecycle_configuration, s3_bucket_policy, s3_bucket_public_access_block,
     s3_bucket_server_side_encryption_configuration, s3_bucket_versioning, subnet, vpc,
+    vpc_endpoint,
 };
 
 /// The AWS provider, acting with the credentials and in the region its clients were built with.
@@ -100,78 +101,109 @@ impl AwsProvider {
     }
 }
 
-/// The kinds this provider serves: those of the bootstrap graph and the network's (issue #4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    KmsKey,
-    KmsAlias,
-    S3Bucket,
-    S3BucketVersioning,
-    S3BucketServerSideEncryptionConfiguration,
-    S3BucketPublicAccessBlock,
-    S3BucketLifecycleConfiguration,
-    S3BucketPolicy,
-    DynamodbTable,
-    Vpc,
-    Subnet,
-    InternetGateway,
-    RouteTable,
-    Route,
-    RouteTableAssociation,
-    Eip,
-    NatGateway,
-    DefaultSecurityGroup,
+/// The kinds this provider serves, each with its module under `resources/`. Every module has
+/// `KIND`, `schema`, `read`, `read_many`, `create`, `update` and `delete`; this writes the
+/// dispatch from kind to module once.
+macro_rules! served_kinds {
+    ($($variant:ident => $module:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Kind {
+            $($variant),*
+        }
+
+        impl Kind {
+            const ALL: &[Kind] = &[$(Kind::$variant),*];
+
+            fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $module::KIND),*
+                }
+            }
+
+            fn schema(self) -> KindSchema {
+                match self {
+                    $(Kind::$variant => $module::schema()),*
+                }
+            }
+        }
+
+        impl AwsProvider {
+            async fn read_kind(
+                &self,
+                kind: Kind,
+                object_id: &str,
+            ) -> Result<Option<Observed>, ProviderError> {
+                match kind {
+                    $(Kind::$variant => $module::read(self, object_id).await),*
+                }
+            }
+
+            async fn read_many_kind(
+                &self,
+                kind: Kind,
+                object_ids: &[String],
+            ) -> Result<BTreeMap<String, Observed>, ProviderError> {
+                match kind {
+                    $(Kind::$variant => $module::read_many(self, object_ids).await),*
+                }
+            }
+
+            async fn create_kind(
+                &self,
+                kind: Kind,
+                attributes: &Attributes,
+            ) -> Result<Observed, ProviderError> {
+                match kind {
+                    $(Kind::$variant => $module::create(self, attributes).await),*
+                }
+            }
+
+            async fn update_kind(
+                &self,
+                kind: Kind,
+                object_id: &str,
+                attributes: &Attributes,
+            ) -> Result<Observed, ProviderError> {
+                match kind {
+                    $(Kind::$variant => $module::update(self, object_id, attributes).await),*
+                }
+            }
+
+            async fn delete_kind(&self, kind: Kind, object_id: &str) -> Result<(), ProviderError> {
+                match kind {
+                    $(Kind::$variant => $module::delete(self, object_id).await),*
+                }
+            }
+        }
+    };
+}
+
+served_kinds! {
+    KmsKey => kms_key,
+    KmsAlias => kms_alias,
+    S3Bucket => s3_bucket,
+    S3BucketVersioning => s3_bucket_versioning,
+    S3BucketServerSideEncryptionConfiguration => s3_bucket_server_side_encryption_configuration,
+    S3BucketPublicAccessBlock => s3_bucket_public_access_block,
+    S3BucketLifecycleConfiguration => s3_bucket_lifecycle_configuration,
+    S3BucketPolicy => s3_bucket_policy,
+    DynamodbTable => dynamodb_table,
+    Vpc => vpc,
+    Subnet => subnet,
+    InternetGateway => internet_gateway,
+    RouteTable => route_table,
+    Route => route,
+    RouteTableAssociation => route_table_association,
+    Eip => eip,
+    NatGateway => nat_gateway,
+    DefaultSecurityGroup => default_security_group,
+    VpcEndpoint => vpc_endpoint,
+    FlowLog => flow_log,
 }
 
 impl Kind {
-    const ALL: [Kind; 18] = [
-        Kind::KmsKey,
-        Kind::KmsAlias,
-        Kind::S3Bucket,
-        Kind::S3BucketVersioning,
-        Kind::S3BucketServerSideEncryptionConfiguration,
-        Kind::S3BucketPublicAccessBlock,
-        Kind::S3BucketLifecycleConfiguration,
-        Kind::S3BucketPolicy,
-        Kind::DynamodbTable,
-        Kind::Vpc,
-        Kind::Subnet,
-        Kind::InternetGateway,
-        Kind::RouteTable,
-        Kind::Route,
-        Kind::RouteTableAssociation,
-        Kind::Eip,
-        Kind::NatGateway,
-        Kind::DefaultSecurityGroup,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::KmsKey => kms_key::KIND,
-            Kind::KmsAlias => kms_alias::KIND,
-            Kind::S3Bucket => s3_bucket::KIND,
-            Kind::S3BucketVersioning => s3_bucket_versioning::KIND,
-            Kind::S3BucketServerSideEncryptionConfiguration => {
-                s3_bucket_server_side_encryption_configuration::KIND
-            }
-            Kind::S3BucketPublicAccessBlock => s3_bucket_public_access_block::KIND,
-            Kind::S3BucketLifecycleConfiguration => s3_bucket_lifecycle_configuration::KIND,
-            Kind::S3BucketPolicy => s3_bucket_policy::KIND,
-            Kind::DynamodbTable => dynamodb_table::KIND,
-            Kind::Vpc => vpc::KIND,
-            Kind::Subnet => subnet::KIND,
-            Kind::InternetGateway => internet_gateway::KIND,
-            Kind::RouteTable => route_table::KIND,
-            Kind::Route => route::KIND,
-            Kind::RouteTableAssociation => route_table_association::KIND,
-            Kind::Eip => eip::KIND,
-            Kind::NatGateway => nat_gateway::KIND,
-            Kind::DefaultSecurityGroup => default_security_group::KIND,
-        }
-    }
-
     fn of(kind: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == kind)
+        Kind::ALL.iter().copied().find(|k| k.name() == kind)
     }
 
     fn supported(kind: &str) -> Result<Kind, ProviderError> {
@@ -181,28 +213,7 @@ impl Kind {
 
 impl Provider for AwsProvider {
     fn schema(&self, kind: &str) -> Option<KindSchema> {
-        Some(match Kind::of(kind)? {
-            Kind::KmsKey => kms_key::schema(),
-            Kind::KmsAlias => kms_alias::schema(),
-            Kind::S3Bucket => s3_bucket::schema(),
-            Kind::S3BucketVersioning => s3_bucket_versioning::schema(),
-            Kind::S3BucketServerSideEncryptionConfiguration => {
-                s3_bucket_server_side_encryption_configuration::schema()
-            }
-            Kind::S3BucketPublicAccessBlock => s3_bucket_public_access_block::schema(),
-            Kind::S3BucketLifecycleConfiguration => s3_bucket_lifecycle_configuration::schema(),
-            Kind::S3BucketPolicy => s3_bucket_policy::schema(),
-            Kind::DynamodbTable => dynamodb_table::schema(),
-            Kind::Vpc => vpc::schema(),
-            Kind::Subnet => subnet::schema(),
-            Kind::InternetGateway => internet_gateway::schema(),
-            Kind::RouteTable => route_table::schema(),
-            Kind::Route => route::schema(),
-            Kind::RouteTableAssociation => route_table_association::schema(),
-            Kind::Eip => eip::schema(),
-            Kind::NatGateway => nat_gateway::schema(),
-            Kind::DefaultSecurityGroup => default_security_group::schema(),
-        })
+        Kind::of(kind).map(Kind::schema)
     }
 
     async fn context(&self) -> Result<BTreeMap<String, String>, ProviderError> {
@@ -214,32 +225,7 @@ impl Provider for AwsProvider {
     }
 
     async fn read(&self, kind: &str, object_id: &str) -> Result<Option<Observed>, ProviderError> {
-        match Kind::supported(kind)? {
-            Kind::KmsKey => kms_key::read(self, object_id).await,
-            Kind::KmsAlias => kms_alias::read(self, object_id).await,
-            Kind::S3Bucket => s3_bucket::read(self, object_id).await,
-            Kind::S3BucketVersioning => s3_bucket_versioning::read(self, object_id).await,
-            Kind::S3BucketServerSideEncryptionConfiguration => {
-                s3_bucket_server_side_encryption_configuration::read(self, object_id).await
-            }
-            Kind::S3BucketPublicAccessBlock => {
-                s3_bucket_public_access_block::read(self, object_id).await
-            }
-            Kind::S3BucketLifecycleConfiguration => {
-                s3_bucket_lifecycle_configuration::read(self, object_id).await
-            }
-            Kind::S3BucketPolicy => s3_bucket_policy::read(self, object_id).await,
-            Kind::DynamodbTable => dynamodb_table::read(self, object_id).await,
-            Kind::Vpc => vpc::read(self, object_id).await,
-            Kind::Subnet => subnet::read(self, object_id).await,
-            Kind::InternetGateway => internet_gateway::read(self, object_id).await,
-            Kind::RouteTable => route_table::read(self, object_id).await,
-            Kind::Route => route::read(self, object_id).await,
-            Kind::RouteTableAssociation => route_table_association::read(self, object_id).await,
-            Kind::Eip => eip::read(self, object_id).await,
-            Kind::NatGateway => nat_gateway::read(self, object_id).await,
-            Kind::DefaultSecurityGroup => default_security_group::read(self, object_id).await,
-        }
+        self.read_kind(Kind::supported(kind)?, object_id).await
     }
 
     async fn read_many(
@@ -247,64 +233,13 @@ impl Provider for AwsProvider {
         kind: &str,
         object_ids: &[String],
     ) -> Result<BTreeMap<String, Observed>, ProviderError> {
-        match Kind::supported(kind)? {
-            Kind::KmsKey => kms_key::read_many(self, object_ids).await,
-            Kind::KmsAlias => kms_alias::read_many(self, object_ids).await,
-            Kind::S3Bucket => s3_bucket::read_many(self, object_ids).await,
-            Kind::S3BucketVersioning => s3_bucket_versioning::read_many(self, object_ids).await,
-            Kind::S3BucketServerSideEncryptionConfiguration => {
-                s3_bucket_server_side_encryption_configuration::read_many(self, object_ids).await
-            }
-            Kind::S3BucketPublicAccessBlock => {
-                s3_bucket_public_access_block::read_many(self, object_ids).await
-            }
-            Kind::S3BucketLifecycleConfiguration => {
-                s3_bucket_lifecycle_configuration::read_many(self, object_ids).await
-            }
-            Kind::S3BucketPolicy => s3_bucket_policy::read_many(self, object_ids).await,
-            Kind::DynamodbTable => dynamodb_table::read_many(self, object_ids).await,
-            Kind::Vpc => vpc::read_many(self, object_ids).await,
-            Kind::Subnet => subnet::read_many(self, object_ids).await,
-            Kind::InternetGateway => internet_gateway::read_many(self, object_ids).await,
-            Kind::RouteTable => route_table::read_many(self, object_ids).await,
-            Kind::Route => route::read_many(self, object_ids).await,
-            Kind::RouteTableAssociation => {
-                route_table_association::read_many(self, object_ids).await
-            }
-            Kind::Eip => eip::read_many(self, object_ids).await,
-            Kind::NatGateway => nat_gateway::read_many(self, object_ids).await,
-            Kind::DefaultSecurityGroup => default_security_group::read_many(self, object_ids).await,
-        }
+        self.read_many_kind(Kind::supported(kind)?, object_ids)
+            .await
     }
 
     async fn create(&self, request: &CreateRequest) -> Result<Observed, ProviderError> {
-        let attributes = &request.attributes;
-        match Kind::supported(&request.kind)? {
-            Kind::KmsKey => kms_key::create(self, attributes).await,
-            Kind::KmsAlias => kms_alias::create(self, attributes).await,
-            Kind::S3Bucket => s3_bucket::create(self, attributes).await,
-            Kind::S3BucketVersioning => s3_bucket_versioning::create(self, attributes).await,
-            Kind::S3BucketServerSideEncryptionConfiguration => {
-                s3_bucket_server_side_encryption_configuration::create(self, attributes).await
-            }
-            Kind::S3BucketPublicAccessBlock => {
-                s3_bucket_public_access_block::create(self, attributes).await
-            }
-            Kind::S3BucketLifecycleConfiguration => {
-                s3_bucket_lifecycle_configuration::create(self, attributes).await
-            }
-            Kind::S3BucketPolicy => s3_bucket_policy::create(self, attributes).await,
-            Kind::DynamodbTable => dynamodb_table::create(self, attributes).await,
-            Kind::Vpc => vpc::create(self, attributes).await,
-            Kind::Subnet => subnet::create(self, attributes).await,
-            Kind::InternetGateway => internet_gateway::create(self, attributes).await,
-            Kind::RouteTable => route_table::create(self, attributes).await,
-            Kind::Route => route::create(self, attributes).await,
-            Kind::RouteTableAssociation => route_table_association::create(self, attributes).await,
-            Kind::Eip => eip::create(self, attributes).await,
-            Kind::NatGateway => nat_gateway::create(self, attributes).await,
-            Kind::DefaultSecurityGroup => default_security_group::create(self, attributes).await,
-        }
+        self.create_kind(Kind::supported(&request.kind)?, &request.attributes)
+            .await
     }
 
     async fn update(
@@ -313,68 +248,12 @@ impl Provider for AwsProvider {
         object_id: &str,
         attributes: &Attributes,
     ) -> Result<Observed, ProviderError> {
-        match Kind::supported(kind)? {
-            Kind::KmsKey => kms_key::update(self, object_id, attributes).await,
-            Kind::KmsAlias => kms_alias::update(self, object_id, attributes).await,
-            Kind::S3Bucket => s3_bucket::update(self, object_id, attributes).await,
-            Kind::S3BucketVersioning => {
-                s3_bucket_versioning::update(self, object_id, attributes).await
-            }
-            Kind::S3BucketServerSideEncryptionConfiguration => {
-                s3_bucket_server_side_encryption_configuration::update(self, object_id, attributes)
-                    .await
-            }
-            Kind::S3BucketPublicAccessBlock => {
-                s3_bucket_public_access_block::update(self, object_id, attributes).await
-            }
-            Kind::S3BucketLifecycleConfiguration => {
-                s3_bucket_lifecycle_configuration::update(self, object_id, attributes).await
-            }
-            Kind::S3BucketPolicy => s3_bucket_policy::update(self, object_id, attributes).await,
-            Kind::DynamodbTable => dynamodb_table::update(self, object_id, attributes).await,
-            Kind::Vpc => vpc::update(self, object_id, attributes).await,
-            Kind::Subnet => subnet::update(self, object_id, attributes).await,
-            Kind::InternetGateway => internet_gateway::update(self, object_id, attributes).await,
-            Kind::RouteTable => route_table::update(self, object_id, attributes).await,
-            Kind::Route => route::update(self, object_id, attributes).await,
-            Kind::RouteTableAssociation => {
-                route_table_association::update(self, object_id, attributes).await
-            }
-            Kind::Eip => eip::update(self, object_id, attributes).await,
-            Kind::NatGateway => nat_gateway::update(self, object_id, attributes).await,
-            Kind::DefaultSecurityGroup => {
-                default_security_group::update(self, object_id, attributes).await
-            }
-        }
+        self.update_kind(Kind::supported(kind)?, object_id, attributes)
+            .await
     }
 
     async fn delete(&self, kind: &str, object_id: &str) -> Result<(), ProviderError> {
-        match Kind::supported(kind)? {
-            Kind::KmsKey => kms_key::delete(self, object_id).await,
-            Kind::KmsAlias => kms_alias::delete(self, object_id).await,
-            Kind::S3Bucket => s3_bucket::delete(self, object_id).await,
-            Kind::S3BucketVersioning => s3_bucket_versioning::delete(self, object_id).await,
-            Kind::S3BucketServerSideEncryptionConfiguration => {
-                s3_bucket_server_side_encryption_configuration::delete(self, object_id).await
-            }
-            Kind::S3BucketPublicAccessBlock => {
-                s3_bucket_public_access_block::delete(self, object_id).await
-            }
-            Kind::S3BucketLifecycleConfiguration => {
-                s3_bucket_lifecycle_configuration::delete(self, object_id).await
-            }
-            Kind::S3BucketPolicy => s3_bucket_policy::delete(self, object_id).await,
-            Kind::DynamodbTable => dynamodb_table::delete(self, object_id).await,
-            Kind::Vpc => vpc::delete(self, object_id).await,
-            Kind::Subnet => subnet::delete(self, object_id).await,
-            Kind::InternetGateway => internet_gateway::delete(self, object_id).await,
-            Kind::RouteTable => route_table::delete(self, object_id).await,
-            Kind::Route => route::delete(self, object_id).await,
-            Kind::RouteTableAssociation => route_table_association::delete(self, object_id).await,
-            Kind::Eip => eip::delete(self, object_id).await,
-            Kind::NatGateway => nat_gateway::delete(self, object_id).await,
-            Kind::DefaultSecurityGroup => default_security_group::delete(self, object_id).await,
-        }
+        self.delete_kind(Kind::supported(kind)?, object_id).await
     }
 
     async fn find(
@@ -393,10 +272,12 @@ impl Provider for AwsProvider {
             Kind::Eip => eip::find(self, lookup).await,
             Kind::NatGateway => nat_gateway::find(self, lookup).await,
             Kind::DefaultSecurityGroup => default_security_group::find(self, lookup).await,
+            Kind::VpcEndpoint => vpc_endpoint::find(self, lookup).await,
+            Kind::FlowLog => flow_log::find(self, lookup).await,
             // Routes and associations take no tags; every other kind's object id is its
             // deterministic name.
             kind => match &lookup.name {
-                Some(name) => self.read(kind.name(), name).await,
+                Some(name) => self.read_kind(kind, name).await,
                 None => Ok(None),
             },
         }

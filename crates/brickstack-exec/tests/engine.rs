@@ -804,3 +804,37 @@ async fn a_replaced_object_whose_delete_fails_stays_on_record_until_deleted() {
     assert_eq!(world.provider.objects().len(), 1);
     assert!(!world.state().resources.contains_key("test_thing.a#deposed"));
 }
+
+#[tokio::test]
+async fn an_unordered_list_read_back_in_another_order_is_no_change() {
+    let world = World {
+        provider: MemoryProvider::new()
+            .with_schema(KindSchema::new("test_thing").unordered("members")),
+        store: MemoryStore::default(),
+    };
+    let mut resources = Resources::default();
+    resources.add(
+        "test_thing",
+        "a",
+        map! { "members" => brickstack_graph::list!["x", "y", "z"] },
+    );
+    let g = brickstack_graph::build(&spec(), resources).unwrap();
+    world.apply(&g).await;
+    let object_id = world.state().resources["test_thing.a"].object_id.clone();
+
+    // The cloud reports the set in its own order: neither a change nor drift.
+    world
+        .provider
+        .set_attribute(&object_id, "members", serde_json::json!(["z", "x", "y"]));
+    let plan = world.plan(&g, &[], &[]).await;
+    assert!(!plan.has_changes(), "{plan:?}");
+    assert!(plan.drift.is_empty(), "{:?}", plan.drift);
+
+    // A member removed out of band is both.
+    world
+        .provider
+        .set_attribute(&object_id, "members", serde_json::json!(["z", "x"]));
+    let plan = world.plan(&g, &[], &[]).await;
+    assert_eq!(actions(&plan), [("test_thing.a".into(), Action::Update)]);
+    assert_eq!(plan.drift.len(), 1);
+}

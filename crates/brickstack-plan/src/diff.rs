@@ -99,8 +99,11 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                     if schema.behaviour(name) == AttributeBehaviour::Computed {
                         continue;
                     }
-                    let differs =
-                        unknown.contains(name) || observed.attributes.get(name) != Some(desired);
+                    let differs = unknown.contains(name)
+                        || !observed
+                            .attributes
+                            .get(name)
+                            .is_some_and(|o| schema.same_value(name, desired, o));
                     if differs {
                         changed.push(name.clone());
                     }
@@ -251,7 +254,12 @@ fn drift_of(
         .attributes
         .iter()
         .filter(|(name, _)| schema.behaviour(name) != AttributeBehaviour::Computed)
-        .filter(|(name, value)| observed.attributes.get(*name) != Some(value))
+        .filter(|(name, value)| {
+            !observed
+                .attributes
+                .get(*name)
+                .is_some_and(|o| schema.same_value(name, value, o))
+        })
         .map(|(name, value)| AttributeChange {
             name: name.clone(),
             before: Some(value.clone()),

@@ -23,6 +23,10 @@ pub struct KindSchema {
     pub create_before_destroy: bool,
     /// Objects of this kind hold data (a datalake bucket): deleting one needs `--destroy-data`.
     pub holds_data: bool,
+    /// List attributes that are sets to the cloud (subnet ids of an endpoint): compared without
+    /// regard to order, since the cloud reports them in its own order and the graph in address
+    /// order.
+    pub unordered: Vec<String>,
 }
 
 impl KindSchema {
@@ -32,6 +36,7 @@ impl KindSchema {
             attributes: Vec::new(),
             create_before_destroy: false,
             holds_data: false,
+            unordered: Vec::new(),
         }
     }
 
@@ -40,10 +45,60 @@ impl KindSchema {
         self
     }
 
+    /// Marks the list attribute `name` as a set: order never makes a difference.
+    pub fn unordered(mut self, name: &str) -> Self {
+        self.unordered.push(name.to_string());
+        self
+    }
+
+    /// Whether `desired` and `observed` values of `name` are the same: equal, or for an
+    /// unordered list, the same items in any order.
+    pub fn same_value(
+        &self,
+        name: &str,
+        desired: &serde_json::Value,
+        observed: &serde_json::Value,
+    ) -> bool {
+        if desired == observed {
+            return true;
+        }
+        if !self.unordered.iter().any(|n| n == name) {
+            return false;
+        }
+        match (desired, observed) {
+            (serde_json::Value::Array(a), serde_json::Value::Array(b)) if a.len() == b.len() => {
+                let key = |v: &serde_json::Value| v.to_string();
+                let mut a: Vec<String> = a.iter().map(key).collect();
+                let mut b: Vec<String> = b.iter().map(key).collect();
+                a.sort();
+                b.sort();
+                a == b
+            }
+            _ => false,
+        }
+    }
+
     pub fn behaviour(&self, name: &str) -> AttributeBehaviour {
         self.attributes
             .iter()
             .find(|(n, _)| n == name)
             .map_or(AttributeBehaviour::Updatable, |(_, b)| *b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::KindSchema;
+
+    #[test]
+    fn only_unordered_lists_ignore_order() {
+        let schema = KindSchema::new("k").unordered("set");
+        assert!(schema.same_value("set", &json!(["a", "b"]), &json!(["b", "a"])));
+        assert!(!schema.same_value("list", &json!(["a", "b"]), &json!(["b", "a"])));
+        assert!(!schema.same_value("set", &json!(["a", "a"]), &json!(["a", "b"])));
+        assert!(!schema.same_value("set", &json!(["a"]), &json!(["a", "b"])));
+        assert!(schema.same_value("list", &json!(["a"]), &json!(["a"])));
     }
 }

@@ -160,3 +160,23 @@ where
     };
     Ok(first_matching(describe(filters).await?, lookup))
 }
+
+/// The first failure a batch call (`DeleteVpcEndpoints`, `CreateFlowLogs`, ...) reports in its
+/// answer instead of as an error, as an error about `subject`. moto puts the HTTP status where
+/// the code goes, so a numeric code is classified as a status.
+pub(crate) fn unsuccessful(
+    operation: &str,
+    subject: &str,
+    items: &[aws_sdk_ec2::types::UnsuccessfulItem],
+) -> Option<ProviderError> {
+    let error = items.iter().find_map(|u| u.error())?;
+    let code = error.code();
+    Some(ProviderError::new(
+        crate::classify::classify_code(code, code.and_then(|c| c.parse().ok())),
+        code.unwrap_or("Unsuccessful"),
+        format!(
+            "{operation} failed for `{subject}`: {}",
+            error.message().unwrap_or_default()
+        ),
+    ))
+}

@@ -10,6 +10,7 @@ pub(crate) mod default_security_group;
 pub(crate) mod dynamodb_table;
 mod ec2;
 pub(crate) mod eip;
+pub(crate) mod flow_log;
 pub(crate) mod internet_gateway;
 pub(crate) mod kms_alias;
 pub(crate) mod kms_key;
@@ -25,6 +26,7 @@ pub(crate) mod s3_bucket_server_side_encryption_configuration;
 pub(crate) mod s3_bucket_versioning;
 pub(crate) mod subnet;
 pub(crate) mod vpc;
+pub(crate) mod vpc_endpoint;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
