@@ -20,6 +20,7 @@ mod config;
 mod error;
 mod provider;
 mod resources;
+mod secrets;
 pub mod state_backend;
 
 pub use aws_config::SdkConfig;

@@ -1,12 +1,15 @@
 //! The contract between the engine and the clouds: the `Provider` trait, what each kind's
 //! attributes do on change (`schema`), how errors are classified (`error`), and an in-memory
-//! provider with failure injection for engine tests and benchmarks (`memory`).
+//! provider with failure injection for engine tests and benchmarks (`memory`), and where secret
+//! values go (`secrets`).
 
 mod error;
 pub mod memory;
 mod provider;
 mod schema;
+mod secrets;
 
 pub use error::{ErrorClass, ProviderError};
 pub use provider::{Attributes, CreateRequest, Observed, Provider};
 pub use schema::{AttributeBehaviour, KindSchema};
+pub use secrets::{SecretMetadata, SecretStore, SecretValue, SecretWrite};

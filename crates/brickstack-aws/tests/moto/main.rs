@@ -7,6 +7,7 @@
 mod config;
 mod network;
 mod provider;
+mod secrets;
 mod state_backend;
 mod sts;
 mod support;
