@@ -51,6 +51,7 @@ impl CallCounter {
             ssm: counted!(clients.ssm, aws_sdk_ssm),
             dynamodb: counted!(clients.dynamodb, aws_sdk_dynamodb),
             sts: counted!(clients.sts, aws_sdk_sts),
+            tagging: counted!(clients.tagging, aws_sdk_resourcegroupstagging),
         }
     }
 }

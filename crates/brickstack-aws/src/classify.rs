@@ -61,6 +61,12 @@ const RETRYABLE: &[&str] = &[
     "PriorRequestNotComplete",
     // EC2 releases a deleted object's network interfaces late: the VPC or subnet frees up soon.
     "DependencyViolation",
+    // IAM: a quota hit mid-change (a policy's five versions, say), an entity still settling
+    // after a change, a concurrent change, an IAM-side failure.
+    "LimitExceeded",
+    "EntityTemporarilyUnmodifiable",
+    "ConcurrentModification",
+    "ServiceFailure",
 ];
 
 /// The object exists already, or is in a state that forbids the operation.
@@ -104,6 +110,11 @@ const INVALID_INPUT: &[&str] = &[
     "InvalidParameterCombination",
     "InvalidParameterException",
     "MissingParameter",
+    // IAM.
+    "MalformedPolicyDocument",
+    "UnmodifiableEntity",
+    "InvalidInput",
+    "PolicyNotAttachable",
 ];
 
 /// The class of an AWS error `code`, with the HTTP `status` deciding codes not listed: 429 and
@@ -200,15 +211,13 @@ pub(crate) fn invalid_input(kind: &str, message: impl std::fmt::Display) -> Prov
 pub(crate) fn unsupported_kind(kind: &str) -> ProviderError {
     let arrives = if kind.starts_with("databricks_") {
         "Databricks kinds arrive with issue #5"
-    } else if kind.starts_with("aws_") {
-        "it serves the bootstrap graph's kinds and the VPC, subnets, gateways, route tables, routes, Elastic IPs and the default security group so far; the other AWS kinds arrive with issue #4"
     } else {
-        "kinds beyond the bootstrap graph arrive with issue #4 (AWS) or #5 (Databricks)"
+        "it serves every AWS kind the generator emits (see `brickstack graph`), and this is not one of them"
     };
     ProviderError::new(
         ErrorClass::Fatal,
         "UnsupportedKind",
-        format!("kind `{kind}` is not supported by the AWS provider yet: {arrives}"),
+        format!("kind `{kind}` is not supported by the AWS provider: {arrives}"),
     )
 }
 

@@ -16,6 +16,8 @@ pub struct AwsClients {
     pub ssm: aws_sdk_ssm::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The Resource Groups Tagging API: `--refresh=minimal` lists the environment's objects.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
 }
 
 impl AwsClients {
@@ -32,6 +34,7 @@ impl AwsClients {
             ssm: aws_sdk_ssm::Client::new(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
         }
     }
 

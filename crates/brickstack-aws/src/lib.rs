@@ -21,6 +21,7 @@ mod error;
 mod provider;
 mod resources;
 mod secrets;
+mod survey;
 pub mod state_backend;
 
 pub use aws_config::SdkConfig;

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use brickstack_provider::{
-    Attributes, CreateRequest, KindSchema, Observed, Provider, ProviderError,
+    Attributes, CreateRequest, KindSchema, Observed, Presence, Provider, ProviderError,
+    SurveyObject,
 };
 use brickstack_state::ObjectLookup;
 use tokio::sync::OnceCell;
@@ -13,7 +14,8 @@ use crate::AwsClients;
 use crate::calls::CallCounter;
 use crate::classify::{classify, missing_field, unsupported_kind};
 use crate::resources::{
-    default_security_group, dynamodb_table, eip, flow_log, internet_gateway, kms_alias, kms_key,
+    default_security_group, dynamodb_table, eip, flow_log, iam_instance_profile, iam_policy,
+    iam_role, iam_role_policy, iam_role_policy_attachment, internet_gateway, kms_alias, kms_key,
     nat_gateway, route, route_table, route_table_association, s3_bucket,
     s3_bucket_lifecycle_configuration, s3_bucket_policy, s3_bucket_public_access_block,
     s3_bucket_server_side_encryption_configuration, s3_bucket_versioning, subnet, vpc,
@@ -199,6 +201,23 @@ served_kinds! {
     DefaultSecurityGroup => default_security_group,
     VpcEndpoint => vpc_endpoint,
     FlowLog => flow_log,
+    IamRole => iam_role,
+    IamRolePolicy => iam_role_policy,
+    IamPolicy => iam_policy,
+    IamRolePolicyAttachment => iam_role_policy_attachment,
+    IamInstanceProfile => iam_instance_profile,
+}
+
+impl AwsProvider {
+    /// `read_many` for a kind named by its string (the survey confirms absences with it).
+    pub(crate) async fn read_many_of(
+        &self,
+        kind: &str,
+        object_ids: &[String],
+    ) -> Result<BTreeMap<String, Observed>, ProviderError> {
+        self.read_many_kind(Kind::supported(kind)?, object_ids)
+            .await
+    }
 }
 
 impl Kind {
@@ -274,6 +293,13 @@ impl Provider for AwsProvider {
             Kind::DefaultSecurityGroup => default_security_group::find(self, lookup).await,
             Kind::VpcEndpoint => vpc_endpoint::find(self, lookup).await,
             Kind::FlowLog => flow_log::find(self, lookup).await,
+            // IAM names are unique in the account: found by name, adopted only with matching tags.
+            Kind::IamRole => iam_role::find(self, lookup).await,
+            Kind::IamPolicy => iam_policy::find(self, lookup).await,
+            Kind::IamInstanceProfile => iam_instance_profile::find(self, lookup).await,
+            // Untagged, and putting or attaching them again is harmless: never adopted (the
+            // inline policy's `name` alone is not its `ROLE:NAME` id).
+            Kind::IamRolePolicy | Kind::IamRolePolicyAttachment => Ok(None),
             // Routes and associations take no tags; every other kind's object id is its
             // deterministic name.
             kind => match &lookup.name {
@@ -281,6 +307,14 @@ impl Provider for AwsProvider {
                 None => Ok(None),
             },
         }
+    }
+
+    async fn survey(
+        &self,
+        environment: &str,
+        objects: &[SurveyObject],
+    ) -> Result<BTreeMap<SurveyObject, Presence>, ProviderError> {
+        self.survey_all(environment, objects).await
     }
 
     async fn contents(&self, kind: &str, object_id: &str) -> Result<u64, ProviderError> {

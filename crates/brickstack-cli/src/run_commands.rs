@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use brickstack_aws::{AwsClients, AwsProvider};
-use brickstack_exec::{ApplyOptions, ApplyReport, Engine, EngineError, Event, Request};
+use brickstack_exec::{
+    ApplyOptions, ApplyReport, Engine, EngineError, Event, RefreshMode, Request,
+};
 use brickstack_graph::ResourceGraph;
 use brickstack_plan::{Action, Plan};
 use brickstack_spec::Spec;
@@ -48,12 +50,73 @@ impl Selection {
     }
 }
 
+/// How much to read of the cloud before planning, and whether to count it.
+#[derive(Debug, clap::Args)]
+pub struct RefreshArgs {
+    /// `full` reads every object (drift in any attribute shows); `minimal` checks only that
+    /// objects exist and their tags, in a few listing calls (AWS: one tagging-API listing and one
+    /// IAM listing), and trusts state for the rest
+    #[arg(long, value_enum, default_value_t = RefreshArg::Full)]
+    pub refresh: RefreshArg,
+    /// Print the cloud API calls made, per service, on stderr
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefreshArg {
+    Full,
+    Minimal,
+}
+
+impl RefreshArgs {
+    fn mode(&self) -> RefreshMode {
+        match self.refresh {
+            RefreshArg::Full => RefreshMode::Full,
+            RefreshArg::Minimal => RefreshMode::Minimal,
+        }
+    }
+
+    /// With `--stats`: the calls `provider` made, per service, and per AWS resource in `graph`.
+    fn report(&self, provider: &AwsProvider, graph: &ResourceGraph) {
+        if !self.stats {
+            return;
+        }
+        let calls = provider.calls().snapshot();
+        let mut per_service: std::collections::BTreeMap<&str, u64> = Default::default();
+        for (operation, count) in &calls {
+            let service = operation.split(':').next().unwrap_or(operation);
+            *per_service.entry(service).or_default() += count;
+        }
+        let total: u64 = per_service.values().sum();
+        let resources = graph
+            .resources()
+            .filter(|r| r.kind().starts_with("aws_"))
+            .count();
+        eprintln!(
+            "AWS API calls: {total} for {resources} AWS resources ({:.2} per resource)",
+            total as f64 / resources.max(1) as f64
+        );
+        for (service, count) in &per_service {
+            eprintln!("  {service:<8} {count:>4}");
+            for (operation, count) in calls
+                .iter()
+                .filter(|(o, _)| o.split(':').next() == Some(service))
+            {
+                eprintln!("    {operation:<40} {count:>4}");
+            }
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
     #[command(flatten)]
     pub selection: Selection,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
     /// Print the plan as JSON (stable schema: changes with address, kind, action, before, after; summary)
     #[arg(long)]
     pub json: bool,
@@ -71,6 +134,8 @@ pub struct ApplyArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub selection: Selection,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
     /// A plan saved with `brickstack plan --out`; refused if the state or spec changed since
     pub plan_file: Option<PathBuf>,
     /// Apply without asking for confirmation
@@ -174,8 +239,11 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         graph: &env.graph,
         targets: &targets,
         excludes: &args.selection.excludes,
+        refresh: args.refresh.mode(),
     };
-    let plan = match engine.plan(&request).await {
+    let planned = engine.plan(&request).await;
+    args.refresh.report(&env.provider, &env.graph);
+    let plan = match planned {
         Ok(plan) => plan,
         Err(e) => return Ok(report_engine_error(&e)),
     };
@@ -217,7 +285,7 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         parallelism: args.parallelism,
         ..ApplyOptions::default()
     };
-    run(
+    let code = run(
         &env,
         &env.graph,
         &backend,
@@ -225,9 +293,12 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         saved,
         args.auto_approve,
         &options,
+        args.refresh.mode(),
         "apply",
     )
-    .await
+    .await;
+    args.refresh.report(&env.provider, &env.graph);
+    code
 }
 
 pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
@@ -255,6 +326,7 @@ pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         None,
         args.auto_approve,
         &options,
+        RefreshMode::Full,
         "destroy",
     )
     .await
@@ -282,6 +354,7 @@ pub async fn bootstrap(args: &BootstrapArgs) -> anyhow::Result<ExitCode> {
         None,
         args.auto_approve,
         &ApplyOptions::default(),
+        RefreshMode::Full,
         "bootstrap",
     )
     .await
@@ -304,6 +377,7 @@ async fn run<S: StateStore>(
     saved: Option<Plan>,
     auto_approve: bool,
     options: &ApplyOptions,
+    refresh: RefreshMode,
     verb: &str,
 ) -> anyhow::Result<ExitCode> {
     let engine = Engine {
@@ -317,6 +391,7 @@ async fn run<S: StateStore>(
         graph,
         targets: &targets,
         excludes: &selection.excludes,
+        refresh,
     };
     let plan = match saved {
         Some(plan) => plan,

@@ -185,6 +185,7 @@ async fn main() {
         graph: &graph,
         targets: &[],
         excludes: &[],
+        refresh: brickstack_exec::RefreshMode::Full,
     };
     record_everything(&provider, &store, &graph).await;
     let mut times: Vec<Duration> = Vec::new();

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::error::ExecError;
 use crate::journal::{StateWriter, reconcile_pending};
-use crate::refresh::refresh;
+use crate::refresh::{RefreshMode, refresh, refresh_minimal};
 use crate::walk::{ApplyOptions, ApplyReport, Event, apply};
 
 /// Who is running, for lock information.
@@ -56,6 +56,7 @@ pub struct Request<'a> {
     pub graph: &'a ResourceGraph,
     pub targets: &'a [String],
     pub excludes: &'a [String],
+    pub refresh: RefreshMode,
 }
 
 /// Plans and applies against one provider and one state store.
@@ -110,7 +111,10 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         let mut state = writer.into_state().await;
         let stored = state.serial > 0;
         let selection = Selection::new(request.graph, &state, request.targets, request.excludes)?;
-        let observed = refresh(self.provider, &state).await?;
+        let observed = match request.refresh {
+            RefreshMode::Full => refresh(self.provider, &state).await?,
+            RefreshMode::Minimal => refresh_minimal(self.provider, &state, request.graph).await?,
+        };
         let context = self
             .provider
             .context()

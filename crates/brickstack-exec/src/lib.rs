@@ -13,5 +13,5 @@ mod walk;
 pub use engine::{Engine, EngineError, Request, Runner, nothing};
 pub use error::ExecError;
 pub use journal::{StateWriter, reconcile_pending};
-pub use refresh::refresh;
+pub use refresh::{RefreshMode, refresh, refresh_minimal};
 pub use walk::{ApplyOptions, ApplyReport, Event, apply};

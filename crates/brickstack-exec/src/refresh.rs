@@ -1,10 +1,11 @@
-//! Refresh: what the cloud has now for every live recorded object, one batched read per kind,
-//! the kinds read concurrently.
+//! Refresh: what the cloud has now for every live recorded object. Full: one batched read per
+//! kind, the kinds read concurrently. Minimal: existence and tags from the provider's survey.
 
 use std::collections::BTreeMap;
 
-use brickstack_provider::{Observed, Provider};
-use brickstack_state::{ResourceStatus, State};
+use brickstack_graph::{Address, ResourceGraph};
+use brickstack_provider::{Observed, Presence, Provider, SurveyObject};
+use brickstack_state::{RecordedResource, ResourceStatus, State};
 use futures::future::try_join_all;
 
 use crate::error::ExecError;
@@ -41,4 +42,96 @@ pub async fn refresh<P: Provider>(
         )
     });
     Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// How much a plan reads of the cloud before comparing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RefreshMode {
+    /// Every recorded object read in full (batched per kind): drift in any attribute shows.
+    #[default]
+    Full,
+    /// Existence and tags only, from the provider's survey (on AWS one paginated tagging-API
+    /// listing plus one IAM listing): fast, and blind to drift in other attributes.
+    Minimal,
+}
+
+/// The minimal refresh: recorded attributes, with `tags` as the survey reports them, for objects
+/// that exist; `None` for those gone. An object the survey cannot check keeps its recorded
+/// attributes, unless an object it depends on is gone: then it is gone too (a bucket deleted out
+/// of band takes its versioning with it), so the plan recreates it along with its parent.
+pub async fn refresh_minimal<P: Provider>(
+    provider: &P,
+    state: &State,
+    graph: &ResourceGraph,
+) -> Result<BTreeMap<String, Option<Observed>>, ExecError> {
+    let live: Vec<(&String, &RecordedResource)> = state
+        .resources
+        .iter()
+        .filter(|(_, r)| r.status == ResourceStatus::Live)
+        .collect();
+    let objects: Vec<SurveyObject> = live
+        .iter()
+        .map(|(_, r)| SurveyObject {
+            kind: r.kind.clone(),
+            object_id: r.object_id.clone(),
+        })
+        .collect();
+    let surveyed = provider
+        .survey(&state.environment, &objects)
+        .await
+        .map_err(|error| ExecError::Provider {
+            address: "(provider)".into(),
+            operation: "survey",
+            error,
+        })?;
+    let mut observed: BTreeMap<String, Option<Observed>> = BTreeMap::new();
+    let mut unchecked: Vec<&str> = Vec::new();
+    for ((address, recorded), object) in live.iter().zip(&objects) {
+        let mut attributes = recorded.attributes.clone();
+        match surveyed.get(object) {
+            Some(Presence::Gone) => {
+                observed.insert(address.to_string(), None);
+                continue;
+            }
+            Some(Presence::Present { tags: Some(tags) }) if attributes.contains_key("tags") => {
+                attributes.insert(
+                    "tags".to_string(),
+                    serde_json::to_value(tags).unwrap_or_default(),
+                );
+            }
+            Some(Presence::Present { .. }) => {}
+            None => unchecked.push(address.as_str()),
+        }
+        observed.insert(
+            address.to_string(),
+            Some(Observed {
+                object_id: recorded.object_id.clone(),
+                attributes,
+            }),
+        );
+    }
+    // Gone spreads to unchecked dependents until nothing changes (dependencies as the graph has
+    // them; an address the graph no longer has keeps its recorded attributes).
+    loop {
+        let newly_gone: Vec<&str> = unchecked
+            .iter()
+            .copied()
+            .filter(|address| matches!(observed.get(*address), Some(Some(_))))
+            .filter(|address| {
+                Address::parse(address).is_some_and(|a| {
+                    graph
+                        .dependencies(&a)
+                        .iter()
+                        .any(|d| matches!(observed.get(&d.to_string()), Some(None)))
+                })
+            })
+            .collect();
+        if newly_gone.is_empty() {
+            break;
+        }
+        for address in newly_gone {
+            observed.insert(address.to_string(), None);
+        }
+    }
+    Ok(observed)
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use brickstack_exec::{
-    ApplyOptions, ApplyReport, Engine, EngineError, Event, Request, Runner, nothing,
+    ApplyOptions, ApplyReport, Engine, EngineError, Event, RefreshMode, Request, Runner, nothing,
 };
 use brickstack_graph::{Address, ResourceGraph, Resources, map, reference};
 use brickstack_plan::{Action, Plan, PlanError};
@@ -153,12 +153,23 @@ impl World {
         }
     }
     async fn plan(&self, graph: &ResourceGraph, targets: &[String], excludes: &[String]) -> Plan {
+        self.plan_with(graph, targets, excludes, RefreshMode::Full)
+            .await
+    }
+    async fn plan_with(
+        &self,
+        graph: &ResourceGraph,
+        targets: &[String],
+        excludes: &[String],
+        refresh: RefreshMode,
+    ) -> Plan {
         self.engine()
             .plan(&Request {
                 environment: "test",
                 graph,
                 targets,
                 excludes,
+                refresh,
             })
             .await
             .unwrap()
@@ -176,6 +187,7 @@ impl World {
                     graph,
                     targets: &[],
                     excludes: &[],
+                    refresh: RefreshMode::Full,
                 },
                 saved,
                 options,
@@ -283,6 +295,7 @@ async fn a_failure_skips_only_its_dependents_reported_once() {
                 graph: &g,
                 targets: &[],
                 excludes: &[],
+                refresh: RefreshMode::Full,
             },
             None,
             &fast(),
@@ -492,6 +505,7 @@ async fn target_takes_dependencies_and_exclude_drops_dependents() {
             graph: &g,
             targets: &["test_thing.bb".into()],
             excludes: &[],
+            refresh: RefreshMode::Full,
         })
         .await
         .unwrap_err();
@@ -703,6 +717,19 @@ async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
         ) -> Result<Option<brickstack_provider::Observed>, ProviderError> {
             self.0.find(k, l).await
         }
+        async fn survey(
+            &self,
+            environment: &str,
+            objects: &[brickstack_provider::SurveyObject],
+        ) -> Result<
+            std::collections::BTreeMap<
+                brickstack_provider::SurveyObject,
+                brickstack_provider::Presence,
+            >,
+            ProviderError,
+        > {
+            self.0.survey(environment, objects).await
+        }
         async fn contents(&self, k: &str, id: &str) -> Result<u64, ProviderError> {
             self.0.contents(k, id).await
         }
@@ -723,6 +750,7 @@ async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
         graph: &g,
         targets: &[],
         excludes: &[],
+        refresh: RefreshMode::Full,
     };
     let report = engine
         .apply(&request, None, &fast(), &|_| {}, &AtomicBool::new(false))
@@ -837,4 +865,76 @@ async fn an_unordered_list_read_back_in_another_order_is_no_change() {
     let plan = world.plan(&g, &[], &[]).await;
     assert_eq!(actions(&plan), [("test_thing.a".into(), Action::Update)]);
     assert_eq!(plan.drift.len(), 1);
+}
+
+#[tokio::test]
+async fn a_minimal_refresh_checks_existence_and_tags_in_one_survey() {
+    // `test_thing.a` is listed by the survey; `test_setting.b`, which hangs off it, is not.
+    let world = World {
+        provider: MemoryProvider::new().without_survey("test_setting"),
+        store: MemoryStore::default(),
+    };
+    let mut resources = Resources::default();
+    resources.add("test_thing", "a", map! { "tags" => map! { "Name" => "a" } });
+    resources.add(
+        "test_setting",
+        "b",
+        map! { "size" => 1i64, "of" => reference(&Address::new("test_thing", "a"), "id") },
+    );
+    let g = brickstack_graph::build(&spec(), resources).unwrap();
+    world.apply(&g).await;
+    let ids = world.state().resources.clone();
+    let minimal = || world.plan_with(&g, &[], &[], RefreshMode::Minimal);
+
+    let reads_before = world.provider.calls().len();
+    assert!(!minimal().await.has_changes());
+    let calls: Vec<Operation> = world.provider.calls()[reads_before..]
+        .iter()
+        .map(|(op, _)| *op)
+        .collect();
+    assert_eq!(calls, [Operation::Survey], "one survey, no reads");
+
+    // A tag changed out of band is drift a minimal refresh sees; another attribute is not.
+    world.provider.set_attribute(
+        &ids["test_thing.a"].object_id,
+        "tags",
+        serde_json::json!({ "Name": "renamed" }),
+    );
+    world.provider.set_attribute(
+        &ids["test_setting.b"].object_id,
+        "size",
+        serde_json::json!(9),
+    );
+    let plan = minimal().await;
+    assert_eq!(
+        plan.drift
+            .iter()
+            .map(|d| d.address.as_str())
+            .collect::<Vec<_>>(),
+        ["test_thing.a"]
+    );
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_setting.b".into(), Action::NoOp),
+            ("test_thing.a".into(), Action::Update)
+        ],
+        "the unlisted setting keeps its recorded attributes"
+    );
+    assert_eq!(
+        world.plan(&g, &[], &[]).await.drift.len(),
+        2,
+        "a full refresh sees both"
+    );
+
+    // The parent deleted out of band takes the unlisted setting with it: both are recreated.
+    world.provider.remove_object(&ids["test_thing.a"].object_id);
+    let plan = minimal().await;
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_setting.b".into(), Action::Create),
+            ("test_thing.a".into(), Action::Create),
+        ]
+    );
 }

@@ -10,6 +10,6 @@ mod schema;
 mod secrets;
 
 pub use error::{ErrorClass, ProviderError};
-pub use provider::{Attributes, CreateRequest, Observed, Provider};
+pub use provider::{Attributes, CreateRequest, Observed, Presence, Provider, SurveyObject};
 pub use schema::{AttributeBehaviour, KindSchema};
 pub use secrets::{SecretMetadata, SecretStore, SecretValue, SecretWrite};

@@ -14,7 +14,7 @@ use brickstack_state::ObjectLookup;
 use serde_json::Value;
 
 use crate::error::ProviderError;
-use crate::provider::{Attributes, CreateRequest, Observed, Provider};
+use crate::provider::{Attributes, CreateRequest, Observed, Presence, Provider, SurveyObject};
 use crate::schema::{AttributeBehaviour, KindSchema};
 
 /// The provider operations a fault can target.
@@ -25,6 +25,7 @@ pub enum Operation {
     Update,
     Delete,
     Find,
+    Survey,
 }
 
 /// What an injected fault does.
@@ -70,6 +71,8 @@ struct Inner {
 pub struct MemoryProvider {
     inner: Mutex<Inner>,
     schemas: Mutex<BTreeMap<String, KindSchema>>,
+    /// Kinds `survey` leaves out, as a cloud's tagging listing leaves out untaggable kinds.
+    unsurveyed: Mutex<Vec<String>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
 }
@@ -85,6 +88,12 @@ impl MemoryProvider {
             .lock()
             .unwrap()
             .insert(schema.kind.clone(), schema);
+        self
+    }
+
+    /// Leaves `kind` out of `survey` answers (a kind the tagging listing does not cover).
+    pub fn without_survey(self, kind: &str) -> Self {
+        self.unsurveyed.lock().unwrap().push(kind.to_string());
         self
     }
 
@@ -353,6 +362,36 @@ impl Provider for MemoryProvider {
                                     .all(|(k, v)| o.lookup.tags.get(k) == Some(v))))
                 })
                 .map(Self::observed))
+        })
+        .await
+    }
+
+    /// One call for every object: present (with its `tags` attribute) or gone, except the kinds
+    /// set aside with [`MemoryProvider::without_survey`].
+    async fn survey(
+        &self,
+        environment: &str,
+        objects: &[SurveyObject],
+    ) -> Result<BTreeMap<SurveyObject, Presence>, ProviderError> {
+        self.call(Operation::Survey, environment, "", |p| {
+            let unsurveyed = p.unsurveyed.lock().unwrap();
+            let inner = p.inner.lock().unwrap();
+            Ok(objects
+                .iter()
+                .filter(|o| !unsurveyed.contains(&o.kind))
+                .map(|o| {
+                    let presence = match inner.objects.get(&o.object_id) {
+                        Some(found) => Presence::Present {
+                            tags: found
+                                .attributes
+                                .get("tags")
+                                .and_then(|t| serde_json::from_value(t.clone()).ok()),
+                        },
+                        None => Presence::Gone,
+                    };
+                    (o.clone(), presence)
+                })
+                .collect())
         })
         .await
     }

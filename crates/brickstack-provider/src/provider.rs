@@ -27,6 +27,24 @@ pub struct CreateRequest {
     pub lookup: ObjectLookup,
 }
 
+/// What a minimal refresh learned of one object without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// The object exists; `tags` are its tags when the listing reports them.
+    Present {
+        tags: Option<BTreeMap<String, String>>,
+    },
+    /// The object no longer exists.
+    Gone,
+}
+
+/// One recorded object a minimal refresh asks about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SurveyObject {
+    pub kind: String,
+    pub object_id: String,
+}
+
 /// Read, batched read, create, update, delete and find for the kinds a provider serves.
 ///
 /// Lifecycle contract (`docs/lifecycle.md`): `read` of a missing object is `Ok(None)`, never an
@@ -79,6 +97,16 @@ pub trait Provider: Send + Sync {
         kind: &str,
         lookup: &ObjectLookup,
     ) -> impl Future<Output = Result<Option<Observed>, ProviderError>> + Send;
+
+    /// The minimal refresh (`--refresh=minimal`): whether each of `objects` of `environment` still
+    /// exists, and its tags, in as few calls as the cloud allows, without the per-object reads
+    /// of a full refresh. Objects it cannot check this way are left out of the answer, and the
+    /// engine keeps what state recorded for them.
+    fn survey(
+        &self,
+        environment: &str,
+        objects: &[SurveyObject],
+    ) -> impl Future<Output = Result<BTreeMap<SurveyObject, Presence>, ProviderError>> + Send;
 
     /// For kinds that hold data: how many objects (files, versions) the object holds.
     fn contents(

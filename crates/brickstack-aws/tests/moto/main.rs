@@ -5,6 +5,8 @@
 //! parallel against one moto and never reset it.
 
 mod config;
+mod environment;
+mod iam;
 mod network;
 mod provider;
 mod secrets;

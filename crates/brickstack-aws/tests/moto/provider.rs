@@ -805,31 +805,31 @@ async fn other_kinds_are_refused_naming_the_kind_and_the_issue() {
     let Some((_moto, p)) = provider("other_kinds_are_refused").await else {
         return;
     };
-    assert!(p.schema("aws_iam_role").is_none());
+    assert!(p.schema("aws_security_group").is_none());
     let lookup = ObjectLookup::default();
     let request = CreateRequest {
-        address: "aws_iam_role.main".into(),
-        kind: "aws_iam_role".into(),
+        address: "aws_security_group.main".into(),
+        kind: "aws_security_group".into(),
         attributes: Attributes::new(),
         lookup: lookup.clone(),
     };
     let errors = [
-        p.read("aws_iam_role", "role-1").await.err(),
-        p.read_many("aws_iam_role", &["role-1".into()]).await.err(),
+        p.read("aws_security_group", "sg-1").await.err(),
+        p.read_many("aws_security_group", &["sg-1".into()]).await.err(),
         p.create(&request).await.err(),
-        p.update("aws_iam_role", "role-1", &Attributes::new())
+        p.update("aws_security_group", "sg-1", &Attributes::new())
             .await
             .err(),
-        p.delete("aws_iam_role", "role-1").await.err(),
-        p.find("aws_iam_role", &lookup).await.err(),
-        p.contents("aws_iam_role", "role-1").await.err(),
+        p.delete("aws_security_group", "sg-1").await.err(),
+        p.find("aws_security_group", &lookup).await.err(),
+        p.contents("aws_security_group", "sg-1").await.err(),
     ];
     for error in errors {
         let error = error.expect("refused");
         assert_eq!(error.class, ErrorClass::Fatal);
         assert_eq!(error.code, "UnsupportedKind");
-        assert!(error.message.contains("`aws_iam_role`"), "{error}");
-        assert!(error.message.contains("issue #4"), "{error}");
+        assert!(error.message.contains("`aws_security_group`"), "{error}");
+        assert!(error.message.contains("the generator emits"), "{error}");
     }
     let databricks = p
         .delete("databricks_cluster", "c-1")
@@ -1104,6 +1104,7 @@ async fn bootstrap_graph_applies_plans_no_changes_and_destroys() {
         graph: &graph,
         targets: &[],
         excludes: &[],
+        refresh: brickstack_exec::RefreshMode::Full,
     };
     let cancel = AtomicBool::new(false);
     let options = ApplyOptions::default();
@@ -1142,6 +1143,7 @@ async fn bootstrap_graph_applies_plans_no_changes_and_destroys() {
         graph: &empty,
         targets: &[],
         excludes: &[],
+        refresh: brickstack_exec::RefreshMode::Full,
     };
     let destroyed = engine
         .apply(&destroy, None, &options, &|_| {}, &cancel)
