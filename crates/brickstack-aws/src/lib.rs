@@ -21,8 +21,8 @@ mod error;
 mod provider;
 mod resources;
 mod secrets;
-mod survey;
 pub mod state_backend;
+mod survey;
 
 pub use aws_config::SdkConfig;
 pub use calls::CallCounter;

@@ -815,7 +815,9 @@ async fn other_kinds_are_refused_naming_the_kind_and_the_issue() {
     };
     let errors = [
         p.read("aws_security_group", "sg-1").await.err(),
-        p.read_many("aws_security_group", &["sg-1".into()]).await.err(),
+        p.read_many("aws_security_group", &["sg-1".into()])
+            .await
+            .err(),
         p.create(&request).await.err(),
         p.update("aws_security_group", "sg-1", &Attributes::new())
             .await
