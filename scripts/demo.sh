@@ -65,7 +65,7 @@ reference.dot (render with `dot -Tsvg target/demo/reference.dot > graph.svg`),
 reference-bootstrap.txt, local-plan.txt (the full plan of the local environment).
 Bootstrap state: state/local.bootstrap.json; `target/debug/brickstack state list -e local` lists
 what the plan and apply record, `brickstack destroy -e local` tears an environment down.
-Applying the whole environment needs every AWS and Databricks kind (issues #4 and #5); the AWS
-provider serves the state backend's kinds, KMS keys, S3 buckets and most network kinds today.
+Applying the whole environment needs the Databricks kinds too (issue #5); the AWS provider serves
+every AWS kind of the reference architecture (`scripts/bench.sh calls` applies that part to moto).
 Try it on your own file: target/debug/brickstack validate --file my-env.toml
 MSG

@@ -71,9 +71,17 @@ impl Intercept for CallCounter {
     ) -> Result<(), BoxError> {
         let name = cfg.load::<Metadata>().map_or_else(
             || "unknown".to_string(),
-            |m| format!("{}:{}", m.service().to_ascii_lowercase(), m.name()),
+            |m| format!("{}:{}", service_prefix(m.service()), m.name()),
         );
         *self.counts.lock().unwrap().entry(name).or_default() += 1;
         Ok(())
+    }
+}
+
+/// A service as IAM actions name it (`ec2`, `s3`, `tag`), from the SDK's service name.
+fn service_prefix(service: &str) -> String {
+    match service {
+        "Resource Groups Tagging API" => "tag".to_string(),
+        other => other.to_ascii_lowercase().replace(' ', "-"),
     }
 }

@@ -1,6 +1,7 @@
 //! Every AWS error the provider returns is classified here, once: not found, retryable,
 //! conflict, invalid input or fatal. The engine decides retries from the class; nothing else
-//! matches on codes or message text.
+//! matches on codes or message text (and here only one message: a policy refused for naming a
+//! just-created IAM role, which is eventual consistency, not bad input).
 
 use std::error::Error;
 
@@ -138,6 +139,11 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
     }
 }
 
+/// Whether a refused policy's message blames a principal that does not exist (yet).
+fn names_unknown_principal(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.to_ascii_lowercase().contains("invalid principal"))
+}
+
 /// Classifies an SDK error from `operation` (e.g. `s3:HeadBucket`). Service errors go by their
 /// code; a timeout, an I/O failure or an unreadable response is retryable; a request the SDK
 /// could not build is invalid input. The message carries the whole cause chain.
@@ -150,8 +156,16 @@ where
         SdkError::ServiceError(service) => {
             let code = service.err().code();
             let status = service.raw().status().as_u16();
+            let class = match classify_code(code, Some(status)) {
+                // A policy naming a role IAM has just created is refused until the role has
+                // propagated (KMS, S3 and IAM all say "invalid principal"): worth another try.
+                ErrorClass::InvalidInput if names_unknown_principal(service.err().message()) => {
+                    retryable
+                }
+                class => class,
+            };
             (
-                classify_code(code, Some(status)),
+                class,
                 code.map_or_else(|| format!("HTTP{status}"), str::to_string),
             )
         }

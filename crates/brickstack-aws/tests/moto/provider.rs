@@ -1016,15 +1016,42 @@ fn error_codes_are_classified_once() {
 }
 
 fn service_error(code: &str, status: u16) -> SdkError<HeadBucketError, HttpResponse> {
+    service_error_saying(code, status, "the service said so")
+}
+
+fn service_error_saying(
+    code: &str,
+    status: u16,
+    message: &str,
+) -> SdkError<HeadBucketError, HttpResponse> {
     SdkError::service_error(
-        HeadBucketError::generic(
-            ErrorMetadata::builder()
-                .code(code)
-                .message("the service said so")
-                .build(),
-        ),
+        HeadBucketError::generic(ErrorMetadata::builder().code(code).message(message).build()),
         HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty()),
     )
+}
+
+#[test]
+fn a_policy_naming_a_role_not_yet_propagated_is_retryable() {
+    let retryable = ErrorClass::Retryable { after: None };
+    for (code, message) in [
+        (
+            "MalformedPolicyDocumentException",
+            "Policy contains a statement with one or more invalid principals.",
+        ),
+        (
+            "MalformedPolicyDocument",
+            "Invalid principal in policy: \"AWS\":\"arn:aws:iam::1:role/r\"",
+        ),
+        ("MalformedPolicy", "Invalid principal in policy"),
+    ] {
+        let error = classify("kms:CreateKey", &service_error_saying(code, 400, message));
+        assert_eq!(error.class, retryable, "{code}: {message}");
+    }
+    let malformed = classify(
+        "kms:CreateKey",
+        &service_error_saying("MalformedPolicyDocumentException", 400, "syntax error"),
+    );
+    assert_eq!(malformed.class, ErrorClass::InvalidInput);
 }
 
 #[test]
