@@ -100,14 +100,14 @@ impl AwsProvider {
         };
         let (tagged, authorized) = tokio::try_join!(tagged, authorized)?;
         let mut answer = BTreeMap::new();
-        let mut unlisted: BTreeMap<&str, Vec<SurveyObject>> = BTreeMap::new();
+        let mut unlisted: BTreeMap<String, Vec<SurveyObject>> = BTreeMap::new();
         for (object, presence) in tagged.into_iter().chain(authorized) {
             match presence {
                 Some(presence) => {
                     answer.insert(object, presence);
                 }
                 None => unlisted
-                    .entry(kind_name(&object.kind))
+                    .entry(object.kind.clone())
                     .or_default()
                     .push(object),
             }
@@ -120,11 +120,11 @@ impl AwsProvider {
     /// listing that lags, or leaves the kind out), or gone.
     async fn confirm(
         &self,
-        unlisted: BTreeMap<&str, Vec<SurveyObject>>,
+        unlisted: BTreeMap<String, Vec<SurveyObject>>,
     ) -> Result<Vec<(SurveyObject, Presence)>, ProviderError> {
         let reads = unlisted.into_iter().map(|(kind, objects)| async move {
             let ids: Vec<String> = objects.iter().map(|o| o.object_id.clone()).collect();
-            let found = self.read_many_of(kind, &ids).await?;
+            let found = self.read_many_of(&kind, &ids).await?;
             Ok::<_, ProviderError>(
                 objects
                     .into_iter()
@@ -182,16 +182,6 @@ impl AwsProvider {
         }
         Ok(tagged)
     }
-}
-
-/// `kind` as one of the served kinds' static names (the map of absences borrows it).
-fn kind_name(kind: &str) -> &'static str {
-    LISTED_KINDS
-        .iter()
-        .chain(IAM_KINDS)
-        .find(|k| **k == kind)
-        .copied()
-        .unwrap_or("unknown")
 }
 
 /// What GAAD says of an IAM object: present (roles with their tags), or `None` when it does not
