@@ -21,7 +21,11 @@ use aws_sdk_iam::types::EntityType;
 
 use crate::classify::classify;
 use crate::provider::AwsProvider;
-use crate::resources::{Tags, iam};
+use crate::resources::{
+    Tags, default_security_group, dynamodb_table, eip, flow_log, iam, iam_instance_profile,
+    iam_policy, iam_role, iam_role_policy, iam_role_policy_attachment, internet_gateway, kms_key,
+    nat_gateway, route_table, s3_bucket, subnet, vpc, vpc_endpoint,
+};
 
 /// The environment tag every object brickstack creates carries.
 const ENVIRONMENT_TAG: &str = "brickstack:environment";
@@ -32,27 +36,27 @@ const TAGS_PER_PAGE: i32 = 500;
 
 /// Kinds `GetResources` lists, so a minimal refresh checks their existence and tags.
 const LISTED_KINDS: &[&str] = &[
-    "aws_vpc",
-    "aws_subnet",
-    "aws_internet_gateway",
-    "aws_route_table",
-    "aws_eip",
-    "aws_nat_gateway",
-    "aws_vpc_endpoint",
-    "aws_flow_log",
-    "aws_default_security_group",
-    "aws_s3_bucket",
-    "aws_kms_key",
-    "aws_dynamodb_table",
+    vpc::KIND,
+    subnet::KIND,
+    internet_gateway::KIND,
+    route_table::KIND,
+    eip::KIND,
+    nat_gateway::KIND,
+    vpc_endpoint::KIND,
+    flow_log::KIND,
+    default_security_group::KIND,
+    s3_bucket::KIND,
+    kms_key::KIND,
+    dynamodb_table::KIND,
 ];
 
 /// IAM kinds, answered from one GAAD.
 const IAM_KINDS: &[&str] = &[
-    "aws_iam_role",
-    "aws_iam_role_policy",
-    "aws_iam_role_policy_attachment",
-    "aws_iam_instance_profile",
-    "aws_iam_policy",
+    iam_role::KIND,
+    iam_role_policy::KIND,
+    iam_role_policy_attachment::KIND,
+    iam_instance_profile::KIND,
+    iam_policy::KIND,
 ];
 
 impl AwsProvider {
@@ -191,10 +195,10 @@ fn iam_presence(details: &iam::AuthorizationDetails, object: &SurveyObject) -> O
     let id = object.object_id.as_str();
     let role = |name: &str| details.roles.iter().find(|r| r.role_name() == Some(name));
     match object.kind.as_str() {
-        "aws_iam_role" => role(id).map(|r| Presence::Present {
+        iam_role::KIND => role(id).map(|r| Presence::Present {
             tags: Some(iam::tags_of(r.tags())),
         }),
-        "aws_iam_role_policy" => {
+        iam_role_policy::KIND => {
             let (role_name, policy) = id.split_once(':')?;
             role(role_name)?
                 .role_policy_list()
@@ -202,7 +206,7 @@ fn iam_presence(details: &iam::AuthorizationDetails, object: &SurveyObject) -> O
                 .any(|p| p.policy_name() == Some(policy))
                 .then_some(untagged)?
         }
-        "aws_iam_role_policy_attachment" => {
+        iam_role_policy_attachment::KIND => {
             let (role_name, arn) = id.split_once('/')?;
             role(role_name)?
                 .attached_managed_policies()
@@ -210,13 +214,13 @@ fn iam_presence(details: &iam::AuthorizationDetails, object: &SurveyObject) -> O
                 .any(|p| p.policy_arn() == Some(arn))
                 .then_some(untagged)?
         }
-        "aws_iam_instance_profile" => details
+        iam_instance_profile::KIND => details
             .roles
             .iter()
             .flat_map(|r| r.instance_profile_list())
             .any(|p| p.instance_profile_name() == id)
             .then_some(untagged)?,
-        "aws_iam_policy" => details
+        iam_policy::KIND => details
             .policies
             .iter()
             .any(|p| p.arn() == Some(id))
