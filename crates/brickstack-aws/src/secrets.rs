@@ -1,9 +1,10 @@
 //! The secret store on AWS: SSM `SecureString` parameters encrypted under a KMS key. Writes
 //! overwrite (a new version); tags go on with a second call, since SSM refuses tags together with
-//! `Overwrite`. Describing never decrypts: `DescribeParameters` and `ListTagsForResource` only.
+//! `Overwrite`. Describing never decrypts: `DescribeParameters` and `ListTagsForResource` only; `read`
+//! (`GetParameter` with decryption) is for credentials brickstack is given, never for values it minted.
 
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterType, ResourceTypeForTagging, Tag};
-use brickstack_provider::{ProviderError, SecretMetadata, SecretStore, SecretWrite};
+use brickstack_provider::{ProviderError, SecretMetadata, SecretStore, SecretValue, SecretWrite};
 
 use crate::classify::{absent_if_not_found, classify, done_if_not_found, invalid_input};
 use crate::provider::AwsProvider;
@@ -94,6 +95,24 @@ impl SecretStore for AwsProvider {
             kms_key_id: parameter.key_id().map(str::to_string),
             tags,
         }))
+    }
+
+    async fn read(&self, name: &str) -> Result<Option<SecretValue>, ProviderError> {
+        match self
+            .clients()
+            .ssm
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .parameter()
+                .and_then(|p| p.value())
+                .map(SecretValue::new)),
+            Err(e) => absent_if_not_found(classify("ssm:GetParameter", &e)),
+        }
     }
 
     async fn delete(&self, name: &str) -> Result<(), ProviderError> {

@@ -419,6 +419,7 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                         lookup: ObjectLookup {
                             name: Some(object_id.clone()),
                             tags: Default::default(),
+                            scope: None,
                         },
                         dependencies: change.dependencies.clone(),
                     },
@@ -570,5 +571,14 @@ fn lookup_for(attributes: &Attributes) -> ObjectLookup {
         .filter(|(k, _)| k.starts_with("brickstack:"))
         .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
         .collect();
-    ObjectLookup { name, tags }
+    let scope = attributes
+        .get("workspace_url")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    ObjectLookup {
+        name,
+        tags,
+        scope,
+        scope: None,
+    }
 }

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::error::ProviderError;
 use crate::provider::{Attributes, CreateRequest, Observed, Presence, Provider, SurveyObject};
 use crate::schema::{AttributeBehaviour, KindSchema};
+use crate::secrets::{SecretMetadata, SecretStore, SecretValue, SecretWrite};
 
 /// The provider operations a fault can target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,5 +405,71 @@ impl Provider for MemoryProvider {
             .objects
             .get(object_id)
             .map_or(0, |o| o.contents))
+    }
+}
+
+/// A [`SecretStore`] in memory, for tests of kinds that store secrets: versions count up per
+/// name like SSM's, and [`MemorySecrets::values`] lets a test search output for leaks.
+#[derive(Debug, Default)]
+pub struct MemorySecrets {
+    secrets: Mutex<BTreeMap<String, (SecretValue, SecretMetadata)>>,
+}
+
+impl MemorySecrets {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every stored value, by name.
+    pub fn values(&self) -> BTreeMap<String, SecretValue> {
+        self.secrets
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(name, (value, _))| (name.clone(), value.clone()))
+            .collect()
+    }
+}
+
+impl SecretStore for MemorySecrets {
+    async fn put(&self, secret: &SecretWrite<'_>) -> Result<SecretMetadata, ProviderError> {
+        let mut secrets = self.secrets.lock().unwrap();
+        let version = secrets
+            .get(secret.name)
+            .map_or(1, |(_, meta)| meta.version + 1);
+        let meta = SecretMetadata {
+            name: secret.name.to_string(),
+            version,
+            kms_key_id: Some(secret.kms_key_id.to_string()),
+            tags: secret.tags.clone(),
+        };
+        secrets.insert(
+            secret.name.to_string(),
+            (secret.value.clone(), meta.clone()),
+        );
+        Ok(meta)
+    }
+
+    async fn describe(&self, name: &str) -> Result<Option<SecretMetadata>, ProviderError> {
+        Ok(self
+            .secrets
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|(_, meta)| meta.clone()))
+    }
+
+    async fn read(&self, name: &str) -> Result<Option<SecretValue>, ProviderError> {
+        Ok(self
+            .secrets
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|(value, _)| value.clone()))
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), ProviderError> {
+        self.secrets.lock().unwrap().remove(name);
+        Ok(())
     }
 }

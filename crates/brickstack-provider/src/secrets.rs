@@ -71,6 +71,13 @@ pub trait SecretStore: Send + Sync {
         name: &str,
     ) -> impl Future<Output = Result<Option<SecretMetadata>, ProviderError>> + Send;
 
+    /// The secret's value, `None` when it does not exist: for credentials brickstack reads
+    /// (a service principal's OAuth secret), never for values it minted itself.
+    fn read(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<SecretValue>, ProviderError>> + Send;
+
     /// Deletes the secret; a missing one is already deleted.
     fn delete(&self, name: &str) -> impl Future<Output = Result<(), ProviderError>> + Send;
 }

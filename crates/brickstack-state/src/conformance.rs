@@ -109,6 +109,7 @@ pub async fn write_then_read_round_trips<S: StateStore>(new_handle: impl Fn() ->
                     "aws_nat_gateway.main".to_string(),
                 )]
                 .into(),
+                scope: None,
             },
             dependencies: vec!["aws_vpc.main".into()],
         },

@@ -117,13 +117,18 @@ pub enum PendingKind {
     Delete,
 }
 
-/// What identifies an object without its id: its deterministic name, or brickstack's tags.
+/// What identifies an object without its id: its deterministic name, or brickstack's tags, and
+/// where to look for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectLookup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// The container the object lives in, when its API is per container: a Databricks
+    /// workspace's URL for workspace-level objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// The write rule every backend applies: the same lineage, and a serial above the stored one.

@@ -61,6 +61,7 @@ impl Iam {
         ObjectLookup {
             name: name.map(str::to_string),
             tags: self.brickstack_tags(address),
+            scope: None,
         }
     }
 

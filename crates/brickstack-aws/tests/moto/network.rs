@@ -53,6 +53,7 @@ impl Network {
                     self.environment.clone(),
                 ),
             ]),
+            scope: None,
         }
     }
 
@@ -176,6 +177,7 @@ impl Network {
                             ("brickstack:address".to_string(), address.to_string()),
                             ("brickstack:environment".to_string(), "other".to_string()),
                         ]),
+                        scope: None,
                     },
                 )
                 .await,

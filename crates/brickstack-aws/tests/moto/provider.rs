@@ -641,6 +641,7 @@ async fn find_adopts_a_key_by_tags_or_alias_and_a_bucket_or_table_by_name() {
             ("brickstack:environment".to_string(), "test".to_string()),
         ]
         .into(),
+        scope: None,
     };
     assert_eq!(
         must("find key", p.find("aws_kms_key", &by_tags).await),
@@ -653,6 +654,7 @@ async fn find_adopts_a_key_by_tags_or_alias_and_a_bucket_or_table_by_name() {
             "aws_kms_key.nowhere".to_string(),
         )]
         .into(),
+        scope: None,
     };
     assert_eq!(
         must("find no key", p.find("aws_kms_key", &elsewhere).await),
@@ -669,6 +671,7 @@ async fn find_adopts_a_key_by_tags_or_alias_and_a_bucket_or_table_by_name() {
     let by_alias = ObjectLookup {
         name: Some(alias),
         tags: Default::default(),
+        scope: None,
     };
     assert_eq!(
         must("find key by alias", p.find("aws_kms_key", &by_alias).await),
@@ -683,6 +686,7 @@ async fn find_adopts_a_key_by_tags_or_alias_and_a_bucket_or_table_by_name() {
             &ObjectLookup {
                 name: Some(bucket.clone()),
                 tags: Default::default(),
+                scope: None,
             },
         )
         .await,
@@ -698,6 +702,7 @@ async fn find_adopts_a_key_by_tags_or_alias_and_a_bucket_or_table_by_name() {
             &ObjectLookup {
                 name: Some(table.clone()),
                 tags: Default::default(),
+                scope: None,
             },
         )
         .await,
@@ -706,6 +711,7 @@ async fn find_adopts_a_key_by_tags_or_alias_and_a_bucket_or_table_by_name() {
     let nothing = ObjectLookup {
         name: Some(unique_name("bs-find-none")),
         tags: Default::default(),
+        scope: None,
     };
     assert_eq!(
         must(

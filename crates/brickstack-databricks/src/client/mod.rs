@@ -1,0 +1,363 @@
+//! The HTTP core every typed call goes through: one host, its credentials, the retry policy,
+//! error parsing, and a count of calls per endpoint for `--stats`.
+
+pub mod auth;
+pub mod error;
+pub mod retry;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use auth::{Credentials, TokenSource};
+use error::{ApiError, Error, ErrorDetail, ErrorKind};
+use retry::RetryPolicy;
+
+/// How long one HTTP exchange may take (the SDKs' default).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client of one Databricks host (the account console or one workspace). Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    host: String,
+    tokens: TokenSource,
+    retry: RetryPolicy,
+    calls: Mutex<BTreeMap<String, u64>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("host", &self.inner.host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build an HTTP client for `{host}`: {reason}")]
+pub struct BuildError {
+    pub host: String,
+    pub reason: String,
+}
+
+/// A query string: `(name, value)` pairs, repeated names allowed.
+pub type Query<'a> = &'a [(&'a str, String)];
+
+impl Client {
+    /// A client of `host` (`https://…`, or `http://127.0.0.1:…` for an emulator; a path prefix is
+    /// kept) whose OAuth tokens come from `token_url`.
+    pub fn new(
+        host: &str,
+        credentials: Credentials,
+        token_url: String,
+        retry: RetryPolicy,
+    ) -> Result<Self, BuildError> {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("brickstack/", env!("CARGO_PKG_VERSION")))
+            // A redirect is how the platform says "log in"; never follow it into a login page.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| BuildError {
+                host: host.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                host: host.trim_end_matches('/').to_string(),
+                tokens: TokenSource::new(credentials, token_url),
+                retry,
+                calls: Mutex::new(BTreeMap::new()),
+            }),
+        })
+    }
+
+    /// The host this client talks to, without a trailing slash.
+    pub fn host(&self) -> &str {
+        &self.inner.host
+    }
+
+    /// Calls made so far, per `METHOD path` (ids in paths are not collapsed).
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.inner
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: Query<'_>) -> Result<T, Error> {
+        self.call(reqwest::Method::GET, path, query, None).await
+    }
+
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let body = to_value("POST", path, body)?;
+        self.call(reqwest::Method::POST, path, &[], Some(body))
+            .await
+    }
+
+    pub async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let body = to_value("PUT", path, body)?;
+        self.call(reqwest::Method::PUT, path, &[], Some(body)).await
+    }
+
+    pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Query<'_>,
+        body: &B,
+    ) -> Result<T, Error> {
+        let body = to_value("PATCH", path, body)?;
+        self.call(reqwest::Method::PATCH, path, query, Some(body))
+            .await
+    }
+
+    pub async fn delete<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Query<'_>,
+    ) -> Result<T, Error> {
+        self.call(reqwest::Method::DELETE, path, query, None).await
+    }
+
+    /// A create that is not idempotent: tried again after a failure that may have reached the
+    /// server (no answer, a 5xx) only once `lookup` found no object the lost attempt made.
+    /// Answers that prove the request was refused (429, 503) are retried as usual.
+    pub async fn create<B, T, F, Fut>(&self, path: &str, body: &B, lookup: F) -> Result<T, Error>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, Error>>,
+    {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.post::<B, T>(path, body).await {
+                Ok(created) => return Ok(created),
+                Err(e) if !may_have_been_applied(&e) => return Err(e),
+                Err(e) => {
+                    tracing::debug!(path, error = %e, "create may have reached the server; looking for what it made");
+                    if let Some(found) = lookup().await? {
+                        return Ok(found);
+                    }
+                    let retry = &self.inner.retry;
+                    match retry.next_delay(attempt, started.elapsed(), None, true) {
+                        Some(delay) => tokio::time::sleep(delay).await,
+                        None => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One call, retried per the policy; a refused OAuth token is fetched anew once.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: Query<'_>,
+        body: Option<Value>,
+    ) -> Result<T, Error> {
+        let inner = &self.inner;
+        let fail = |detail| Error::new(method.as_str(), path, detail);
+        let started = Instant::now();
+        let mut attempt = 0;
+        let mut refreshed_token = false;
+        loop {
+            attempt += 1;
+            self.count(&method, path);
+            let bearer = inner
+                .tokens
+                .bearer(&inner.http, &inner.retry)
+                .await
+                .map_err(fail)?;
+            let mut request = inner
+                .http
+                .request(method.clone(), format!("{}{path}", inner.host))
+                .bearer_auth(bearer.expose())
+                .query(query);
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let detail = match request.send().await {
+                Ok(response) if response.status().is_success() => {
+                    return decode(response).await.map_err(fail);
+                }
+                Ok(response) if response.status().is_redirection() => ErrorDetail::NotJson {
+                    status: response.status().as_u16(),
+                    content_type: "redirect".into(),
+                    snippet: format!(
+                        "redirected to `{}`",
+                        response
+                            .headers()
+                            .get(reqwest::header::LOCATION)
+                            .and_then(|l| l.to_str().ok())
+                            .unwrap_or("?")
+                    ),
+                },
+                Ok(response) => ErrorDetail::Api(read_error(response).await),
+                Err(e) => ErrorDetail::Transport(describe_transport(&e)),
+            };
+            if let ErrorDetail::Api(api) = &detail
+                && api.status == 401
+                && inner.tokens.is_oauth()
+                && !refreshed_token
+            {
+                // The cached token was revoked or expired early (a server clock ahead of ours).
+                refreshed_token = true;
+                inner.tokens.invalidate().await;
+                continue;
+            }
+            let (retryable, retry_after) = match &detail {
+                ErrorDetail::Api(api) => (is_retryable(api), api.retry_after),
+                ErrorDetail::Transport(_) => (true, None),
+                _ => (false, None),
+            };
+            match inner
+                .retry
+                .next_delay(attempt, started.elapsed(), retry_after, retryable)
+            {
+                Some(delay) => {
+                    tracing::debug!(%method, path, attempt, ?delay, error = %detail, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    return Err(fail(inner.retry.give_up(
+                        attempt,
+                        started.elapsed(),
+                        detail,
+                    )));
+                }
+            }
+        }
+    }
+
+    fn count(&self, method: &reqwest::Method, path: &str) {
+        *self
+            .inner
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(format!("{method} {path}"))
+            .or_default() += 1;
+    }
+}
+
+/// 429, 503 and the transient codes and messages; never other 5xx (the SDKs do not either).
+fn is_retryable(api: &ApiError) -> bool {
+    matches!(api.status, 429 | 503) || api.kind() == ErrorKind::Transient
+}
+
+/// Whether a failed create may nevertheless have made its object.
+fn may_have_been_applied(e: &Error) -> bool {
+    match &e.detail {
+        ErrorDetail::Transport(_) => true,
+        ErrorDetail::Api(api) => api.status >= 500 && api.status != 503,
+        ErrorDetail::RetriesExhausted { last, .. } => {
+            matches!(last.as_ref(), ErrorDetail::Transport(_))
+        }
+        _ => false,
+    }
+}
+
+fn to_value<B: Serialize + ?Sized>(method: &str, path: &str, body: &B) -> Result<Value, Error> {
+    serde_json::to_value(body).map_err(|e| {
+        Error::new(
+            method,
+            path,
+            ErrorDetail::Decode(format!("request body: {e}")),
+        )
+    })
+}
+
+/// A 2xx body as `T`; an empty body reads as `{}` (deletes and updates answer nothing).
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ErrorDetail> {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| ErrorDetail::Transport(describe_transport(&e)))?;
+    let text = String::from_utf8_lossy(&body);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return serde_json::from_str("{}")
+            .or_else(|_| serde_json::from_str("null"))
+            .map_err(|e| ErrorDetail::Decode(e.to_string()));
+    }
+    if content_type.contains("html") || trimmed.starts_with('<') {
+        return Err(ErrorDetail::NotJson {
+            status,
+            content_type,
+            snippet: error::truncate(trimmed, 200),
+        });
+    }
+    serde_json::from_str(trimmed)
+        .map_err(|e| ErrorDetail::Decode(format!("{e} in `{}`", error::truncate(trimmed, 300))))
+}
+
+/// An error answer, parsed; `Retry-After` read as whole seconds.
+pub(crate) async fn read_error(response: reqwest::Response) -> ApiError {
+    let status = response.status().as_u16();
+    let headers = response.headers();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type");
+    let retry_after = header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let request_id = header("x-request-id");
+    let body = response.bytes().await.unwrap_or_default();
+    error::parse(
+        status,
+        content_type.as_deref(),
+        &body,
+        retry_after,
+        request_id,
+    )
+}
+
+/// A transport error with its cause chain (reqwest's own message is often just "error sending request").
+pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_timeout() {
+        text.push_str(" (timed out)");
+    }
+    text
+}

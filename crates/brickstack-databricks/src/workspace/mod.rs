@@ -1,0 +1,33 @@
+//! The workspace API (`https://<workspace>/api/…`): one module per area, each adding its typed
+//! calls to [`WorkspaceClient`]. PAT or OAuth; brickstack uses OAuth with the account's service
+//! principal, so no token it minted is ever needed to reach a workspace.
+
+use crate::client::auth::{Credentials, workspace_token_url};
+use crate::client::retry::RetryPolicy;
+use crate::client::{BuildError, Client};
+
+/// A client of one workspace.
+#[derive(Debug, Clone)]
+pub struct WorkspaceClient {
+    client: Client,
+}
+
+impl WorkspaceClient {
+    /// A client of the workspace at `host` (its URL; an emulator's may carry a path prefix).
+    pub fn new(
+        host: &str,
+        credentials: Credentials,
+        retry: RetryPolicy,
+    ) -> Result<Self, BuildError> {
+        let client = Client::new(host, credentials, workspace_token_url(host), retry)?;
+        Ok(WorkspaceClient { client })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn host(&self) -> &str {
+        self.client.host()
+    }
+}
