@@ -10,6 +10,8 @@
 //! * [`AwsProvider`]: the engine's `Provider` for the bootstrap graph's kinds, one module per kind
 //!   under `resources/`; errors are classified once, in [`classify`].
 //!
+//! * [`inventory`]: what is left of an environment, found by tag with plain describe calls.
+//!
 //! Errors carry the SDK's whole cause chain ([`AwsError`]); the SDK's own `Display` says only
 //! "dispatch failure" or "service error".
 
@@ -18,6 +20,7 @@ mod classify;
 mod clients;
 mod config;
 mod error;
+pub mod inventory;
 mod provider;
 mod resources;
 mod secrets;

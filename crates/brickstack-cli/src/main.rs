@@ -3,6 +3,7 @@
 mod aws;
 mod backend;
 mod commands;
+mod databricks;
 mod run_commands;
 mod state_commands;
 
@@ -113,6 +114,7 @@ pub fn runner() -> brickstack_exec::Runner {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Plan(args) => run_commands::plan(&args).await,
         Command::Apply(args) => run_commands::apply(&args).await,
@@ -140,4 +142,17 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Diagnostics on stderr, filtered by `BRICKSTACK_LOG` (`RUST_LOG` syntax, e.g. `debug` or
+/// `brickstack_databricks=debug`); warnings only by default. Secret values are `SecretValue`s,
+/// which never print, so no filter setting can put one in a log line.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BRICKSTACK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .init();
 }

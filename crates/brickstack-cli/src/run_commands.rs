@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use brickstack_aws::{AwsClients, AwsProvider};
+use brickstack_databricks::DatabricksProvider;
 use brickstack_exec::{
     ApplyOptions, ApplyReport, Engine, EngineError, Event, RefreshMode, Request,
 };
 use brickstack_graph::ResourceGraph;
 use brickstack_plan::{Action, Plan};
+use brickstack_provider::Pair;
 use brickstack_spec::Spec;
 use brickstack_state::StateStore;
 use brickstack_state_local::LocalStore;
@@ -77,12 +79,13 @@ impl RefreshArgs {
         }
     }
 
-    /// With `--stats`: the calls `provider` made, per service, and per AWS resource in `graph`.
-    fn report(&self, provider: &AwsProvider, graph: &ResourceGraph) {
+    /// With `--stats`: the calls the providers made, per service (AWS) and per endpoint
+    /// (Databricks), on stderr.
+    async fn report(&self, providers: &Providers, graph: &ResourceGraph) {
         if !self.stats {
             return;
         }
-        let calls = provider.calls().snapshot();
+        let calls = providers.first.calls().snapshot();
         let mut per_service: std::collections::BTreeMap<&str, u64> = Default::default();
         for (operation, count) in &calls {
             let service = operation.split(':').next().unwrap_or(operation);
@@ -105,6 +108,19 @@ impl RefreshArgs {
             {
                 eprintln!("    {operation:<40} {count:>4}");
             }
+        }
+        let calls = providers.second.calls().await;
+        let total: u64 = calls.values().sum();
+        let resources = graph
+            .resources()
+            .filter(|r| r.kind().starts_with("databricks_"))
+            .count();
+        eprintln!(
+            "Databricks API calls: {total} for {resources} Databricks resources ({:.2} per resource)",
+            total as f64 / resources.max(1) as f64
+        );
+        for (call, count) in &calls {
+            eprintln!("    {call:<60} {count:>4}");
         }
     }
 }
@@ -169,11 +185,14 @@ pub struct BootstrapArgs {
     pub auto_approve: bool,
 }
 
-/// The spec, its graph, the AWS provider and the state backend of one environment.
+/// AWS and Databricks, as one provider for the engine.
+type Providers = Pair<AwsProvider, DatabricksProvider>;
+
+/// The spec, its graph and the providers of one environment.
 struct Environment {
     spec: Spec,
     graph: ResourceGraph,
-    provider: AwsProvider,
+    provider: Providers,
 }
 
 async fn environment(
@@ -191,7 +210,15 @@ async fn environment(
     }
     .context("compiling the spec into its graph")?;
     let config = crate::aws::sdk_config(&spec.environment.region).await;
-    let provider = AwsProvider::new(&AwsClients::new(&config));
+    let clients = AwsClients::new(&config);
+    let databricks = match crate::databricks::provider(&spec, &clients, !bootstrap).await {
+        Ok(provider) => provider,
+        Err(e) => {
+            eprintln!("error: {e}\n  hint: {}", e.hint());
+            return Ok(Err(ExitCode::from(EXIT_INVALID_INPUT)));
+        }
+    };
+    let provider = Pair::new(AwsProvider::new(&clients), databricks);
     Ok(Ok(Environment {
         spec,
         graph,
@@ -242,7 +269,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         refresh: args.refresh.mode(),
     };
     let planned = engine.plan(&request).await;
-    args.refresh.report(&env.provider, &env.graph);
+    args.refresh.report(&env.provider, &env.graph).await;
     let plan = match planned {
         Ok(plan) => plan,
         Err(e) => return Ok(report_engine_error(&e)),
@@ -297,7 +324,7 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         "apply",
     )
     .await;
-    args.refresh.report(&env.provider, &env.graph);
+    args.refresh.report(&env.provider, &env.graph).await;
     code
 }
 

@@ -1,5 +1,6 @@
 //! The Databricks adapter: a typed REST client of the account and workspace APIs (`client`,
-//! `account`, `workspace`), the unified client configuration (`config`), and the provider that
+//! `account`, `workspace`), the unified client configuration (`config`), which account to act in as whom
+//! (`setup`), and the provider that
 //! serves brickstack's `databricks_*` kinds with it (`provider`, one module per kind under
 //! `resources`).
 
@@ -8,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod provider;
 mod resources;
+pub mod setup;
 pub mod workspace;
 
 pub use account::AccountClient;

@@ -575,10 +575,5 @@ fn lookup_for(attributes: &Attributes) -> ObjectLookup {
         .get("workspace_url")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    ObjectLookup {
-        name,
-        tags,
-        scope,
-        scope: None,
-    }
+    ObjectLookup { name, tags, scope }
 }
