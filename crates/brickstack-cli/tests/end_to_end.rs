@@ -1,0 +1,230 @@
+//! The whole local environment (`environments/local.toml`: every AWS and Databricks kind of the
+//! reference architecture, and one of every other Databricks kind) through the built binary,
+//! against moto and brickstack's Databricks emulator: apply; a second plan has no changes; no
+//! secret the emulator minted appears in the state file, a plan or any log line; destroy leaves
+//! no object in moto (by tag, with plain describe calls) and none in the Databricks emulator.
+
+use std::path::Path;
+use std::process::Output;
+
+use brickstack_testkit::{require_account_api, require_moto, unique_account_id};
+use serde_json::Value;
+
+/// Runs `brickstack args…` in `dir` with only the emulators' settings in its environment, and
+/// every diagnostic on (`BRICKSTACK_LOG=debug`) so the leak search sees every log line.
+struct Cli<'a> {
+    dir: &'a Path,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Cli<'_> {
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_brickstack"));
+        command
+            .args(args)
+            .current_dir(self.dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir)
+            .env("NO_COLOR", "1")
+            .env("BRICKSTACK_LOG", "debug");
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        command.output().await.unwrap()
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `environments/local.toml` under a fresh environment name, prefix and Databricks account, so
+/// runs never meet in the shared emulators (moto's bucket names are global).
+fn local_spec(environment: &str, prefix: &str, account_id: &str) -> String {
+    let spec = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../environments/local.toml"),
+    )
+    .unwrap();
+    spec.replace(
+        "name = \"local\"\nstage",
+        &format!("name = \"{environment}\"\nstage"),
+    )
+    .replace("prefix = \"bs-local\"", &format!("prefix = \"{prefix}\""))
+    .replace(
+        "account_id = \"00000000-0000-4000-8000-000000000001\"",
+        &format!("account_id = \"{account_id}\""),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_destroys_to_nothing() {
+    const TEST: &str =
+        "the_whole_local_environment_applies_converges_keeps_secrets_out_and_destroys_to_nothing";
+    let Some(moto) = require_moto(TEST) else {
+        return;
+    };
+    let Some(databricks) = require_account_api(TEST) else {
+        return;
+    };
+    let suffix = format!("{:08x}", fastrand::u32(..));
+    let environment = format!("e2e{suffix}");
+    let prefix = format!("bs-{suffix}");
+    let account_id = unique_account_id();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = local_spec(&environment, &prefix, &account_id);
+    assert!(spec.contains(&prefix) && spec.contains(&account_id));
+    std::fs::write(dir.path().join("env.toml"), spec).unwrap();
+    let cli = Cli {
+        dir: dir.path(),
+        env: vec![
+            ("AWS_ENDPOINT_URL", moto.url.clone()),
+            ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("DATABRICKS_HOST", databricks.url.clone()),
+            ("DATABRICKS_CLIENT_ID", databricks.client_id.clone()),
+            ("DATABRICKS_CLIENT_SECRET", databricks.client_secret.clone()),
+        ],
+    };
+    let mut transcript = String::new();
+
+    let apply = cli
+        .run(&["apply", "--file", "env.toml", "--auto-approve"])
+        .await;
+    transcript.push_str(&text(&apply));
+    assert!(apply.status.success(), "apply failed:\n{}", text(&apply));
+
+    let replan = cli
+        .run(&["plan", "--file", "env.toml", "--detailed-exitcode"])
+        .await;
+    transcript.push_str(&text(&replan));
+    assert_eq!(
+        replan.status.code(),
+        Some(0),
+        "the second plan is not empty:\n{}",
+        text(&replan)
+    );
+    let json_plan = cli.run(&["plan", "--file", "env.toml", "--json"]).await;
+    transcript.push_str(&text(&json_plan));
+    let plan: Value = serde_json::from_slice(&json_plan.stdout).unwrap();
+    assert_eq!(
+        plan["changes"].as_array().map(Vec::len),
+        Some(0),
+        "{plan:#}"
+    );
+
+    let state_path = dir.path().join(format!("state/{environment}.json"));
+    let state_text = std::fs::read_to_string(&state_path).unwrap();
+    let state: Value = serde_json::from_str(&state_text).unwrap();
+    let resources = state["resources"].as_object().unwrap();
+    let databricks_count = resources
+        .values()
+        .filter(|r| r["kind"].as_str().unwrap().starts_with("databricks_"))
+        .count();
+    assert_eq!(databricks_count, 26, "Databricks resources in state");
+    // The tokens' state: the id, the expiry, the parameter and its version; no value.
+    for address in ["databricks_token.deployer", "databricks_obo_token.deployer"] {
+        let token = &resources[address]["attributes"];
+        for attribute in [
+            "token_id",
+            "expiry_time",
+            "value_parameter",
+            "value_parameter_version",
+        ] {
+            assert!(
+                !token[attribute].is_null(),
+                "{address}.{attribute}: {token:#}"
+            );
+        }
+    }
+
+    // Every secret the emulator handed out: none may be in state, plans or logs.
+    let minted: Vec<String> = reqwest::get(format!("{}/_emulator/minted", databricks.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        minted.len() >= 3,
+        "the emulator minted at least the PAT, the on-behalf-of token and OAuth tokens: {}",
+        minted.len()
+    );
+    for secret in &minted {
+        assert!(
+            !state_text.contains(secret.as_str()),
+            "a minted secret is in the state file"
+        );
+        assert!(
+            !transcript.contains(secret.as_str()),
+            "a minted secret is in the output or logs"
+        );
+    }
+    assert!(!transcript.contains(&databricks.client_secret));
+
+    let destroy = cli
+        .run(&["destroy", "--file", "env.toml", "--auto-approve"])
+        .await;
+    assert!(
+        destroy.status.success(),
+        "destroy failed:\n{}",
+        text(&destroy)
+    );
+    for secret in &minted {
+        assert!(
+            !text(&destroy).contains(secret.as_str()),
+            "a minted secret is in destroy's output"
+        );
+    }
+
+    let aws = brickstack_aws::AwsClients::new(&brickstack_aws::static_sdk_config(
+        &brickstack_aws::StaticEndpoint {
+            url: moto.url.clone(),
+            region: moto.region.clone(),
+            access_key_id: moto.access_key_id.clone(),
+            secret_access_key: moto.secret_access_key.clone(),
+        },
+    ));
+    let left = brickstack_aws::inventory::leftovers(&aws, &environment, &prefix)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "left in moto after destroy: {left:#?}");
+
+    let inventory: Value = reqwest::get(format!(
+        "{}/_emulator/inventory?account_id={account_id}",
+        databricks.url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let left = leftover_objects(&inventory);
+    assert!(
+        left.is_empty(),
+        "left in the Databricks emulator after destroy: {left:#?}\n{inventory:#}"
+    );
+}
+
+/// Every non-empty list in the emulator's inventory, by its JSON path.
+fn leftover_objects(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, path: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Array(items) if !items.is_empty() => out.push(format!("{path}: {items:?}")),
+            Value::Object(map) => {
+                for (key, value) in map {
+                    walk(value, &format!("{path}/{key}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
+}
