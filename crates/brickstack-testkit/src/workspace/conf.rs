@@ -103,12 +103,13 @@ async fn update(
                     "maxTokenLifetimeDays must be an integer from 1 to 730, got {value}"
                 )));
             }
-        } else if key.starts_with("enable") || key.starts_with("enforce") {
-            if value != "true" && value != "false" {
-                return Err(ApiError::invalid(format!(
-                    "{key} must be \"true\" or \"false\", got {value}"
-                )));
-            }
+        } else if (key.starts_with("enable") || key.starts_with("enforce"))
+            && value != "true"
+            && value != "false"
+        {
+            return Err(ApiError::invalid(format!(
+                "{key} must be \"true\" or \"false\", got {value}"
+            )));
         }
         changes.push((key, value));
     }

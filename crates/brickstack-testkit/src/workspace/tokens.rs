@@ -304,9 +304,13 @@ async fn list_all(
             query
                 .get("created_by_username")
                 .is_none_or(|u| info["created_by_username"] == json!(u))
-                && query
-                    .get("created_by_id")
-                    .is_none_or(|id| info["created_by_id"].to_string() == *id)
+                && query.get("created_by_id").is_none_or(|id| {
+                    info["created_by_id"]
+                        .as_i64()
+                        .map(|n| n.to_string())
+                        .as_ref()
+                        == Some(id)
+                })
         })
         .collect();
     Ok(Json(json!({ "token_infos": infos })))
