@@ -962,3 +962,68 @@ async fn workspace_objects_round_trip() {
         json!([])
     );
 }
+
+/// The `brickstack-databricks-emulator` process from `scripts/emulators.sh`: its workspaces are
+/// served under its own URL.
+#[tokio::test]
+async fn shared_emulator_serves_workspaces_under_its_url() {
+    let Some(endpoint) =
+        brickstack_testkit::require_databricks("shared_emulator_serves_workspaces_under_its_url")
+    else {
+        return;
+    };
+    let http = http();
+    let account_id = brickstack_testkit::unique_account_id();
+    let token_url = format!("{}/oidc/accounts/{account_id}/v1/token", endpoint.url);
+    let (status, token) = oauth(
+        &http,
+        &token_url,
+        &endpoint.client_id,
+        &endpoint.client_secret,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let account = common::Api {
+        http: http.clone(),
+        prefix: format!("{}/api/2.0/accounts/{account_id}/", endpoint.url),
+        token: token["access_token"].as_str().unwrap().to_string(),
+    };
+    let credentials = account
+        .ok("credentials", json!({"credentials_name": "c", "aws_credentials": {"sts_role": {"role_arn": "arn:aws:iam::123456789012:role/x"}}}))
+        .await;
+    let storage = account
+        .ok(
+            "storage-configurations",
+            json!({"storage_configuration_name": "s", "root_bucket_info": {"bucket_name": "b"}}),
+        )
+        .await;
+    let workspace = account
+        .ok(
+            "workspaces",
+            json!({"workspace_name": "shared", "aws_region": "eu-west-1",
+                                 "credentials_id": credentials["credentials_id"],
+                                 "storage_configuration_id": storage["storage_configuration_id"]}),
+        )
+        .await;
+    let url = workspace["workspace_url"].as_str().unwrap();
+    assert!(url.starts_with(&endpoint.url), "{url}");
+    account
+        .read(&format!("workspaces/{}", workspace["workspace_id"]))
+        .await;
+    let (status, token) = oauth(
+        &http,
+        &format!("{url}/oidc/v1/token"),
+        &endpoint.client_id,
+        &endpoint.client_secret,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let me = common::Api {
+        http,
+        prefix: url.to_string(),
+        token: token["access_token"].as_str().unwrap().to_string(),
+    }
+    .read("/api/2.0/preview/scim/v2/Me")
+    .await;
+    assert_eq!(me["applicationId"], endpoint.client_id.as_str());
+}
