@@ -31,6 +31,28 @@ async fn workspaces_are_served_under_the_emulator_url() {
 }
 
 #[tokio::test]
+async fn unknown_workspaces_paths_and_methods_are_404() {
+    let env = Env::start().await;
+    let not_found = |code: &str| (StatusCode::NOT_FOUND, code.to_string());
+    assert_eq!(
+        error(env.ws.get("/api/2.0/no-such-api").await),
+        not_found("ENDPOINT_NOT_FOUND")
+    );
+    assert_eq!(
+        error(env.ws.delete("/api/2.0/token/create").await),
+        not_found("ENDPOINT_NOT_FOUND")
+    );
+    let elsewhere = common::Api {
+        prefix: format!("{}/w/1234", env.emulator.url()),
+        ..env.ws.clone()
+    };
+    assert_eq!(
+        error(elsewhere.get("/api/2.0/token/list").await),
+        not_found("RESOURCE_DOES_NOT_EXIST")
+    );
+}
+
+#[tokio::test]
 async fn a_workspace_answers_503_until_it_has_run() {
     let env = Env::start().await;
     let (id, url) = env.create_workspace_unpolled("late").await;

@@ -303,11 +303,12 @@ async fn delete(
     Ok(empty())
 }
 
-/// Every file and directory but `/`, for the inventory.
+/// Every file, for the inventory (directories hold nothing by themselves, and `put` creates
+/// parents implicitly, so listing them would only report what deleting the files leaves).
 pub(crate) fn inventory(fs: &BTreeMap<String, Node>) -> Vec<Value> {
-    fs.keys()
-        .filter(|p| *p != "/")
-        .map(|p| Value::String(p.clone()))
+    fs.iter()
+        .filter(|(_, n)| !n.is_dir)
+        .map(|(p, _)| Value::String(p.clone()))
         .collect()
 }
 

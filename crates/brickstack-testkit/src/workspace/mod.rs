@@ -107,8 +107,12 @@ impl WorkspaceData {
         }
     }
 
-    /// Every user-created object, by kind; kinds without objects are left out, so a workspace
-    /// that holds nothing of the user's is `{}`.
+    /// Every user-created object, by kind: `users`, `groups` (not `admins`, `users`),
+    /// `service_principals` (not the configured client), `tokens` (live ones), `instance_profiles`,
+    /// `dbfs` (files), `global_init_scripts`, `clusters` (any state until permanently deleted),
+    /// `cluster_policies`, `ip_access_lists`, `secret_scopes`, `secrets`, `secret_acls`,
+    /// `workspace_conf` (keys set to a non-default value). Kinds without objects are left out, so
+    /// a workspace that holds nothing of the user's is `{}`.
     pub fn inventory(&mut self, config: &DatabricksEmulatorConfig, now: i64) -> Value {
         clusters::advance_all(self, config, now);
         let mut out = Map::new();
@@ -251,7 +255,8 @@ pub(crate) fn routes(app: AppState) -> Router<AppState> {
             get(discovery),
         )
         .merge(api)
-        .fallback(endpoint_not_found);
+        .fallback(endpoint_not_found)
+        .method_not_allowed_fallback(endpoint_not_found);
     Router::new().nest("/w/{workspace_id}", workspace)
 }
 
