@@ -90,7 +90,7 @@ async fn clusters_echo_their_spec_and_move_through_states_on_the_clock() {
     assert_eq!(pending["default_tags"]["ClusterId"], id.as_str());
     assert_eq!(pending["spec"]["spark_version"], "15.4.x-scala2.12");
 
-    env.advance(1);
+    env.advance(60);
     assert_eq!(state(ws, &id).await, "RUNNING");
     let start = |id: &str| json!({"cluster_id": id});
     assert_eq!(
@@ -104,7 +104,7 @@ async fn clusters_echo_their_spec_and_move_through_states_on_the_clock() {
     )
     .await;
     assert_eq!(state(ws, &id).await, "RESIZING");
-    env.advance(1);
+    env.advance(60);
     let resized = get(ws, &id).await;
     assert_eq!(
         (resized["state"].clone(), resized["num_workers"].clone()),
@@ -113,7 +113,7 @@ async fn clusters_echo_their_spec_and_move_through_states_on_the_clock() {
 
     ws.ok("/api/2.1/clusters/restart", start(&id)).await;
     assert_eq!(state(ws, &id).await, "RESTARTING");
-    env.advance(1);
+    env.advance(60);
     assert_eq!(state(ws, &id).await, "RUNNING");
 
     // Edit of a running cluster restarts it; of a pending one is refused.
@@ -129,12 +129,12 @@ async fn clusters_echo_their_spec_and_move_through_states_on_the_clock() {
         error(ws.post("/api/2.1/clusters/edit", early).await),
         (StatusCode::BAD_REQUEST, "INVALID_STATE".into())
     );
-    env.advance(1);
+    env.advance(60);
 
     ws.ok("/api/2.1/clusters/delete", start(&id)).await;
     let terminating = get(ws, &id).await;
     assert_eq!(terminating["state"], "TERMINATING");
-    env.advance(1);
+    env.advance(60);
     let terminated = get(ws, &id).await;
     assert_eq!(terminated["state"], "TERMINATED");
     assert_eq!(
@@ -304,7 +304,7 @@ async fn an_idle_cluster_terminates_after_its_autotermination_minutes() {
         json!({"cluster_name": "idle", "spark_version": "15.4.x-scala2.12", "num_workers": 0, "autotermination_minutes": 10}),
     )
     .await;
-    env.advance(1);
+    env.advance(60);
     let running = get(&env.ws, &id).await;
     assert_eq!(running["state"], "RUNNING");
     env.advance(9 * 60);
@@ -320,10 +320,11 @@ async fn an_idle_cluster_terminates_after_its_autotermination_minutes() {
         terminated["state_message"],
         "Inactive cluster terminated (inactive for 10 minutes)."
     );
-    let idle_since = running["start_time"].as_i64().unwrap() + 200;
+    // Idle from reaching RUNNING (30 s after create); TERMINATING takes 10 s.
+    let idle_since = running["start_time"].as_i64().unwrap() + 30_000;
     assert_eq!(
         terminated["terminated_time"].as_i64().unwrap(),
-        idle_since + 600_000 + 100
+        idle_since + 600_000 + 10_000
     );
 }
 
@@ -346,7 +347,7 @@ async fn injected_start_failures_terminate_the_cluster_with_their_reason() {
         json!({"cluster_name": "doomed", "spark_version": "15.4.x-scala2.12", "num_workers": 1});
     let id = create(&env.ws, body.clone()).await;
     assert_eq!(state(&env.ws, &id).await, "PENDING");
-    env.advance(1);
+    env.advance(60);
     let failed = get(&env.ws, &id).await;
     assert_eq!(failed["state"], "TERMINATED");
     let reason = json!({"code": "CLOUD_PROVIDER_LAUNCH_FAILURE", "type": "CLOUD_FAILURE",
@@ -372,7 +373,7 @@ async fn injected_start_failures_terminate_the_cluster_with_their_reason() {
     env.ws
         .ok("/api/2.1/clusters/start", json!({"cluster_id": id}))
         .await;
-    env.advance(1);
+    env.advance(60);
     let started = get(&env.ws, &id).await;
     assert_eq!(started["state"], "RUNNING");
     assert!(started.get("termination_reason").is_none(), "{started}");
@@ -391,7 +392,7 @@ async fn injected_start_failures_terminate_the_cluster_with_their_reason() {
         json!({"cluster_name": "any", "spark_version": "15.4.x-scala2.12"}),
     )
     .await;
-    env.advance(1);
+    env.advance(60);
     assert_eq!(
         get(&env.ws, &id).await["termination_reason"]["code"],
         "BOOTSTRAP_TIMEOUT"
@@ -407,7 +408,7 @@ async fn libraries_install_on_a_running_cluster_and_wait_for_a_terminated_one() 
         json!({"cluster_name": "libs", "spark_version": "15.4.x-scala2.12", "num_workers": 1}),
     )
     .await;
-    env.advance(1);
+    env.advance(60);
     let lib = json!({"pypi": {"package": "requests==2.32.3"}});
     ws.ok(
         "/api/2.0/libraries/install",
@@ -425,12 +426,11 @@ async fn libraries_install_on_a_running_cluster_and_wait_for_a_terminated_one() 
             .unwrap_or("none")
             .to_string()
     };
+    // Each step takes 10 s of emulator time.
     assert_eq!(status().await, "PENDING");
-    env.emulator
-        .advance_clock(std::time::Duration::from_millis(150));
+    env.advance(15);
     assert_eq!(status().await, "INSTALLING");
-    env.emulator
-        .advance_clock(std::time::Duration::from_millis(100));
+    env.advance(10);
     assert_eq!(status().await, "INSTALLED");
     assert_eq!(
         error(
@@ -457,7 +457,7 @@ async fn libraries_install_on_a_running_cluster_and_wait_for_a_terminated_one() 
     .await;
     ws.ok("/api/2.0/clusters/delete", json!({"cluster_id": id}))
         .await;
-    env.advance(1);
+    env.advance(60);
     // The uninstalled library is gone; the other waits for the next start.
     assert_eq!(status().await, "PENDING");
     let all = ws.read("/api/2.0/libraries/all-cluster-statuses").await;
@@ -470,6 +470,28 @@ async fn libraries_install_on_a_running_cluster_and_wait_for_a_terminated_one() 
     );
     ws.ok("/api/2.0/clusters/start", json!({"cluster_id": id}))
         .await;
-    env.advance(1);
+    env.advance(60);
     assert_eq!(status().await, "INSTALLED");
+}
+
+#[tokio::test]
+async fn by_default_a_cluster_starts_in_200_ms_of_emulator_time() {
+    let env = Env::start_with(brickstack_testkit::DatabricksEmulatorConfig::default()).await;
+    let id = create(
+        &env.ws,
+        json!({"cluster_name": "quick", "spark_version": "15.4.x-scala2.12"}),
+    )
+    .await;
+    env.emulator
+        .advance_clock(std::time::Duration::from_millis(250));
+    assert_eq!(state(&env.ws, &id).await, "RUNNING");
+    let events = env
+        .ws
+        .ok(
+            "/api/2.1/clusters/events",
+            json!({"cluster_id": id, "order": "ASC"}),
+        )
+        .await;
+    let at = |i: usize| events["events"][i]["timestamp"].as_i64().unwrap();
+    assert_eq!(at(1) - at(0), 200, "{events}");
 }

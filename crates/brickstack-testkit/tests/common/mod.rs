@@ -127,8 +127,16 @@ pub struct Env {
 }
 
 impl Env {
+    /// Transitions take tens of seconds of emulator time, so that no real delay between two
+    /// requests (a loaded CI machine) can let one happen unseen; tests advance the clock instead.
     pub async fn start() -> Env {
-        Self::start_with(DatabricksEmulatorConfig::default()).await
+        Self::start_with(DatabricksEmulatorConfig {
+            cluster_start_delay: std::time::Duration::from_secs(30),
+            cluster_terminate_delay: std::time::Duration::from_secs(10),
+            library_install_delay: std::time::Duration::from_secs(10),
+            ..DatabricksEmulatorConfig::default()
+        })
+        .await
     }
 
     pub async fn start_with(config: DatabricksEmulatorConfig) -> Env {
