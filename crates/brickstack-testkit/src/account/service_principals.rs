@@ -373,7 +373,7 @@ async fn delete_secret(
     Ok(Json(Empty {}))
 }
 
-/// A stable, non-reversible-enough fingerprint for display (not a security property here).
+/// A short fingerprint of a secret, for `secret_hash` (display only; nothing checks it).
 fn short_hash(value: &str) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     value.hash(&mut h);

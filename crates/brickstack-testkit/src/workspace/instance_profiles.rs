@@ -30,9 +30,7 @@ struct AddRequest {
     iam_role_arn: Option<String>,
     #[serde(default)]
     is_meta_instance_profile: bool,
-    #[serde(default)]
-    #[allow(dead_code)]
-    skip_validation: bool,
+    // `skip_validation` is accepted and ignored: the emulator never dry-runs EC2.
 }
 
 pub(crate) fn routes() -> Router<AppState> {
