@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Local emulators for brickstack's tests: moto (AWS), minilake (Databricks workspace API) and
-# brickstack-account-emulator (Databricks account API), all on free 127.0.0.1 ports.
+# brickstack-databricks-emulator (our Databricks account API, plus the API of every workspace it
+# creates, under /w/<workspace_id>), all on free 127.0.0.1 ports.
 #
 #   scripts/emulators.sh start   install (into .venv, pinned) and start them; write .emulators.env
 #   scripts/emulators.sh stop    stop exactly the processes `start` recorded; remove .emulators.env
 #   scripts/emulators.sh status  show what runs where; exit 1 unless all three are healthy
 #
 # After `start`, `source .emulators.env` exports AWS_ENDPOINT_URL, BRICKSTACK_MINILAKE_URL,
-# DATABRICKS_ACCOUNT_HOST and friends; tests also find the file on their own.
+# DATABRICKS_ACCOUNT_HOST and DATABRICKS_HOST (both our emulator) and friends; tests also find the
+# file on their own.
 # Runtime files (logs, PIDs, minilake's data) live in .emulators/.
 #
 # Knobs: BRICKSTACK_EMULATOR_TIMEOUT (seconds to wait for each server, default 60);
-# BRICKSTACK_EMULATOR_BUILD (the cargo command that builds the account emulator, default
-# `build -p brickstack-testkit --bin brickstack-account-emulator`; scripts/test.sh passes its own
+# BRICKSTACK_EMULATOR_BUILD (the cargo command that builds our Databricks emulator, default
+# `build -p brickstack-testkit --bin brickstack-databricks-emulator`; scripts/test.sh passes its own
 # test build so that everything is compiled once, in one feature resolution).
 set -euo pipefail
 
@@ -25,7 +27,7 @@ TIMEOUT=${BRICKSTACK_EMULATOR_TIMEOUT:-60}
 
 MOTO_VERSION=5.2.5
 MINILAKE_VERSION=1.9.0
-SERVERS=(moto minilake account)
+SERVERS=(moto minilake databricks)
 
 say() { printf 'emulators: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -53,7 +55,7 @@ is_ours() { # name pid
     case $1 in
         moto) expected=moto_server ;;
         minilake) expected=minilake ;;
-        account) expected=brickstack-account-emulator ;;
+        databricks) expected=brickstack-databricks-emulator ;;
     esac
     if [[ -r /proc/$2/cmdline ]]; then
         cmd=$(tr '\0' ' ' <"/proc/$2/cmdline")
@@ -67,7 +69,7 @@ health_path() {
     case $1 in
         moto) echo /moto-api/ ;;
         minilake) echo /_minilake/health ;;
-        account) echo /health ;;
+        databricks) echo /health ;;
     esac
 }
 
@@ -151,14 +153,14 @@ PY
     fi
 }
 
-build_account_emulator() {
+build_databricks_emulator() {
     local args
     # A list of cargo arguments: word splitting of the override is intended.
-    read -r -a args <<<"${BRICKSTACK_EMULATOR_BUILD:-build -p brickstack-testkit --bin brickstack-account-emulator}"
-    say "building the account emulator: cargo ${args[*]}"
+    read -r -a args <<<"${BRICKSTACK_EMULATOR_BUILD:-build -p brickstack-testkit --bin brickstack-databricks-emulator}"
+    say "building the Databricks emulator: cargo ${args[*]}"
     (cd "$ROOT" && cargo "${args[@]}")
-    ACCOUNT_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/brickstack-account-emulator"
-    [[ -x $ACCOUNT_BIN ]] || die "cargo ${args[*]} did not produce $ACCOUNT_BIN"
+    DATABRICKS_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/brickstack-databricks-emulator"
+    [[ -x $DATABRICKS_BIN ]] || die "cargo ${args[*]} did not produce $DATABRICKS_BIN"
 }
 
 fail_start() { # name message
@@ -203,7 +205,7 @@ start() {
     fi
     command -v python3 >/dev/null || die "python3 is required (3.11 or newer)"
     ensure_venv
-    build_account_emulator
+    build_databricks_emulator
 
     mkdir -p "$RUN"
     rm -rf "$RUN/minilake-data" "$RUN/duckdb-extensions"
@@ -230,13 +232,13 @@ start() {
     pid=$!
     record minilake "$pid" ""
 
-    "$ACCOUNT_BIN" 0 </dev/null >"$RUN/account.log" 2>&1 &
+    "$DATABRICKS_BIN" 0 </dev/null >"$RUN/databricks.log" 2>&1 &
     pid=$!
-    record account "$pid" ""
+    record databricks "$pid" ""
 
     wait_ready moto "$(recorded moto 2)" 'Running on http://127\.0\.0\.1:[0-9]+'
     wait_ready minilake "$(recorded minilake 2)" 'running on http://127\.0\.0\.1:[0-9]+'
-    wait_ready account "$(recorded account 2)" 'listening on http://127\.0\.0\.1:[0-9]+'
+    wait_ready databricks "$(recorded databricks 2)" 'listening on http://127\.0\.0\.1:[0-9]+'
 
     local tmp="$ENV_FILE.tmp"
     cat >"$tmp" <<EOF
@@ -248,7 +250,8 @@ export AWS_REGION=eu-west-1
 export AWS_DEFAULT_REGION=eu-west-1
 export AWS_EC2_METADATA_DISABLED=true
 export BRICKSTACK_MINILAKE_URL=$MINILAKE_URL
-export DATABRICKS_ACCOUNT_HOST=$ACCOUNT_URL
+export DATABRICKS_ACCOUNT_HOST=$DATABRICKS_URL
+export DATABRICKS_HOST=$DATABRICKS_URL
 export DATABRICKS_CLIENT_ID=brickstack-test-client
 export DATABRICKS_CLIENT_SECRET=brickstack-test-secret
 EOF
@@ -273,7 +276,7 @@ status() {
             state="not running"
             rc=1
         fi
-        printf '%-9s %-8s %-24s %s\n' "$s" "${pid:--}" "${url:--}" "$state"
+        printf '%-10s %-8s %-24s %s\n' "$s" "${pid:--}" "${url:--}" "$state"
     done
     [[ -f $ENV_FILE ]] || { echo "(no .emulators.env)"; rc=1; }
     return "$rc"

@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# The account emulator is built by the very build `cargo test --workspace --all-targets` needs
+# Our Databricks emulator is built by the very build `cargo test --workspace --all-targets` needs
 # (same command, so one feature resolution and every crate, the AWS SDK included, compiled once).
 # `cargo build -p brickstack-testkit` would resolve features for that crate alone and compile
 # hyper, syn, serde and their dependents a second time.

@@ -5,8 +5,10 @@
 //! workspace root, so a plain `cargo test` finds emulators that are already running. Each
 //! emulator is probed once per test process (moto `GET /moto-api/`, minilake
 //! `GET /_minilake/health`, ours `GET /health`), so a stale file reads as "not running".
+//! Our Databricks emulator serves the account API at `DATABRICKS_ACCOUNT_HOST` and the workspaces
+//! under the same URL (`DATABRICKS_HOST` holds it too, for tools that read the standard variable).
 //!
-//! A test asks with [`require_moto`] (or [`require_minilake`], [`require_account_api`]): when the
+//! A test asks with [`require_moto`] (or [`require_minilake`], [`require_databricks`]): when the
 //! emulator is missing it panics under `CI=true`, and otherwise prints a loud `SKIPPED` line
 //! and returns `None` so the test can return early.
 
@@ -21,11 +23,13 @@ use std::time::Duration;
 pub const AWS_ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
 /// Variable holding minilake's URL.
 pub const MINILAKE_URL_VAR: &str = "BRICKSTACK_MINILAKE_URL";
-/// Variable holding the account-API emulator's URL.
+/// Variable holding the Databricks emulator's URL (account API; workspaces live under it).
 pub const ACCOUNT_HOST_VAR: &str = "DATABRICKS_ACCOUNT_HOST";
-/// Variable holding the OAuth client id the account-API emulator accepts.
+/// Variable the env file also sets to the Databricks emulator's URL (the SDKs' standard name).
+pub const HOST_VAR: &str = "DATABRICKS_HOST";
+/// Variable holding the OAuth client id the Databricks emulator accepts.
 pub const CLIENT_ID_VAR: &str = "DATABRICKS_CLIENT_ID";
-/// Variable holding the OAuth client secret the account-API emulator accepts.
+/// Variable holding the OAuth client secret the Databricks emulator accepts.
 pub const CLIENT_SECRET_VAR: &str = "DATABRICKS_CLIENT_SECRET";
 
 /// The file `scripts/emulators.sh start` writes, relative to the workspace root.
@@ -46,12 +50,12 @@ pub struct Emulators {
     pub aws_secret_access_key: Option<String>,
     /// minilake's URL (`BRICKSTACK_MINILAKE_URL`).
     pub minilake_url: Option<String>,
-    /// The account-API emulator's URL (`DATABRICKS_ACCOUNT_HOST`).
-    pub account_api_url: Option<String>,
-    /// `DATABRICKS_CLIENT_ID` accepted by the account-API emulator.
-    pub account_client_id: Option<String>,
-    /// `DATABRICKS_CLIENT_SECRET` accepted by the account-API emulator.
-    pub account_client_secret: Option<String>,
+    /// The Databricks emulator's URL (`DATABRICKS_ACCOUNT_HOST`).
+    pub databricks_url: Option<String>,
+    /// `DATABRICKS_CLIENT_ID` accepted by the Databricks emulator.
+    pub databricks_client_id: Option<String>,
+    /// `DATABRICKS_CLIENT_SECRET` accepted by the Databricks emulator.
+    pub databricks_client_secret: Option<String>,
     /// Where the values came from, for messages.
     pub source: String,
 }
@@ -114,9 +118,9 @@ impl Emulators {
             aws_access_key_id: get(aws, "AWS_ACCESS_KEY_ID"),
             aws_secret_access_key: get(aws, "AWS_SECRET_ACCESS_KEY"),
             minilake_url: get(lake, MINILAKE_URL_VAR),
-            account_api_url: get(acct, ACCOUNT_HOST_VAR),
-            account_client_id: get(acct, CLIENT_ID_VAR),
-            account_client_secret: get(acct, CLIENT_SECRET_VAR),
+            databricks_url: get(acct, ACCOUNT_HOST_VAR),
+            databricks_client_id: get(acct, CLIENT_ID_VAR),
+            databricks_client_secret: get(acct, CLIENT_SECRET_VAR),
             source,
         }
     }
@@ -199,9 +203,9 @@ pub struct MinilakeEndpoint {
     pub url: String,
 }
 
-/// The account-API emulator and the OAuth client it accepts.
+/// The Databricks emulator and the OAuth client it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountApiEndpoint {
+pub struct DatabricksEndpoint {
     /// `http://127.0.0.1:N`.
     pub url: String,
     pub client_id: String,
@@ -218,9 +222,9 @@ pub fn minilake() -> Option<MinilakeEndpoint> {
     probe_minilake().ok()
 }
 
-/// The account-API emulator if it is configured and answering, else `None`.
-pub fn account_api() -> Option<AccountApiEndpoint> {
-    probe_account_api().ok()
+/// The Databricks emulator if it is configured and answering, else `None`.
+pub fn databricks() -> Option<DatabricksEndpoint> {
+    probe_databricks().ok()
 }
 
 /// moto for `test_name`; when it is not running, panics under `CI=true`, otherwise prints a
@@ -234,11 +238,11 @@ pub fn require_minilake(test_name: &str) -> Option<MinilakeEndpoint> {
     require("minilake", test_name, probe_minilake())
 }
 
-/// The account-API emulator for `test_name`, with the same policy as [`require_moto`].
+/// The Databricks emulator for `test_name`, with the same policy as [`require_moto`].
 /// Tests that need no shared process can start their own with
-/// [`AccountEmulator::start`](crate::AccountEmulator::start) instead.
-pub fn require_account_api(test_name: &str) -> Option<AccountApiEndpoint> {
-    require("the account-API emulator", test_name, probe_account_api())
+/// [`DatabricksEmulator::start`](crate::DatabricksEmulator::start) instead.
+pub fn require_databricks(test_name: &str) -> Option<DatabricksEndpoint> {
+    require("the Databricks emulator", test_name, probe_databricks())
 }
 
 fn require<T>(what: &str, test_name: &str, probe: Result<T, String>) -> Option<T> {
@@ -296,19 +300,22 @@ fn probe_minilake() -> Result<MinilakeEndpoint, String> {
         .clone()
 }
 
-fn probe_account_api() -> Result<AccountApiEndpoint, String> {
-    static PROBE: OnceLock<Result<AccountApiEndpoint, String>> = OnceLock::new();
+fn probe_databricks() -> Result<DatabricksEndpoint, String> {
+    static PROBE: OnceLock<Result<DatabricksEndpoint, String>> = OnceLock::new();
     PROBE
         .get_or_init(|| {
             let emu = emulators();
-            let url = configured(emu, &emu.account_api_url, ACCOUNT_HOST_VAR)?;
+            let url = configured(emu, &emu.databricks_url, ACCOUNT_HOST_VAR)?;
             probe_http(&url, "/health")?;
-            let defaults = crate::AccountEmulatorConfig::default();
-            Ok(AccountApiEndpoint {
+            let defaults = crate::DatabricksEmulatorConfig::default();
+            Ok(DatabricksEndpoint {
                 url,
-                client_id: emu.account_client_id.clone().unwrap_or(defaults.client_id),
+                client_id: emu
+                    .databricks_client_id
+                    .clone()
+                    .unwrap_or(defaults.client_id),
                 client_secret: emu
-                    .account_client_secret
+                    .databricks_client_secret
                     .clone()
                     .unwrap_or(defaults.client_secret),
             })
@@ -420,11 +427,8 @@ mod tests {
         assert_eq!(emu.aws_access_key_id.as_deref(), Some("from-env"));
         // The region is not mixed in from the (possibly stale) file.
         assert_eq!(emu.aws_region, None);
-        assert_eq!(
-            emu.account_api_url.as_deref(),
-            Some("http://127.0.0.1:3333")
-        );
-        assert_eq!(emu.account_client_id.as_deref(), Some("client"));
+        assert_eq!(emu.databricks_url.as_deref(), Some("http://127.0.0.1:3333"));
+        assert_eq!(emu.databricks_client_id.as_deref(), Some("client"));
         assert_eq!(emu.minilake_url, None);
     }
 

@@ -7,10 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, parse_json, required};
-use super::state::now_millis;
-use super::{AppState, Empty};
+use crate::error::{ApiError, parse_json, required};
 use crate::ids::uuid_v4;
+use crate::server::{AppState, Empty};
 
 /// A credential configuration, with the vendor's field names.
 #[derive(Debug, Clone, Serialize)]
@@ -83,7 +82,7 @@ async fn create(
         credentials_id: uuid_v4(),
         credentials_name: name,
         account_id,
-        creation_time: now_millis(),
+        creation_time: app.now_ms(),
         aws_credentials: AwsCredentials {
             sts_role: Some(StsRole {
                 role_arn: Some(role_arn),

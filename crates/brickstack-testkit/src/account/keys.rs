@@ -7,10 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, parse_json, required};
-use super::state::now_millis;
-use super::{AppState, Empty};
+use crate::error::{ApiError, parse_json, required};
 use crate::ids::uuid_v4;
+use crate::server::{AppState, Empty};
 
 /// Use case for a key used to encrypt managed services (notebooks, secrets, queries).
 pub(crate) const MANAGED_SERVICES: &str = "MANAGED_SERVICES";
@@ -97,7 +96,7 @@ async fn create(
     let cmk = CustomerManagedKey {
         customer_managed_key_id: uuid_v4(),
         account_id: account_id.clone(),
-        creation_time: now_millis(),
+        creation_time: app.now_ms(),
         use_cases,
         aws_key_info: key,
     };

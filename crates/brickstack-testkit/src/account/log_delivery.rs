@@ -10,10 +10,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, parse_json, required};
-use super::state::now_millis;
-use super::{AppState, Empty};
+use crate::error::{ApiError, parse_json, required};
 use crate::ids::uuid_v4;
+use crate::server::{AppState, Empty};
 
 /// A log delivery configuration, with the vendor's field names.
 #[derive(Debug, Clone, Serialize)]
@@ -163,7 +162,7 @@ async fn create(
             "storage_configuration_id {storage_id} does not exist in this account"
         )));
     }
-    let now = now_millis();
+    let now = app.now_ms();
     let config = LogDeliveryConfiguration {
         config_id: uuid_v4(),
         account_id,
@@ -246,7 +245,7 @@ async fn patch_status(
         .ok_or_else(|| not_found(&id))?;
     config.log_delivery_status = LogDeliveryStatus::for_status(&status);
     config.status = status;
-    config.update_time = now_millis();
+    config.update_time = app.now_ms();
     Ok(Json(Empty {}))
 }
 

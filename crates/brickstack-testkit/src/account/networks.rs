@@ -8,10 +8,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, parse_json, required};
-use super::state::now_millis;
-use super::{AppState, Empty};
+use crate::error::{ApiError, parse_json, required};
 use crate::ids::uuid_v4;
+use crate::server::{AppState, Empty};
 
 /// A network configuration, with the vendor's field names.
 #[derive(Debug, Clone, Serialize)]
@@ -126,7 +125,7 @@ async fn create(
         network_id: uuid_v4(),
         network_name: name,
         account_id,
-        creation_time: now_millis(),
+        creation_time: app.now_ms(),
         vpc_id: req.vpc_id,
         subnet_ids: req.subnet_ids,
         security_group_ids: req.security_group_ids,

@@ -2,10 +2,15 @@
 //! PATCH (flat fields, optionally restricted by `?update_mask=`), delete.
 //!
 //! Status moves lazily, on reads: a workspace becomes `RUNNING` at the first GET (or list) that
-//! finds it has been polled [`Provisioning::polls`] times and is older than [`Provisioning::delay`].
+//! finds it has been polled [`Provisioning::polls`] times and is older than [`Provisioning::delay`]
+//! (emulator-clock time).
+//!
+//! A workspace's API data ([`crate::workspace::WorkspaceData`]) is created with it and removed
+//! with it; a delete that finds user-created objects still there records their inventory under the
+//! account's `left_in_deleted_workspaces`. Workspace ids are unique across accounts.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -15,10 +20,11 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::error::{ApiError, parse_json, required};
 use super::keys::{MANAGED_SERVICES, STORAGE};
-use super::state::{Account, State as EmulatorState, now_millis};
-use super::{AppState, Empty};
+use crate::error::{ApiError, parse_json, required};
+use crate::server::{AppState, Empty};
+use crate::state::{Account, State as EmulatorState};
+use crate::workspace::WorkspaceData;
 
 const PROVISIONING: &str = "PROVISIONING";
 const RUNNING: &str = "RUNNING";
@@ -75,8 +81,8 @@ pub(crate) struct Workspace {
     pub creation_time: i64,
     pub workspace_status: &'static str,
     pub workspace_status_message: String,
-    /// Only when the emulator is configured with a workspace URL template: the real API does not
-    /// reliably return a URL on AWS, so clients must be able to build it from `deployment_name`.
+    /// `<emulator url>/w/<workspace_id>`, or from the configured template. (The real API does not
+    /// reliably return a URL on AWS; clients can also build it from `deployment_name`.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_url: Option<String>,
     #[serde(skip)]
@@ -86,29 +92,29 @@ pub(crate) struct Workspace {
 /// Bookkeeping of a workspace in `PROVISIONING`.
 #[derive(Debug, Clone)]
 struct Pending {
-    since: Instant,
+    since_ms: i64,
     polls: u32,
 }
 
 impl Workspace {
-    fn start_provisioning(&mut self) {
+    fn start_provisioning(&mut self, now: i64) {
         self.workspace_status = PROVISIONING;
         self.workspace_status_message = "Workspace resources are being set up.".into();
         self.pending = Some(Pending {
-            since: Instant::now(),
+            since_ms: now,
             polls: 0,
         });
     }
 
     /// Moves `PROVISIONING` to `RUNNING` when `rules` allow; `polled` counts this read as a poll.
-    fn advance(&mut self, rules: &Provisioning, polled: bool) {
+    pub(crate) fn advance(&mut self, rules: &Provisioning, polled: bool, now: i64) {
         let Some(pending) = &mut self.pending else {
             return;
         };
         if polled {
             pending.polls += 1;
         }
-        if pending.polls >= rules.polls && pending.since.elapsed() >= rules.delay {
+        if pending.polls >= rules.polls && now - pending.since_ms >= crate::clock::ms(rules.delay) {
             self.pending = None;
             self.workspace_status = RUNNING;
             self.workspace_status_message = "Workspace is running.".into();
@@ -198,7 +204,7 @@ async fn create(
         check_tags(tags)?;
     }
 
-    let config = app.config();
+    let now = app.now_ms();
     let mut guard = app.lock();
     let state: &mut EmulatorState = &mut guard;
     let deployment_name = match req.deployment_name.filter(|d| !d.is_empty()) {
@@ -218,6 +224,7 @@ async fn create(
         }
         None => generated_deployment_name(),
     };
+    let workspace_id = new_workspace_id(state);
     let account = state.account(&account_id);
     let refs = References {
         credentials_id: req.credentials_id,
@@ -228,11 +235,7 @@ async fn create(
     };
     refs.check(account, None)?;
 
-    let workspace_id = new_workspace_id(account);
-    let workspace_url = config.workspace_url_template.as_ref().map(|t| {
-        t.replace("{deployment_name}", &deployment_name)
-            .replace("{workspace_id}", &workspace_id.to_string())
-    });
+    let workspace_url = Some(app.workspace_url(&deployment_name, workspace_id));
     let mut workspace = Workspace {
         workspace_id,
         workspace_name: name,
@@ -249,13 +252,13 @@ async fn create(
         pricing_tier,
         custom_tags: req.custom_tags,
         compute_mode: req.compute_mode,
-        creation_time: now_millis(),
+        creation_time: now,
         workspace_status: PROVISIONING,
         workspace_status_message: String::new(),
         workspace_url,
         pending: None,
     };
-    workspace.start_provisioning();
+    workspace.start_provisioning(now);
     if let Some(network) = workspace
         .network_id
         .as_ref()
@@ -264,18 +267,26 @@ async fn create(
         network.attach(Some(workspace_id));
     }
     account.workspaces.insert(workspace_id, workspace.clone());
+    account.workspace_data.insert(
+        workspace_id,
+        WorkspaceData::new(&workspace.account_id, workspace_id, app.config(), now),
+    );
+    state
+        .workspace_index
+        .insert(workspace_id, workspace.account_id.clone());
     Ok(Json(workspace))
 }
 
 async fn list(State(app): State<AppState>, Path(account_id): Path<String>) -> Json<Vec<Workspace>> {
     let rules = app.config().provisioning.clone();
+    let now = app.now_ms();
     let mut state = app.lock();
     let workspaces = &mut state.account(&account_id).workspaces;
     Json(
         workspaces
             .values_mut()
             .map(|w| {
-                w.advance(&rules, true);
+                w.advance(&rules, true, now);
                 w.clone()
             })
             .collect(),
@@ -288,13 +299,14 @@ async fn read(
 ) -> Result<Json<Workspace>, ApiError> {
     let id = parse_id(&id)?;
     let rules = app.config().provisioning.clone();
+    let now = app.now_ms();
     let mut state = app.lock();
     let workspace = state
         .account(&account_id)
         .workspaces
         .get_mut(&id)
         .ok_or_else(|| not_found(id))?;
-    workspace.advance(&rules, true);
+    workspace.advance(&rules, true, now);
     Ok(Json(workspace.clone()))
 }
 
@@ -335,6 +347,7 @@ async fn update(
     };
 
     let rules = app.config().provisioning.clone();
+    let now = app.now_ms();
     let mut state = app.lock();
     let account = state.account(&account_id);
     let mut workspace = account
@@ -342,7 +355,7 @@ async fn update(
         .get(&id)
         .cloned()
         .ok_or_else(|| not_found(id))?;
-    workspace.advance(&rules, false);
+    workspace.advance(&rules, false, now);
     if ![RUNNING, FAILED].contains(&workspace.workspace_status) {
         return Err(ApiError::invalid_state(format!(
             "Workspace {id} is in state {} and cannot be updated until it is RUNNING or FAILED",
@@ -414,7 +427,7 @@ async fn update(
     // A Databricks-managed VPC re-provisions after an update (and so does a failed workspace);
     // a customer-managed VPC stays RUNNING.
     if !running || workspace.network_id.is_none() {
-        workspace.start_provisioning();
+        workspace.start_provisioning(now);
     }
     if old_network != workspace.network_id {
         if let Some(n) = old_network.and_then(|n| account.networks.get_mut(&n)) {
@@ -437,18 +450,30 @@ async fn delete(
     Path((account_id, id)): Path<(String, String)>,
 ) -> Result<Json<Empty>, ApiError> {
     let id = parse_id(&id)?;
+    let now = app.now_ms();
     let mut state = app.lock();
     let account = state.account(&account_id);
     let workspace = account
         .workspaces
         .shift_remove(&id)
         .ok_or_else(|| not_found(id))?;
+    if let Some(mut data) = account.workspace_data.remove(&id) {
+        let objects = data.inventory(app.config(), now);
+        if objects.as_object().is_some_and(|o| !o.is_empty()) {
+            account.left_in_deleted_workspaces.push(serde_json::json!({
+                "workspace_id": id,
+                "workspace_name": workspace.workspace_name,
+                "objects": objects,
+            }));
+        }
+    }
     if let Some(n) = workspace
         .network_id
         .and_then(|n| account.networks.get_mut(&n))
     {
         n.attach(None);
     }
+    state.workspace_index.remove(&id);
     Ok(Json(Empty {}))
 }
 
@@ -551,11 +576,11 @@ fn generated_deployment_name() -> String {
     format!("dbc-{:08x}-{:04x}", fastrand::u32(..), fastrand::u16(..))
 }
 
-/// A 16-digit workspace id not used in this account.
-fn new_workspace_id(account: &Account) -> i64 {
+/// A 16-digit workspace id not used in any account.
+fn new_workspace_id(state: &EmulatorState) -> i64 {
     loop {
         let id = fastrand::i64(1_000_000_000_000_000..9_000_000_000_000_000);
-        if !account.workspaces.contains_key(&id) {
+        if !state.workspace_index.contains_key(&id) {
             return id;
         }
     }

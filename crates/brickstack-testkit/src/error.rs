@@ -1,11 +1,17 @@
-//! The vendor's error shape, `{"error_code": "...", "message": "..."}`, with its HTTP status.
+//! The vendor's error shapes: `{"error_code": "...", "message": "..."}` with its HTTP status, and
+//! the SCIM error body that SCIM paths answer with instead ([`scim_errors`]).
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-/// An API error as the real account API reports it.
+/// `schemas` of a SCIM error body.
+pub(crate) const SCIM_ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/// An API error as the real API reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiError {
     pub status: StatusCode,
@@ -47,6 +53,26 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "RESOURCE_ALREADY_EXISTS", message)
     }
 
+    /// 400 `RESOURCE_ALREADY_EXISTS`: what the older workspace APIs (instance profiles, DBFS,
+    /// secrets) answer for a duplicate.
+    pub fn already_exists_400(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "RESOURCE_ALREADY_EXISTS", message)
+    }
+
+    /// 503 `TEMPORARILY_UNAVAILABLE`.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TEMPORARILY_UNAVAILABLE",
+            message,
+        )
+    }
+
+    /// Any other status and code.
+    pub fn other(status: StatusCode, error_code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(status, error_code, message)
+    }
+
     /// 401 `UNAUTHENTICATED`.
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
@@ -72,6 +98,40 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({ "error_code": self.error_code, "message": self.message });
         (self.status, Json(body)).into_response()
     }
+}
+
+/// Middleware for SCIM routes: an error response in the standard shape is re-written as the
+/// SCIM error body `{"schemas": [...Error], "detail": ..., "status": "<code>"}` (plus
+/// `scimType` for filter and uniqueness errors), as the real SCIM API answers.
+pub(crate) async fn scim_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (parts.status, "").into_response();
+    };
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+    let Some(error) = parsed.filter(|v| v.get("error_code").is_some()) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let mut body = serde_json::json!({
+        "schemas": [SCIM_ERROR_SCHEMA],
+        "detail": error["message"],
+        "status": status.as_u16().to_string(),
+    });
+    let scim_type = match error["error_code"].as_str() {
+        Some("INVALID_FILTER") => Some("invalidFilter"),
+        Some("RESOURCE_ALREADY_EXISTS") => Some("uniqueness"),
+        Some("INVALID_PATH") => Some("invalidPath"),
+        _ => None,
+    };
+    if let Some(t) = scim_type {
+        body["scimType"] = t.into();
+    }
+    (status, Json(body)).into_response()
 }
 
 /// Parses a JSON request body: syntax errors are `MALFORMED_REQUEST`, wrong or missing fields

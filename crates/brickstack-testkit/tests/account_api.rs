@@ -1,11 +1,13 @@
-//! The account-API emulator through real HTTP (reqwest), as a client would use it.
+//! The Databricks emulator's account API through real HTTP (reqwest), as a client would use it.
 //! Every test starts its own in-process emulator, except `shared_emulator_*`, which uses the
 //! process started by `scripts/emulators.sh`.
 
 use std::time::Duration;
 
-use brickstack_testkit::account::{AccountEmulatorConfig, Provisioning};
-use brickstack_testkit::{AccountEmulator, require_account_api, unique_account_id, unique_name};
+use brickstack_testkit::{
+    DatabricksEmulator, DatabricksEmulatorConfig, Provisioning, require_databricks,
+    unique_account_id, unique_name,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -102,8 +104,8 @@ async fn token_request(
     (status, response.json().await.unwrap())
 }
 
-async fn start(config: AccountEmulatorConfig) -> (AccountEmulator, Client) {
-    let emulator = AccountEmulator::start_with(config).await.unwrap();
+async fn start(config: DatabricksEmulatorConfig) -> (DatabricksEmulator, Client) {
+    let emulator = DatabricksEmulator::start_with(config).await.unwrap();
     let client = Client::login(
         &emulator.url(),
         &emulator.config().client_id,
@@ -150,7 +152,7 @@ async fn prerequisites(client: &Client) -> (String, String) {
 /// create → get → list → delete → get is 404, for each immutable configuration kind.
 #[tokio::test]
 async fn configurations_round_trip_and_are_gone_after_delete() {
-    let (_emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (_emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let cases = [
         (
             "credentials",
@@ -211,7 +213,7 @@ async fn configurations_round_trip_and_are_gone_after_delete() {
 
 #[tokio::test]
 async fn customer_managed_key_fills_region_and_volume_reuse() {
-    let (_emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (_emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let key = client
         .create(
             "customer-managed-keys",
@@ -236,7 +238,7 @@ async fn customer_managed_key_fills_region_and_volume_reuse() {
 
 #[tokio::test]
 async fn duplicates_are_rejected() {
-    let (_emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (_emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let body = json!({"credentials_name": "same", "aws_credentials": {"sts_role": {"role_arn": role_arn()}}});
     client.create("credentials", body.clone()).await;
     let message = assert_error(
@@ -267,7 +269,7 @@ async fn duplicates_are_rejected() {
 
 #[tokio::test]
 async fn invalid_requests_name_the_problem() {
-    let (_emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (_emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let message = assert_error(
         client
             .post(
@@ -311,7 +313,7 @@ async fn invalid_requests_name_the_problem() {
 
 #[tokio::test]
 async fn api_calls_require_a_token_issued_for_the_account() {
-    let (emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let http = http();
     let url = client.url("credentials");
 
@@ -351,7 +353,7 @@ async fn api_calls_require_a_token_issued_for_the_account() {
 
 #[tokio::test]
 async fn token_endpoint_checks_client_grant_and_scope() {
-    let emulator = AccountEmulator::start().await.unwrap();
+    let emulator = DatabricksEmulator::start().await.unwrap();
     let http = http();
     let base = emulator.url();
     let account = unique_account_id();
@@ -426,7 +428,7 @@ async fn token_endpoint_checks_client_grant_and_scope() {
 
 #[tokio::test]
 async fn basic_auth_is_refused_with_its_end_of_life() {
-    let (_emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (_emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let response = http()
         .get(client.url("workspaces"))
         .basic_auth("admin@example.com", Some("password"))
@@ -442,9 +444,9 @@ async fn basic_auth_is_refused_with_its_end_of_life() {
 
 #[tokio::test]
 async fn workspace_reaches_running_and_can_be_updated_and_deleted() {
-    let (_emulator, client) = start(AccountEmulatorConfig {
+    let (_emulator, client) = start(DatabricksEmulatorConfig {
         workspace_url_template: Some("http://127.0.0.1:9/{deployment_name}".into()),
-        ..AccountEmulatorConfig::default()
+        ..DatabricksEmulatorConfig::default()
     })
     .await;
     let (credentials_id, storage_id) = prerequisites(&client).await;
@@ -539,10 +541,10 @@ async fn workspace_reaches_running_and_can_be_updated_and_deleted() {
 
 #[tokio::test]
 async fn workspace_stays_provisioning_for_the_configured_delay() {
-    let delay = Duration::from_millis(300);
-    let (_emulator, client) = start(AccountEmulatorConfig {
+    let delay = Duration::from_secs(600);
+    let (emulator, client) = start(DatabricksEmulatorConfig {
         provisioning: Provisioning { delay, polls: 0 },
-        ..AccountEmulatorConfig::default()
+        ..DatabricksEmulatorConfig::default()
     })
     .await;
     let (credentials_id, storage_id) = prerequisites(&client).await;
@@ -560,13 +562,14 @@ async fn workspace_stays_provisioning_for_the_configured_delay() {
         client.get(&path).await.1["workspace_status"],
         "PROVISIONING"
     );
-    tokio::time::sleep(delay).await;
+    // The delay is emulator-clock time: no test waits ten minutes.
+    emulator.advance_clock(delay);
     assert_eq!(client.get(&path).await.1["workspace_status"], "RUNNING");
 }
 
 #[tokio::test]
 async fn workspace_references_must_exist() {
-    let (_emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (_emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let (credentials_id, _) = prerequisites(&client).await;
     let message = assert_error(
         client
@@ -584,7 +587,7 @@ async fn workspace_references_must_exist() {
 
 #[tokio::test]
 async fn log_delivery_is_created_listed_and_disabled_but_never_deleted() {
-    let (_emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (_emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     let (credentials_id, storage_id) = prerequisites(&client).await;
     let created = client
         .create(
@@ -635,7 +638,7 @@ async fn log_delivery_is_created_listed_and_disabled_but_never_deleted() {
 
 #[tokio::test]
 async fn reset_forgets_objects_but_keeps_tokens() {
-    let (emulator, client) = start(AccountEmulatorConfig::default()).await;
+    let (emulator, client) = start(DatabricksEmulatorConfig::default()).await;
     prerequisites(&client).await;
     let response = http()
         .post(format!("{}/_emulator/reset", emulator.url()))
@@ -646,10 +649,10 @@ async fn reset_forgets_objects_but_keeps_tokens() {
     assert_eq!(client.get("credentials").await, (StatusCode::OK, json!([])));
 }
 
-/// The `brickstack-account-emulator` process from `scripts/emulators.sh`, through `.emulators.env`.
+/// The `brickstack-databricks-emulator` process from `scripts/emulators.sh`, through `.emulators.env`.
 #[tokio::test]
 async fn shared_emulator_serves_an_isolated_account() {
-    let Some(endpoint) = require_account_api("shared_emulator_serves_an_isolated_account") else {
+    let Some(endpoint) = require_databricks("shared_emulator_serves_an_isolated_account") else {
         return;
     };
     let client = Client::login(&endpoint.url, &endpoint.client_id, &endpoint.client_secret).await;

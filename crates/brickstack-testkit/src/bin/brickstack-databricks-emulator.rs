@@ -1,28 +1,31 @@
-//! `brickstack-account-emulator [PORT]`: serves the Databricks account-API emulator on
-//! 127.0.0.1 (port 0 = any free port) and prints the bound address on its first line of stdout,
-//! `listening on http://127.0.0.1:<port>`, so `scripts/emulators.sh` can read it without a race.
+//! `brickstack-databricks-emulator [PORT]`: serves the Databricks emulator (account API, and the
+//! workspace API under `/w/<workspace_id>`) on 127.0.0.1 (port 0 = any free port) and prints the
+//! bound address on its first line of stdout, `listening on http://127.0.0.1:<port>`, so
+//! `scripts/emulators.sh` can read it without a race.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
-use brickstack_testkit::account::{self, AccountEmulatorConfig, Provisioning};
+use brickstack_testkit::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksEmulatorConfig, Provisioning, router,
+};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
 #[command(
-    about = "Databricks account-API emulator for brickstack's tests (listens on 127.0.0.1 only)"
+    about = "Databricks emulator (account and workspace APIs) for brickstack's tests (listens on 127.0.0.1 only)"
 )]
 struct Args {
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(default_value_t = 0)]
     port: u16,
     /// The OAuth client id to accept.
-    #[arg(long, env = "BRICKSTACK_EMULATOR_CLIENT_ID", default_value = account::DEFAULT_CLIENT_ID)]
+    #[arg(long, env = "BRICKSTACK_EMULATOR_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
     client_id: String,
     /// The OAuth client secret to accept (test-only).
-    #[arg(long, env = "BRICKSTACK_EMULATOR_CLIENT_SECRET", default_value = account::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
+    #[arg(long, env = "BRICKSTACK_EMULATOR_CLIENT_SECRET", default_value = DEFAULT_CLIENT_SECRET, hide_env_values = true)]
     client_secret: String,
     /// Minimum milliseconds a workspace spends in PROVISIONING.
     #[arg(long, default_value_t = 0)]
@@ -30,15 +33,22 @@ struct Args {
     /// Minimum GETs that see PROVISIONING before one sees RUNNING.
     #[arg(long, default_value_t = 1)]
     provisioning_polls: u32,
-    /// Template for `workspace_url` (`{deployment_name}`, `{workspace_id}` are replaced); unset = no URL.
+    /// Template for `workspace_url` (`{deployment_name}`, `{workspace_id}` are replaced); unset =
+    /// `http://127.0.0.1:<port>/w/{workspace_id}`, served by this process.
     #[arg(long)]
     workspace_url_template: Option<String>,
+    /// Emulator-clock milliseconds a cluster spends starting, restarting or resizing.
+    #[arg(long, default_value_t = 200)]
+    cluster_start_delay_ms: u64,
+    /// Seed of the fault rules' random draws.
+    #[arg(long, default_value_t = 42)]
+    fault_seed: u64,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let config = AccountEmulatorConfig {
+    let config = DatabricksEmulatorConfig {
         client_id: args.client_id,
         client_secret: args.client_secret,
         provisioning: Provisioning {
@@ -46,7 +56,9 @@ async fn main() -> anyhow::Result<()> {
             polls: args.provisioning_polls,
         },
         workspace_url_template: args.workspace_url_template,
-        ..AccountEmulatorConfig::default()
+        cluster_start_delay: Duration::from_millis(args.cluster_start_delay_ms),
+        fault_seed: args.fault_seed,
+        ..DatabricksEmulatorConfig::default()
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = tokio::net::TcpListener::bind(addr)
@@ -55,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     println!("listening on http://{bound}");
     std::io::stdout().flush()?;
-    axum::serve(listener, account::router(config))
+    axum::serve(listener, router(config, &format!("http://{bound}")))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
