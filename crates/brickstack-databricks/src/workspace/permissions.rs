@@ -54,7 +54,7 @@ pub struct AccessControlResponse {
     pub service_principal_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub all_permissions: Vec<Permission>,
 }
 
@@ -79,7 +79,11 @@ pub struct Permission {
     pub permission_level: String,
     #[serde(default)]
     pub inherited: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub inherited_from_object: Vec<String>,
 }
 
@@ -90,7 +94,7 @@ pub struct ObjectPermissions {
     pub object_id: String,
     #[serde(default)]
     pub object_type: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub access_control_list: Vec<AccessControlResponse>,
 }
 
@@ -111,6 +115,15 @@ struct SetPermissions<'a> {
 struct PermissionLevels {
     #[serde(default)]
     permission_levels: Vec<PermissionLevel>,
+}
+
+/// A list some servers send as `null` when it is empty.
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 fn path(object_type: &str, object_id: &str) -> String {
@@ -186,13 +199,17 @@ mod tests {
             "group_name": "data",
             "all_permissions": [
                 {"permission_level": "CAN_USE", "inherited": false},
-                {"permission_level": "CAN_MANAGE", "inherited": true, "inherited_from_object": ["/authorization/root"]}
+                {"permission_level": "CAN_MANAGE", "inherited": true, "inherited_from_object": ["/authorization/root"]},
+                {"permission_level": "CAN_RESTART", "inherited": false, "inherited_from_object": null}
             ]
         }))
         .unwrap();
         assert_eq!(
             acl.direct().collect::<Vec<_>>(),
-            vec![AccessControlRequest::group("data", "CAN_USE")]
+            vec![
+                AccessControlRequest::group("data", "CAN_USE"),
+                AccessControlRequest::group("data", "CAN_RESTART")
+            ]
         );
         assert_eq!(
             serde_json::to_value(AccessControlRequest::service_principal("app", "CAN_USE"))

@@ -297,7 +297,7 @@ where
 }
 
 /// The operations that take `current` entitlements to exactly `desired` among `managed` ones,
-/// leaving entitlements outside `managed` alone: one add and one remove at most.
+/// leaving entitlements outside `managed` alone: one remove and one add at most.
 pub fn entitlement_ops(current: &[ComplexValue], managed: &[(&str, bool)]) -> Vec<PatchOp> {
     let add: Vec<&str> = managed
         .iter()
@@ -309,12 +309,14 @@ pub fn entitlement_ops(current: &[ComplexValue], managed: &[(&str, bool)]) -> Ve
         .filter(|(name, wanted)| !*wanted && has_value(current, name))
         .map(|(name, _)| *name)
         .collect();
+    // Removes first: a server that drops the whole attribute on a `remove` with a value list
+    // (minilake does) still ends with the entitlements added after it.
     let mut ops = Vec::new();
-    if !add.is_empty() {
-        ops.push(PatchOp::add("entitlements", add));
-    }
     if !remove.is_empty() {
         ops.push(PatchOp::remove_values("entitlements", remove));
+    }
+    if !add.is_empty() {
+        ops.push(PatchOp::add("entitlements", add));
     }
     ops
 }
@@ -515,8 +517,8 @@ mod tests {
                 ]
             ),
             vec![
-                PatchOp::add("entitlements", [ALLOW_INSTANCE_POOL_CREATE]),
                 PatchOp::remove_values("entitlements", [ALLOW_CLUSTER_CREATE]),
+                PatchOp::add("entitlements", [ALLOW_INSTANCE_POOL_CREATE]),
             ]
         );
         assert!(entitlement_ops(&current, &[(ALLOW_CLUSTER_CREATE, true)]).is_empty());
