@@ -232,7 +232,7 @@ fn observed_token(
     let attributes = TokenAttributes {
         workspace_url: ws.client.host().to_string(),
         application_id,
-        comment: info.comment.clone().filter(|c| !c.is_empty()),
+        comment: info.comment.clone(),
         lifetime_seconds: lifetime_seconds(info),
         value_parameter: stored.map(|s| s.name.clone()),
         value_parameter_kms_key_id: stored.and_then(|s| s.kms_key_id.clone()),
