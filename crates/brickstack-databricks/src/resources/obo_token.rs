@@ -1,29 +1,36 @@
-//! `databricks_obo_token`: SCAFFOLD, to be written (every operation refuses).
+//! `databricks_obo_token`: a token that authenticates as a service principal (`application_id`),
+//! minted by the provider's principal (a workspace admin) through token management. It behaves
+//! as `databricks_token` does, and shares its implementation (`token.rs`): the value goes only to
+//! the secret store, the object id is `<workspace_id>/<token_id>|<value_parameter>`, every
+//! attribute forces replacement, and a replacement mints before it revokes.
 
 use brickstack_provider::{Attributes, CreateRequest, KindSchema, Observed, ProviderError};
 use brickstack_state::ObjectLookup;
 
-use super::unsupported_kind;
+use super::group::nothing_updates;
+use super::token::{Flavor, create_token, delete_token, read_token, schema_of};
 use crate::provider::DatabricksProvider;
 
 pub(crate) const KIND: &str = "databricks_obo_token";
 
 pub(crate) fn schema() -> KindSchema {
-    KindSchema::new(KIND)
+    schema_of(KIND)
 }
 
+/// The token by id (token management), its principal's application id (from the token's owner),
+/// and whether the parameter still holds its value.
 pub(crate) async fn read(
-    _p: &DatabricksProvider,
-    _object_id: &str,
+    p: &DatabricksProvider,
+    object_id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    Err(unsupported_kind(KIND))
+    read_token(Flavor::OnBehalfOf, p, object_id).await
 }
 
 pub(crate) async fn create(
-    _p: &DatabricksProvider,
-    _request: &CreateRequest,
+    p: &DatabricksProvider,
+    request: &CreateRequest,
 ) -> Result<Observed, ProviderError> {
-    Err(unsupported_kind(KIND))
+    create_token(Flavor::OnBehalfOf, p, request).await
 }
 
 pub(crate) async fn update(
@@ -31,16 +38,17 @@ pub(crate) async fn update(
     _object_id: &str,
     _attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
-    Err(unsupported_kind(KIND))
+    Err(nothing_updates(KIND))
 }
 
-pub(crate) async fn delete(_p: &DatabricksProvider, _object_id: &str) -> Result<(), ProviderError> {
-    Err(unsupported_kind(KIND))
+pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
+    delete_token(Flavor::OnBehalfOf, p, object_id).await
 }
 
+/// Never adopts, for the reason `databricks_token`'s `find` gives: a lost create's value is gone.
 pub(crate) async fn find(
     _p: &DatabricksProvider,
     _lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
-    Err(unsupported_kind(KIND))
+    Ok(None)
 }

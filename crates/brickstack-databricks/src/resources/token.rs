@@ -1,29 +1,396 @@
-//! `databricks_token`: SCAFFOLD, to be written (every operation refuses).
+//! `databricks_token`: a personal access token of the provider's own principal, minted with
+//! `token/create`, its value written to the secret store (an SSM SecureString parameter) and
+//! nowhere else. Also the implementation `databricks_obo_token` shares ([`Flavor`]).
+//!
+//! The object id is `<workspace_id>/<token_id>|<value_parameter>`: read and delete receive
+//! nothing but the object id, and both need the parameter. State keeps the token's id, times,
+//! the parameter's name and its version; never the value.
+//!
+//! Every desired attribute forces replacement (a token cannot change), and a replacement mints
+//! the new token before revoking the old one (`create_before_destroy`), both writing the same
+//! parameter. The parameter is tagged with the id of the token whose value it holds, so deleting
+//! the old token never deletes the parameter the new one now owns.
 
-use brickstack_provider::{Attributes, CreateRequest, KindSchema, Observed, ProviderError};
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use brickstack_provider::{
+    AttributeBehaviour, Attributes, CreateRequest, KindSchema, Observed, ProviderError,
+    SecretMetadata, SecretWrite,
+};
 use brickstack_state::ObjectLookup;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use super::unsupported_kind;
-use crate::provider::DatabricksProvider;
+use super::group::nothing_updates;
+use super::{
+    absent_if_not_found, done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped,
+};
+use crate::client::error::Error;
+use crate::provider::{DatabricksProvider, Workspace};
+use crate::workspace::tokens::{MintedToken, TokenInfo};
 
 pub(crate) const KIND: &str = "databricks_token";
 
+/// The tag naming the token whose value a parameter holds.
+const TOKEN_ID_TAG: &str = "brickstack:token_id";
+const ENVIRONMENT_TAG: &str = "brickstack:environment";
+const ADDRESS_TAG: &str = "brickstack:address";
+
+/// Which token API a kind uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// The caller's own personal access token (`token/…`).
+    Personal,
+    /// A token of a service principal, minted by an admin (`token-management/…`).
+    OnBehalfOf,
+}
+
+impl Flavor {
+    fn kind(self) -> &'static str {
+        match self {
+            Flavor::Personal => KIND,
+            Flavor::OnBehalfOf => super::obo_token::KIND,
+        }
+    }
+
+    /// The token's metadata; `None` when it no longer exists.
+    async fn get(self, ws: &Workspace, token_id: &str) -> Result<Option<TokenInfo>, Error> {
+        match self {
+            // Only token management reads one token, and it needs an admin; a principal's own
+            // listing needs nothing.
+            Flavor::Personal => Ok(ws
+                .client
+                .list_tokens()
+                .await?
+                .into_iter()
+                .find(|t| t.token_id == token_id)),
+            Flavor::OnBehalfOf => ws.client.get_managed_token(token_id).await,
+        }
+    }
+
+    async fn mint(self, ws: &Workspace, desired: &TokenAttributes) -> Result<MintedToken, Error> {
+        let comment = desired.comment.as_deref().unwrap_or_default();
+        match self {
+            Flavor::Personal => {
+                ws.client
+                    .create_token(desired.lifetime_seconds, comment)
+                    .await
+            }
+            Flavor::OnBehalfOf => {
+                // Checked present by `TokenAttributes::desired`.
+                let application_id = desired.application_id.as_deref().unwrap_or_default();
+                ws.client
+                    .create_obo_token(application_id, desired.lifetime_seconds, comment)
+                    .await
+            }
+        }
+    }
+
+    async fn revoke(self, ws: &Workspace, token_id: &str) -> Result<(), Error> {
+        match self {
+            Flavor::Personal => ws.client.delete_token(token_id).await,
+            Flavor::OnBehalfOf => ws.client.delete_managed_token(token_id).await,
+        }
+    }
+}
+
+/// The attributes of both token kinds (`application_id` only for on-behalf-of tokens).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenAttributes {
+    workspace_url: String,
+    /// The service principal the token authenticates as (on-behalf-of tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    application_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lifetime_seconds: Option<i64>,
+    /// The secret store's name for the value (an SSM parameter). Absent from a read when the
+    /// parameter no longer holds this token's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value_parameter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value_parameter_kms_key_id: Option<String>,
+}
+
+impl TokenAttributes {
+    fn desired(flavor: Flavor, attributes: &Attributes) -> Result<Self, ProviderError> {
+        let kind = flavor.kind();
+        let desired: TokenAttributes = parse(kind, attributes)?;
+        let required = |value: &Option<String>, name: &str| match value.as_deref() {
+            Some(v) if !v.is_empty() => Ok(()),
+            _ => Err(invalid_input(
+                kind,
+                format!("`{name}` is required: a token's value goes nowhere else"),
+            )),
+        };
+        required(&desired.value_parameter, "value_parameter")?;
+        required(
+            &desired.value_parameter_kms_key_id,
+            "value_parameter_kms_key_id",
+        )?;
+        match (flavor, &desired.application_id) {
+            (Flavor::OnBehalfOf, None) => {
+                return Err(invalid_input(
+                    kind,
+                    "`application_id` is required: it names the service principal the token is for",
+                ));
+            }
+            (Flavor::Personal, Some(_)) => {
+                return Err(invalid_input(
+                    kind,
+                    "`application_id` is for `databricks_obo_token`; a personal token is the provider's own",
+                ));
+            }
+            _ => {}
+        }
+        if desired.lifetime_seconds.is_some_and(|l| l <= 0) {
+            return Err(invalid_input(
+                kind,
+                "`lifetime_seconds` is a positive number of seconds; leave it out for the workspace's maximum",
+            ));
+        }
+        Ok(desired)
+    }
+}
+
 pub(crate) fn schema() -> KindSchema {
-    KindSchema::new(KIND)
+    schema_of(KIND)
+}
+
+/// Both token kinds' schema: a token cannot change, so every attribute forces replacement.
+pub(crate) fn schema_of(kind: &str) -> KindSchema {
+    let mut schema = KindSchema::new(kind);
+    for name in [
+        "workspace_url",
+        "application_id",
+        "comment",
+        "lifetime_seconds",
+        "value_parameter",
+        "value_parameter_kms_key_id",
+    ] {
+        schema = schema.attribute(name, AttributeBehaviour::ForcesReplacement);
+    }
+    for name in [
+        "token_id",
+        "creation_time",
+        "expiry_time",
+        "value_parameter_version",
+    ] {
+        schema = schema.attribute(name, AttributeBehaviour::Computed);
+    }
+    schema.create_before_destroy = true;
+    schema
+}
+
+/// `<token_id>|<value_parameter>`.
+fn native_id(token_id: &str, parameter: &str) -> String {
+    format!("{token_id}|{parameter}")
+}
+
+fn split_native<'a>(
+    kind: &str,
+    object_id: &str,
+    native: &'a str,
+) -> Result<(&'a str, &'a str), ProviderError> {
+    native
+        .split_once('|')
+        .filter(|(token, parameter)| !token.is_empty() && !parameter.is_empty())
+        .ok_or_else(|| {
+            invalid_input(
+                kind,
+                format!(
+                    "object id `{object_id}` is not `<workspace_id>/<token_id>|<value_parameter>`"
+                ),
+            )
+        })
+}
+
+/// The lifetime a token was created with, from its times (whole seconds, rounded); `None` for
+/// a token that never expires.
+fn lifetime_seconds(info: &TokenInfo) -> Option<i64> {
+    (info.expiry_time >= 0).then(|| (info.expiry_time - info.creation_time + 500).div_euclid(1000))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The token as `read` reports it. `stored` is the parameter's metadata when it holds this
+/// token's value; without it `value_parameter` is absent, and the plan replaces the token.
+fn observed_token(
+    ws: &Workspace,
+    info: &TokenInfo,
+    application_id: Option<String>,
+    parameter: &str,
+    stored: Option<&SecretMetadata>,
+) -> Observed {
+    let attributes = TokenAttributes {
+        workspace_url: ws.client.host().to_string(),
+        application_id,
+        comment: info.comment.clone(),
+        lifetime_seconds: lifetime_seconds(info),
+        value_parameter: stored.map(|s| s.name.clone()),
+        value_parameter_kms_key_id: stored.and_then(|s| s.kms_key_id.clone()),
+    };
+    let mut computed = vec![
+        ("token_id", json!(info.token_id)),
+        ("creation_time", json!(info.creation_time)),
+        ("expiry_time", json!(info.expiry_time)),
+    ];
+    if let Some(stored) = stored {
+        computed.push(("value_parameter_version", json!(stored.version)));
+    }
+    observed(
+        &scoped_id(ws.id, &native_id(&info.token_id, parameter)),
+        &attributes,
+        computed,
+    )
+}
+
+/// The parameter's metadata when it holds the value of token `token_id`.
+async fn stored_value(
+    p: &DatabricksProvider,
+    parameter: &str,
+    token_id: &str,
+) -> Result<Option<SecretMetadata>, ProviderError> {
+    Ok(p.secrets()
+        .describe(parameter)
+        .await?
+        .filter(|meta| meta.tags.get(TOKEN_ID_TAG).map(String::as_str) == Some(token_id)))
+}
+
+/// The application id of the service principal an on-behalf-of token authenticates as.
+async fn owner_application_id(
+    ws: &Workspace,
+    info: &TokenInfo,
+) -> Result<Option<String>, ProviderError> {
+    let Some(owner) = info.owner_id else {
+        return Ok(None);
+    };
+    Ok(ws
+        .client
+        .service_principals()
+        .get_attributes(&owner.to_string(), Some("applicationId"))
+        .await?
+        .and_then(|sp| sp.application_id))
 }
 
 pub(crate) async fn read(
-    _p: &DatabricksProvider,
-    _object_id: &str,
+    p: &DatabricksProvider,
+    object_id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    Err(unsupported_kind(KIND))
+    read_token(Flavor::Personal, p, object_id).await
+}
+
+pub(crate) async fn read_token(
+    flavor: Flavor,
+    p: &DatabricksProvider,
+    object_id: &str,
+) -> Result<Option<Observed>, ProviderError> {
+    let kind = flavor.kind();
+    let (workspace_id, native) = split_scoped(kind, object_id)?;
+    let (token_id, parameter) = split_native(kind, object_id, native)?;
+    let Some(ws) = p.workspace(workspace_id).await? else {
+        return Ok(None);
+    };
+    let Some(info) = absent_if_not_found(flavor.get(&ws, token_id).await)?.flatten() else {
+        return Ok(None);
+    };
+    // An expired token authenticates nobody: reporting it gone makes the plan mint a new one.
+    if info.is_expired(now_ms()) {
+        return Ok(None);
+    }
+    let application_id = match flavor {
+        Flavor::OnBehalfOf => owner_application_id(&ws, &info).await?,
+        Flavor::Personal => None,
+    };
+    // A parameter deleted, or overwritten by another token, no longer holds this token's value:
+    // `value_parameter` is then left out, so the plan replaces the token and the value is
+    // written again.
+    let stored = stored_value(p, parameter, token_id).await?;
+    Ok(Some(observed_token(
+        &ws,
+        &info,
+        application_id,
+        parameter,
+        stored.as_ref(),
+    )))
 }
 
 pub(crate) async fn create(
-    _p: &DatabricksProvider,
-    _request: &CreateRequest,
+    p: &DatabricksProvider,
+    request: &CreateRequest,
 ) -> Result<Observed, ProviderError> {
-    Err(unsupported_kind(KIND))
+    create_token(Flavor::Personal, p, request).await
+}
+
+/// Mints the token and writes its value to the parameter, tagged with the token's id. When the
+/// value cannot be stored the token is revoked again: nobody could ever use it.
+pub(crate) async fn create_token(
+    flavor: Flavor,
+    p: &DatabricksProvider,
+    request: &CreateRequest,
+) -> Result<Observed, ProviderError> {
+    let kind = flavor.kind();
+    let desired = TokenAttributes::desired(flavor, &request.attributes)?;
+    let (Some(parameter), Some(kms_key_id)) = (
+        desired.value_parameter.as_deref(),
+        desired.value_parameter_kms_key_id.as_deref(),
+    ) else {
+        return Err(invalid_input(kind, "`value_parameter` is required"));
+    };
+    let ws = p.workspace_at(&desired.workspace_url).await?;
+    let minted = flavor.mint(&ws, &desired).await?;
+    let token_id = minted.info.token_id.clone();
+    let tags = BTreeMap::from([
+        (ENVIRONMENT_TAG.to_string(), p.environment().to_string()),
+        (ADDRESS_TAG.to_string(), request.address.clone()),
+        (TOKEN_ID_TAG.to_string(), token_id.clone()),
+    ]);
+    let description = format!(
+        "Databricks token `{token_id}` of {} (`{}`), written by brickstack for `{}`",
+        ws.client.host(),
+        desired.comment.as_deref().unwrap_or_default(),
+        request.address
+    );
+    let write = SecretWrite {
+        name: parameter,
+        value: &minted.value,
+        kms_key_id,
+        description: &description,
+        tags: &tags,
+    };
+    let stored = match p.secrets().put(&write).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            let revoked = match flavor.revoke(&ws, &token_id).await {
+                Ok(()) => "it was revoked".to_string(),
+                Err(r) => {
+                    format!("revoking it failed too ({r}); hint: revoke token `{token_id}` by hand")
+                }
+            };
+            return Err(ProviderError::new(
+                e.class,
+                e.code,
+                format!(
+                    "{kind}: the value of the new token `{token_id}` could not be written to `{parameter}`, so {revoked}: {}",
+                    e.message
+                ),
+            ));
+        }
+    };
+    Ok(observed_token(
+        &ws,
+        &minted.info,
+        desired.application_id.clone(),
+        parameter,
+        Some(&stored),
+    ))
 }
 
 pub(crate) async fn update(
@@ -31,16 +398,97 @@ pub(crate) async fn update(
     _object_id: &str,
     _attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
-    Err(unsupported_kind(KIND))
+    Err(nothing_updates(KIND))
 }
 
-pub(crate) async fn delete(_p: &DatabricksProvider, _object_id: &str) -> Result<(), ProviderError> {
-    Err(unsupported_kind(KIND))
+pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
+    delete_token(Flavor::Personal, p, object_id).await
 }
 
+/// Revokes the token, then deletes the parameter if it still holds this token's value (a newer
+/// token that replaced this one owns it otherwise).
+pub(crate) async fn delete_token(
+    flavor: Flavor,
+    p: &DatabricksProvider,
+    object_id: &str,
+) -> Result<(), ProviderError> {
+    let kind = flavor.kind();
+    let (workspace_id, native) = split_scoped(kind, object_id)?;
+    let (token_id, parameter) = split_native(kind, object_id, native)?;
+    // A workspace that is gone took its tokens with it; the parameter may still be there.
+    if let Some(ws) = p.workspace(workspace_id).await? {
+        done_if_not_found(flavor.revoke(&ws, token_id).await)?;
+    }
+    if stored_value(p, parameter, token_id).await?.is_some() {
+        p.secrets().delete(parameter).await?;
+    }
+    Ok(())
+}
+
+/// Never adopts. A create whose answer was lost minted a token whose value nobody holds: taking
+/// it over would record a token while its parameter has no value, or an older token's. The
+/// engine creates a new one instead; the orphan carries the desired `comment`, which is how it
+/// can be found and revoked (`token/list`, or token management for on-behalf-of tokens), and no
+/// parameter is tagged with its id.
 pub(crate) async fn find(
     _p: &DatabricksProvider,
     _lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
-    Err(unsupported_kind(KIND))
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(creation_time: i64, expiry_time: i64) -> TokenInfo {
+        serde_json::from_value(json!({
+            "token_id": "t", "creation_time": creation_time, "expiry_time": expiry_time
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_lifetime_comes_from_the_times() {
+        assert_eq!(lifetime_seconds(&info(1_000, 3_601_000)), Some(3600));
+        assert_eq!(lifetime_seconds(&info(1_000, 3_601_400)), Some(3600));
+        assert_eq!(lifetime_seconds(&info(1_000, 3_600_600)), Some(3600));
+        assert_eq!(lifetime_seconds(&info(1_000, -1)), None);
+    }
+
+    #[test]
+    fn desired_attributes_are_checked_per_flavor() {
+        let pat = json!({
+            "workspace_url": "https://w", "comment": "c", "lifetime_seconds": 3600,
+            "value_parameter": "/p", "value_parameter_kms_key_id": "k"
+        });
+        TokenAttributes::desired(Flavor::Personal, pat.as_object().unwrap()).unwrap();
+        let e = TokenAttributes::desired(Flavor::OnBehalfOf, pat.as_object().unwrap()).unwrap_err();
+        assert!(e.message.contains("application_id"), "{}", e.message);
+        let no_parameter = json!({"workspace_url": "https://w", "value_parameter_kms_key_id": "k"});
+        assert!(
+            TokenAttributes::desired(Flavor::Personal, no_parameter.as_object().unwrap()).is_err()
+        );
+    }
+
+    #[test]
+    fn object_ids_carry_the_parameter() {
+        let native = native_id("abc", "/brickstack/dev/tokens/pat");
+        assert_eq!(
+            split_native(KIND, "1/x", &native).unwrap(),
+            ("abc", "/brickstack/dev/tokens/pat")
+        );
+        assert!(split_native(KIND, "1/x", "abc").is_err());
+    }
+
+    #[test]
+    fn the_schema_replaces_before_destroying() {
+        let schema = schema();
+        assert!(schema.create_before_destroy);
+        assert_eq!(
+            schema.behaviour("lifetime_seconds"),
+            AttributeBehaviour::ForcesReplacement
+        );
+        assert_eq!(schema.behaviour("token_id"), AttributeBehaviour::Computed);
+    }
 }

@@ -2,6 +2,12 @@
 //! calls to [`WorkspaceClient`]. PAT or OAuth; brickstack uses OAuth with the account's service
 //! principal, so no token it minted is ever needed to reach a workspace.
 
+pub mod instance_profiles;
+pub mod permissions;
+pub mod scim;
+pub mod secrets;
+pub mod tokens;
+
 use crate::client::auth::{Credentials, workspace_token_url};
 use crate::client::retry::RetryPolicy;
 use crate::client::{BuildError, Client};
