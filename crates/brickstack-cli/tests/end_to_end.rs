@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use brickstack_testkit::{require_account_api, require_moto, unique_account_id};
+use brickstack_testkit::{require_databricks, require_moto, unique_account_id};
 use serde_json::Value;
 
 /// Runs `brickstack args…` in `dir` with only the emulators' settings in its environment, and
@@ -68,7 +68,7 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
     let Some(moto) = require_moto(TEST) else {
         return;
     };
-    let Some(databricks) = require_account_api(TEST) else {
+    let Some(databricks) = require_databricks(TEST) else {
         return;
     };
     let suffix = format!("{:08x}", fastrand::u32(..));
@@ -143,13 +143,20 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
         }
     }
 
-    // Every secret the emulator handed out: none may be in state, plans or logs.
-    let minted: Vec<String> = reqwest::get(format!("{}/_emulator/minted", databricks.url))
+    // Every secret the emulator handed out (to this test and any other): none may be in state,
+    // plans or logs.
+    let minted: Value = reqwest::get(format!("{}/_emulator/minted", databricks.url))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
+    let minted: Vec<String> = minted["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["value"].as_str().unwrap().to_string())
+        .collect();
     assert!(
         minted.len() >= 3,
         "the emulator minted at least the PAT, the on-behalf-of token and OAuth tokens: {}",

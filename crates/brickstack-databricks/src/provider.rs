@@ -140,7 +140,17 @@ impl DatabricksProvider {
         let Some(found) = self.account.get_workspace(workspace_id).await? else {
             return Ok(None);
         };
-        self.remember(&found).map(Some)
+        let workspace = self.client_of(&found)?;
+        self.workspaces
+            .lock()
+            .await
+            .insert(workspace_id, workspace.clone());
+        Ok(Some(workspace))
+    }
+
+    /// Drops the client of a workspace being deleted, so later calls find it gone.
+    pub(crate) async fn forget_workspace(&self, workspace_id: i64) {
+        self.workspaces.lock().await.remove(&workspace_id);
     }
 
     /// The workspace whose URL is `url` (a workspace-level resource's `workspace_url`).
@@ -172,10 +182,15 @@ impl DatabricksProvider {
                     ),
                 )
             })?;
-        self.remember(&found)
+        let workspace = self.client_of(&found)?;
+        self.workspaces
+            .lock()
+            .await
+            .insert(found.workspace_id, workspace.clone());
+        Ok(workspace)
     }
 
-    fn remember(
+    fn client_of(
         &self,
         found: &crate::account::workspaces::Workspace,
     ) -> Result<Workspace, ProviderError> {
@@ -193,14 +208,10 @@ impl DatabricksProvider {
         let client =
             WorkspaceClient::new(&url, self.workspace_credentials.clone(), self.retry.clone())
                 .map_err(|e| ProviderError::new(ErrorClass::Fatal, "CLIENT", e.to_string()))?;
-        let workspace = Workspace {
+        Ok(Workspace {
             id: found.workspace_id,
             client,
-        };
-        if let Ok(mut cache) = self.workspaces.try_lock() {
-            cache.insert(found.workspace_id, workspace.clone());
-        }
-        Ok(workspace)
+        })
     }
 }
 

@@ -30,8 +30,8 @@ use brickstack_databricks::{AccountClient, Credentials, DatabricksProvider, Retr
 use brickstack_provider::memory::MemorySecrets;
 use brickstack_provider::{CreateRequest, ErrorClass, Observed, Provider, SecretValue};
 use brickstack_state::ObjectLookup;
-use brickstack_testkit::account::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
-use brickstack_testkit::{AccountEmulator, AccountEmulatorConfig, unique_account_id};
+use brickstack_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+use brickstack_testkit::{DatabricksEmulator, DatabricksEmulatorConfig, unique_account_id};
 use serde_json::{Value, json};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/cross-account";
@@ -55,17 +55,17 @@ fn oauth() -> Credentials {
 
 /// An emulator, a fresh account in it, and a client of that account.
 struct Env {
-    _emulator: AccountEmulator,
+    _emulator: DatabricksEmulator,
     account: AccountClient,
 }
 
 impl Env {
     async fn start() -> Env {
-        Env::start_with(AccountEmulatorConfig::default()).await
+        Env::start_with(DatabricksEmulatorConfig::default()).await
     }
 
-    async fn start_with(config: AccountEmulatorConfig) -> Env {
-        let emulator = AccountEmulator::start_with(config).await.unwrap();
+    async fn start_with(config: DatabricksEmulatorConfig) -> Env {
+        let emulator = DatabricksEmulator::start_with(config).await.unwrap();
         let account =
             AccountClient::new(&emulator.url(), &unique_account_id(), oauth(), fast_retry())
                 .unwrap();
@@ -271,9 +271,9 @@ async fn provisioning_configurations_through_the_typed_api() {
 #[tokio::test]
 async fn a_workspace_is_created_waited_for_updated_and_deleted() {
     let delay = Duration::from_millis(300);
-    let env = Env::start_with(AccountEmulatorConfig {
+    let env = Env::start_with(DatabricksEmulatorConfig {
         provisioning: brickstack_testkit::account::Provisioning { delay, polls: 2 },
-        ..AccountEmulatorConfig::default()
+        ..DatabricksEmulatorConfig::default()
     })
     .await;
     let a = &env.account;
@@ -355,12 +355,12 @@ async fn a_workspace_is_created_waited_for_updated_and_deleted() {
 
 #[tokio::test]
 async fn the_wait_for_running_gives_up_after_its_timeout() {
-    let env = Env::start_with(AccountEmulatorConfig {
+    let env = Env::start_with(DatabricksEmulatorConfig {
         provisioning: brickstack_testkit::account::Provisioning {
             delay: Duration::from_secs(3600),
             polls: 0,
         },
-        ..AccountEmulatorConfig::default()
+        ..DatabricksEmulatorConfig::default()
     })
     .await;
     let a = &env.account;
@@ -799,9 +799,9 @@ async fn a_workspace_lives_updates_and_dies_through_the_provider() {
     // More unavailable answers than one call's retry budget absorbs: the create's own wait for
     // the workspace to answer must carry on through the failed calls.
     let workspaces = FakeWorkspaces::start(12).await;
-    let env = Env::start_with(AccountEmulatorConfig {
+    let env = Env::start_with(DatabricksEmulatorConfig {
         workspace_url_template: Some(format!("{}/w/{{workspace_id}}", workspaces.url)),
-        ..AccountEmulatorConfig::default()
+        ..DatabricksEmulatorConfig::default()
     })
     .await;
     let p = env.provider();
@@ -923,13 +923,13 @@ async fn a_workspace_lives_updates_and_dies_through_the_provider() {
 #[tokio::test]
 async fn a_workspace_whose_create_answer_was_lost_is_found_and_waited_for() {
     let workspaces = FakeWorkspaces::start(0).await;
-    let env = Env::start_with(AccountEmulatorConfig {
+    let env = Env::start_with(DatabricksEmulatorConfig {
         workspace_url_template: Some(format!("{}/w/{{workspace_id}}", workspaces.url)),
         provisioning: brickstack_testkit::account::Provisioning {
             delay: Duration::from_millis(200),
             polls: 2,
         },
-        ..AccountEmulatorConfig::default()
+        ..DatabricksEmulatorConfig::default()
     })
     .await;
     let p = env.provider();

@@ -98,16 +98,19 @@ impl Client {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: Query<'_>) -> Result<T, Error> {
-        self.call(reqwest::Method::GET, path, query, None).await
+        self.call(reqwest::Method::GET, path, query, None, Resend::Always)
+            .await
     }
 
+    /// A POST the API treats as idempotent (or whose repetition is harmless); creates use
+    /// [`Client::create`].
     pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<T, Error> {
         let body = to_value("POST", path, body)?;
-        self.call(reqwest::Method::POST, path, &[], Some(body))
+        self.call(reqwest::Method::POST, path, &[], Some(body), Resend::Always)
             .await
     }
 
@@ -117,7 +120,8 @@ impl Client {
         body: &B,
     ) -> Result<T, Error> {
         let body = to_value("PUT", path, body)?;
-        self.call(reqwest::Method::PUT, path, &[], Some(body)).await
+        self.call(reqwest::Method::PUT, path, &[], Some(body), Resend::Always)
+            .await
     }
 
     pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -127,7 +131,7 @@ impl Client {
         body: &B,
     ) -> Result<T, Error> {
         let body = to_value("PATCH", path, body)?;
-        self.call(reqwest::Method::PATCH, path, query, Some(body))
+        self.call(reqwest::Method::PATCH, path, query, Some(body), Resend::Always)
             .await
     }
 
@@ -136,7 +140,8 @@ impl Client {
         path: &str,
         query: Query<'_>,
     ) -> Result<T, Error> {
-        self.call(reqwest::Method::DELETE, path, query, None).await
+        self.call(reqwest::Method::DELETE, path, query, None, Resend::Always)
+            .await
     }
 
     /// A create that is not idempotent: tried again after a failure that may have reached the
@@ -151,9 +156,13 @@ impl Client {
     {
         let started = Instant::now();
         let mut attempt = 0;
+        let body = to_value("POST", path, body)?;
         loop {
             attempt += 1;
-            match self.post::<B, T>(path, body).await {
+            match self
+                .call::<T>(reqwest::Method::POST, path, &[], Some(body.clone()), Resend::OnlyIfRefused)
+                .await
+            {
                 Ok(created) => return Ok(created),
                 Err(e) if !may_have_been_applied(&e) => return Err(e),
                 Err(e) => {
@@ -178,6 +187,7 @@ impl Client {
         path: &str,
         query: Query<'_>,
         body: Option<Value>,
+        resend: Resend,
     ) -> Result<T, Error> {
         let inner = &self.inner;
         let fail = |detail| Error::new(method.as_str(), path, detail);
@@ -231,7 +241,8 @@ impl Client {
             }
             let (retryable, retry_after) = match &detail {
                 ErrorDetail::Api(api) => (is_retryable(api), api.retry_after),
-                ErrorDetail::Transport(_) => (true, None),
+                // No answer: the request may have been applied; only an idempotent one is resent.
+                ErrorDetail::Transport(_) => (resend == Resend::Always, None),
                 _ => (false, None),
             };
             match inner
@@ -262,6 +273,16 @@ impl Client {
             .entry(format!("{method} {path}"))
             .or_default() += 1;
     }
+}
+
+/// Whether a request may be sent again after a failure that leaves its effect unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Idempotent (reads, updates, deletes, and posts the API treats as such).
+    Always,
+    /// A create: resent only after an answer proving it was refused (429, 503); after no
+    /// answer, [`Client::create`] looks for the object first.
+    OnlyIfRefused,
 }
 
 /// 429, 503 and the transient codes and messages; never other 5xx (the SDKs do not either).

@@ -438,6 +438,7 @@ fn changes(
 
 pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
     let id = workspace_id(object_id)?;
+    p.forget_workspace(id).await;
     match p.account().delete_workspace(id).await {
         Ok(()) => {}
         Err(e) if e.is_not_found() => return Ok(()),

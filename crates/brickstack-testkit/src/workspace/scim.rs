@@ -9,7 +9,7 @@
 //!
 //! Choices where the vendor is silent: ids are 16-digit numeric strings; a duplicate `userName`,
 //! `applicationId` or group `displayName` is `409`; an entitlement outside the vendor's five, a
-//! role that is not a registered instance profile, or a member id that does not exist is `400`;
+//! role that is neither a registered instance profile nor an IAM role ARN, or a member id that does not exist is `400`;
 //! the built-in groups cannot be deleted (`400`). Writes need an admin (`403`).
 
 use std::collections::HashMap;
@@ -398,7 +398,12 @@ async fn me(State(app): State<AppState>, Extension(ctx): Extension<Ctx>) -> Resp
         .values()
         .find(|p| p.name == ctx.caller.name)
     {
-        return Ok(Json(dir.render_sp(p)));
+        // The vendor answers `Me` for a service principal with its application id as `userName`.
+        let mut rendered = dir.render_sp(p);
+        if let Value::Object(map) = &mut rendered {
+            map.insert("userName".into(), json!(p.name));
+        }
+        return Ok(Json(rendered));
     }
     if let Some(p) = dir.users.values().find(|p| p.name == ctx.caller.name) {
         return Ok(Json(dir.render_user(p)));
@@ -407,6 +412,7 @@ async fn me(State(app): State<AppState>, Extension(ctx): Extension<Ctx>) -> Resp
     Ok(Json(json!({
         "schemas": [SERVICE_PRINCIPAL_SCHEMA],
         "id": "0",
+        "userName": ctx.caller.name,
         "applicationId": ctx.caller.name,
         "displayName": ctx.caller.name,
         "active": true,
@@ -578,16 +584,28 @@ fn check_entitlements(values: &[String]) -> Result<(), ApiError> {
     }
 }
 
+/// A role is a registered instance profile, or an IAM role ARN (the vendor's role chaining
+/// through a meta instance profile grants groups IAM roles by ARN).
 fn check_roles(data: &WorkspaceData, values: &[String]) -> Result<(), ApiError> {
     match values
         .iter()
-        .find(|v| !data.instance_profiles.contains_key(v.as_str()))
+        .find(|v| !data.instance_profiles.contains_key(v.as_str()) && !is_iam_role_arn(v))
     {
         Some(bad) => Err(ApiError::invalid(format!(
-            "Role `{bad}` is not a registered instance profile of this workspace"
+            "Role `{bad}` is neither a registered instance profile of this workspace nor an IAM role ARN"
         ))),
         None => Ok(()),
     }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<path and name>`.
+fn is_iam_role_arn(value: &str) -> bool {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty()))
 }
 
 fn check_members(dir: &Directory, values: &[String], own_id: Option<&str>) -> Result<(), ApiError> {
