@@ -2,6 +2,14 @@
 //! calls to [`WorkspaceClient`]. PAT or OAuth; brickstack uses OAuth with the account's service
 //! principal, so no token it minted is ever needed to reach a workspace.
 
+pub mod clusters;
+pub mod conf;
+pub mod dbfs;
+pub mod init_scripts;
+pub mod ip_access_lists;
+pub mod libraries;
+pub mod policies;
+
 use crate::client::auth::{Credentials, workspace_token_url};
 use crate::client::retry::RetryPolicy;
 use crate::client::{BuildError, Client};
