@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use brickstack_provider::{ErrorClass, ProviderError};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -643,6 +644,42 @@ impl WaitError {
         match self {
             WaitError::Failed { reason, .. } => reason.as_ref(),
             _ => None,
+        }
+    }
+}
+
+impl From<WaitError> for ProviderError {
+    /// A cluster that stopped is classified by its termination type: `CLIENT_ERROR` (the spec
+    /// must change) is invalid input; `CLOUD_FAILURE` and `SERVICE_FAULT` may pass, so they are
+    /// retryable; `SUCCESS` means someone or something stopped it on purpose, a conflict. The
+    /// code is the termination code.
+    fn from(e: WaitError) -> Self {
+        let message = e.to_string();
+        match e {
+            WaitError::Api(e) => e.into(),
+            WaitError::Failed { state, reason, .. } => {
+                let class = match reason.as_ref().and_then(|r| r.kind.as_ref()) {
+                    Some(TerminationType::ClientError) => ErrorClass::InvalidInput,
+                    Some(TerminationType::CloudFailure | TerminationType::ServiceFault) => {
+                        ErrorClass::Retryable { after: None }
+                    }
+                    Some(TerminationType::Success) => ErrorClass::Conflict,
+                    Some(TerminationType::Other(_)) | None => ErrorClass::Fatal,
+                };
+                let code = match reason.and_then(|r| r.code) {
+                    Some(code) => code.to_string(),
+                    None => format!("CLUSTER_{state}"),
+                };
+                ProviderError::new(class, code, message)
+            }
+            WaitError::Gone { .. } => {
+                ProviderError::new(ErrorClass::NotFound, "RESOURCE_DOES_NOT_EXIST", message)
+            }
+            WaitError::Timeout { .. } => ProviderError::new(
+                ErrorClass::Retryable { after: None },
+                "WaitTimeout",
+                message,
+            ),
         }
     }
 }
