@@ -728,19 +728,27 @@ fn path(call: &str) -> String {
 
 impl WorkspaceClient {
     /// Creates a cluster (it starts in `PENDING`) and returns its id. A create whose answer was
-    /// lost is looked up before it is sent again: a cluster with the same name and the same
-    /// custom tags counts as made by it (give clusters a unique tag, as brickstack does).
+    /// lost is looked up before it is sent again: a cluster with the same name carrying all of
+    /// the spec's custom tags counts as made by it. Give clusters a unique tag (brickstack tags
+    /// each with its address); without custom tags nothing counts, since adopting somebody
+    /// else's cluster of the same name would be worse than a duplicate.
     pub async fn create_cluster(&self, spec: &ClusterSpec) -> Result<String, Error> {
         let made = self
             .client()
             .create(&path("create"), spec, || async {
+                if spec.custom_tags.is_empty() {
+                    return Ok(None);
+                }
                 let found = self
                     .list_clusters(&ClusterFilter::default())
                     .await?
                     .into_iter()
                     .find(|c| {
                         c.spec.cluster_name == spec.cluster_name
-                            && c.spec.custom_tags == spec.custom_tags
+                            && spec
+                                .custom_tags
+                                .iter()
+                                .all(|(k, v)| c.spec.custom_tags.get(k) == Some(v))
                     });
                 Ok(found.map(|c| Created {
                     cluster_id: c.cluster_id,
@@ -811,17 +819,7 @@ impl WorkspaceClient {
         &self,
         filter: &ClusterFilter,
     ) -> Result<Vec<ClusterDetails>, Error> {
-        let mut query: Vec<(&str, String)> = filter
-            .states
-            .iter()
-            .map(|s| ("filter_by.cluster_states", s.to_string()))
-            .collect();
-        if let Some(policy) = &filter.policy_id {
-            query.push(("filter_by.policy_id", policy.clone()));
-        }
-        if let Some(size) = filter.page_size {
-            query.push(("page_size", size.to_string()));
-        }
+        let query = list_query(filter);
         let mut clusters = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -1034,10 +1032,31 @@ impl WorkspaceClient {
             }
             attempt += 1;
             tracing::debug!(cluster_id, state = %details.state, %wanted, attempt, "waiting for cluster");
-            let delay = (POLL_STEP * attempt).min(POLL_MAX).min(deadline - now);
-            tokio::time::sleep(delay).await;
+            tokio::time::sleep(poll_delay(attempt, deadline - now)).await;
         }
     }
+}
+
+/// The query of `list`: nested filters with dots, a repeated key per state (as the Go SDK
+/// encodes them).
+fn list_query(filter: &ClusterFilter) -> Vec<(&'static str, String)> {
+    let mut query: Vec<(&str, String)> = filter
+        .states
+        .iter()
+        .map(|s| ("filter_by.cluster_states", s.to_string()))
+        .collect();
+    if let Some(policy) = &filter.policy_id {
+        query.push(("filter_by.policy_id", policy.clone()));
+    }
+    if let Some(size) = filter.page_size {
+        query.push(("page_size", size.to_string()));
+    }
+    query
+}
+
+/// The pause before poll `attempt + 1`: 1 s × attempt, at most 10 s, never past the deadline.
+fn poll_delay(attempt: u32, remaining: Duration) -> Duration {
+    (POLL_STEP * attempt).min(POLL_MAX).min(remaining)
 }
 
 /// The next request under the deprecated offset paging, where `next_page` is the request for
@@ -1189,6 +1208,83 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&events).unwrap(),
             json!({ "cluster_id": "c", "event_types": ["TERMINATING", "RUNNING"], "order": "ASC" })
+        );
+    }
+
+    #[test]
+    fn a_stopped_cluster_is_classified_by_its_termination_type() {
+        let failed = |code: &str, kind: Option<&str>| WaitError::Failed {
+            cluster_id: "c".into(),
+            state: ClusterState::Terminated,
+            state_message: "m".into(),
+            reason: Some(TerminationReason {
+                code: Some(TerminationCode::from(code)),
+                kind: kind.map(TerminationType::from),
+                parameters: BTreeMap::new(),
+            }),
+        };
+        let cases = [
+            (
+                failed("INVALID_ARGUMENT", Some("CLIENT_ERROR")),
+                ErrorClass::InvalidInput,
+            ),
+            (
+                failed(
+                    "AWS_INSUFFICIENT_INSTANCE_CAPACITY_FAILURE",
+                    Some("CLOUD_FAILURE"),
+                ),
+                ErrorClass::Retryable { after: None },
+            ),
+            (
+                failed("INTERNAL_ERROR", Some("SERVICE_FAULT")),
+                ErrorClass::Retryable { after: None },
+            ),
+            (
+                failed("USER_REQUEST", Some("SUCCESS")),
+                ErrorClass::Conflict,
+            ),
+            (failed("NEW_CODE", None), ErrorClass::Fatal),
+        ];
+        for (error, class) in cases {
+            let code = error.termination_reason().unwrap().code.clone().unwrap();
+            let p = ProviderError::from(error);
+            assert_eq!((p.class, p.code.as_str()), (class, code.as_str()));
+        }
+        let gone = ProviderError::from(WaitError::Gone {
+            cluster_id: "c".into(),
+            wanted: ClusterState::Running,
+        });
+        assert_eq!(gone.class, ErrorClass::NotFound);
+    }
+
+    #[test]
+    fn list_filters_repeat_the_state_key() {
+        let query = list_query(&ClusterFilter {
+            states: vec![ClusterState::Running, ClusterState::Pending],
+            policy_id: Some("P".into()),
+            page_size: Some(50),
+        });
+        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("filter_by.cluster_states", "RUNNING"),
+                ("filter_by.cluster_states", "PENDING"),
+                ("filter_by.policy_id", "P"),
+                ("page_size", "50"),
+            ]
+        );
+    }
+
+    #[test]
+    fn polls_back_off_linearly_up_to_ten_seconds_and_stop_at_the_deadline() {
+        let delays: Vec<u64> = (1..=12)
+            .map(|a| poll_delay(a, Duration::from_secs(3600)).as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10]);
+        assert_eq!(
+            poll_delay(5, Duration::from_millis(300)),
+            Duration::from_millis(300)
         );
     }
 
