@@ -1,10 +1,12 @@
-//! The compute side against minilake: the cluster waits where minilake can force a state
-//! (its `update_mask: "*"` side door), and the compute kinds through a `DatabricksProvider`
-//! whose account (our in-process account emulator) has one workspace at minilake's URL.
+//! The compute side: the cluster waits against minilake where it can force a state (its
+//! `update_mask: "*"` side door); the compute kinds through a `DatabricksProvider` whose account
+//! (our in-process account emulator) has one workspace at minilake's URL; and a cluster create
+//! that fails with a termination reason, against a few lines of fake workspace (minilake's
+//! clusters always start).
 //!
-//! Not here, because minilake cannot do them (they need brickstack's own emulator): a cluster
-//! create that fails with a termination reason (and is removed), events, libraries, and the
-//! generator's full cluster shape (`aws_attributes`, `cluster_log_conf`); see
+//! Not here, because minilake cannot do them (they need brickstack's own emulator): cluster
+//! events, termination reasons on a real state machine, libraries, and the generator's full
+//! cluster shape (`aws_attributes`, `cluster_log_conf`); see
 //! `shared_compute::{termination_reason_and_events, libraries,
 //! cluster_security_and_aws_attributes}` and `kinds::generated_cluster`.
 
@@ -47,8 +49,28 @@ struct Harness {
 
 async fn harness(test_name: &str) -> Option<Harness> {
     let minilake = brickstack_testkit::require_minilake(test_name)?;
+    // minilake takes any bearer token; the account's service principal reaches a real workspace
+    // with OAuth instead.
+    let (emulator, provider, workspace_id) =
+        provider_for(&minilake.url, "dev", RetryPolicy::default()).await;
+    Some(Harness {
+        _emulator: emulator,
+        provider,
+        workspace: minilake_client(&minilake.url),
+        url: minilake.url,
+        workspace_id,
+    })
+}
+
+/// The account emulator with one workspace, served at `workspace_url`, and a provider acting in
+/// that account that reaches the workspace with `token`.
+async fn provider_for(
+    workspace_url: &str,
+    token: &str,
+    retry: RetryPolicy,
+) -> (AccountEmulator, DatabricksProvider, i64) {
     let emulator = AccountEmulator::start_with(AccountEmulatorConfig {
-        workspace_url_template: Some(minilake.url.clone()),
+        workspace_url_template: Some(workspace_url.to_string()),
         ..AccountEmulatorConfig::default()
     })
     .await
@@ -79,22 +101,14 @@ async fn harness(test_name: &str) -> Option<Harness> {
             .await,
     );
     let workspace_id = created["workspace_id"].as_i64().expect("a workspace id");
-    // The workspace is reached with minilake's token, as an account's service principal would
-    // reach a real one with OAuth.
     let provider = DatabricksProvider::new(
         account,
-        Credentials::Pat(SecretValue::new("dev")),
-        RetryPolicy::default(),
+        Credentials::Pat(SecretValue::new(token)),
+        retry,
         MemorySecrets::new(),
         "test",
     );
-    Some(Harness {
-        _emulator: emulator,
-        provider,
-        workspace: minilake_client(&minilake.url),
-        url: minilake.url,
-        workspace_id,
-    })
+    (emulator, provider, workspace_id)
 }
 
 /// minilake's side door: the partial update with mask `*` copies `state` and `state_message`
@@ -400,5 +414,194 @@ async fn invalid_attributes_are_refused_before_any_call() {
     assert!(
         !calls.keys().any(|c| c.contains("/clusters/")),
         "no cluster call was made: {calls:?}"
+    );
+}
+
+// --- a cluster that cannot start ---------------------------------------------------------------
+
+/// A workspace whose clusters never start: `create` answers an id, `get` a `TERMINATED` cluster
+/// with the given termination reason, `permanent-delete` the given status. A few lines of
+/// HTTP/1.1 on a socket (one request per connection), since minilake's clusters always start.
+mod failing_workspace {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{Value, json};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    pub const CLUSTER_ID: &str = "0101-010101-failing";
+
+    pub struct FailingWorkspace {
+        pub url: String,
+        /// Every `METHOD path` served, in order.
+        pub calls: Arc<Mutex<Vec<String>>>,
+    }
+
+    pub async fn start(reason: Value, delete_status: u16) -> FailingWorkspace {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = calls.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (reason, seen) = (reason.clone(), seen.clone());
+                tokio::spawn(async move {
+                    let _ = serve(socket, &reason, delete_status, &seen).await;
+                });
+            }
+        });
+        FailingWorkspace { url, calls }
+    }
+
+    async fn serve(
+        mut socket: TcpStream,
+        reason: &Value,
+        delete_status: u16,
+        seen: &Mutex<Vec<String>>,
+    ) -> std::io::Result<()> {
+        let mut request = Vec::new();
+        let mut chunk = [0_u8; 4096];
+        let (head_end, length) = loop {
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            request.extend_from_slice(&chunk[..n]);
+            if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (end + 4, length);
+            }
+        };
+        while request.len() < head_end + length {
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&chunk[..n]);
+        }
+        let head = String::from_utf8_lossy(&request[..head_end]).to_string();
+        let mut words = head.split_whitespace();
+        let method = words.next().unwrap_or_default().to_string();
+        let target = words.next().unwrap_or_default();
+        let path = target.split('?').next().unwrap_or_default().to_string();
+        seen.lock().unwrap().push(format!("{method} {path}"));
+        let (status, body) = match (method.as_str(), path.as_str()) {
+            ("POST", "/api/2.1/clusters/create") => (200, json!({ "cluster_id": CLUSTER_ID })),
+            ("GET", "/api/2.1/clusters/get") => (
+                200,
+                json!({
+                    "cluster_id": CLUSTER_ID,
+                    "cluster_name": "failing",
+                    "spark_version": "15.4.x-scala2.12",
+                    "state": "TERMINATED",
+                    "state_message": "Could not launch the driver",
+                    "termination_reason": reason,
+                }),
+            ),
+            ("POST", "/api/2.1/clusters/permanent-delete") if delete_status == 200 => {
+                (200, json!({}))
+            }
+            ("POST", "/api/2.1/clusters/permanent-delete") => (
+                delete_status,
+                json!({ "error_code": "INVALID_STATE", "message": "cannot delete now" }),
+            ),
+            _ => (
+                404,
+                json!({ "error_code": "ENDPOINT_NOT_FOUND", "message": path }),
+            ),
+        };
+        let body = body.to_string();
+        let response = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(response.as_bytes()).await?;
+        socket.shutdown().await
+    }
+}
+
+async fn create_failing_cluster(reason: Value, delete_status: u16) -> (ProviderError, Vec<String>) {
+    let workspace = failing_workspace::start(reason, delete_status).await;
+    let (_emulator, provider, _) = provider_for(&workspace.url, "token", RetryPolicy::none()).await;
+    let desired = kinds::plain_cluster(&workspace.url, "15.4.x-scala2.12", "i3.xlarge");
+    let request = brickstack_provider::CreateRequest {
+        address: "databricks_cluster.failing".into(),
+        kind: kinds::CLUSTER.into(),
+        attributes: kinds::attributes(&desired),
+        lookup: kinds::lookup_for(&desired),
+    };
+    let error = provider.create(&request).await.unwrap_err();
+    let calls = workspace.calls.lock().unwrap().clone();
+    (error, calls)
+}
+
+#[tokio::test]
+async fn a_cluster_that_cannot_start_fails_the_create_with_its_reason_and_is_removed() {
+    let (error, calls) = create_failing_cluster(
+        json!({
+            "code": "AWS_INSUFFICIENT_INSTANCE_CAPACITY_FAILURE",
+            "type": "CLOUD_FAILURE",
+            "parameters": { "aws_api_error_code": "InsufficientInstanceCapacity" }
+        }),
+        200,
+    )
+    .await;
+    assert_eq!(
+        error.class,
+        ErrorClass::Retryable { after: None },
+        "{error}"
+    );
+    assert_eq!(error.code, "AWS_INSUFFICIENT_INSTANCE_CAPACITY_FAILURE");
+    for part in [
+        "CLOUD_FAILURE",
+        "aws_api_error_code=InsufficientInstanceCapacity",
+        "Could not launch the driver",
+        "deleted",
+    ] {
+        assert!(error.message.contains(part), "`{part}` missing: {error}");
+    }
+    assert_eq!(
+        calls,
+        [
+            "POST /api/2.1/clusters/create",
+            "GET /api/2.1/clusters/get",
+            "POST /api/2.1/clusters/permanent-delete",
+        ],
+        "the cluster that did not start is removed, so a retry makes a new one"
+    );
+}
+
+#[tokio::test]
+async fn a_cluster_refused_for_its_configuration_is_invalid_input() {
+    let (error, _) = create_failing_cluster(
+        json!({ "code": "INVALID_ARGUMENT", "type": "CLIENT_ERROR" }),
+        200,
+    )
+    .await;
+    assert_eq!(error.class, ErrorClass::InvalidInput, "{error}");
+    assert_eq!(error.code, "INVALID_ARGUMENT");
+}
+
+#[tokio::test]
+async fn a_failed_cluster_that_cannot_be_removed_is_not_retried() {
+    let (error, calls) = create_failing_cluster(
+        json!({ "code": "CLOUD_PROVIDER_RESOURCE_STOCKOUT", "type": "CLOUD_FAILURE" }),
+        400,
+    )
+    .await;
+    assert_eq!(
+        error.class,
+        ErrorClass::Fatal,
+        "a retry would leave a second cluster: {error}"
+    );
+    assert!(error.message.contains("cannot delete now"), "{error}");
+    assert_eq!(
+        calls.last().unwrap(),
+        "POST /api/2.1/clusters/permanent-delete"
     );
 }
