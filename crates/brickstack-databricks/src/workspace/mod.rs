@@ -2,8 +2,15 @@
 //! calls to [`WorkspaceClient`]. PAT or OAuth; brickstack uses OAuth with the account's service
 //! principal, so no token it minted is ever needed to reach a workspace.
 
+pub mod clusters;
+pub mod conf;
+pub mod dbfs;
+pub mod init_scripts;
 pub mod instance_profiles;
+pub mod ip_access_lists;
+pub mod libraries;
 pub mod permissions;
+pub mod policies;
 pub mod scim;
 pub mod secrets;
 pub mod tokens;
