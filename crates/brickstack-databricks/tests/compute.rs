@@ -20,8 +20,10 @@ use brickstack_databricks::{
 };
 use brickstack_provider::memory::MemorySecrets;
 use brickstack_provider::{ErrorClass, Provider, ProviderError, SecretValue};
-use brickstack_testkit::account::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
-use brickstack_testkit::{AccountEmulator, AccountEmulatorConfig, unique_account_id, unique_name};
+use brickstack_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+use brickstack_testkit::{
+    DatabricksEmulator, DatabricksEmulatorConfig, unique_account_id, unique_name,
+};
 use serde_json::{Value, json};
 
 use shared_compute::kinds;
@@ -39,7 +41,7 @@ fn minilake_client(url: &str) -> WorkspaceClient {
 /// A provider whose account has one workspace, served by minilake.
 struct Harness {
     /// Keeps the account emulator running.
-    _emulator: AccountEmulator,
+    _emulator: DatabricksEmulator,
     provider: DatabricksProvider,
     /// The workspace's URL (minilake's).
     url: String,
@@ -68,10 +70,10 @@ async fn provider_for(
     workspace_url: &str,
     token: &str,
     retry: RetryPolicy,
-) -> (AccountEmulator, DatabricksProvider, i64) {
-    let emulator = AccountEmulator::start_with(AccountEmulatorConfig {
+) -> (DatabricksEmulator, DatabricksProvider, i64) {
+    let emulator = DatabricksEmulator::start_with(DatabricksEmulatorConfig {
         workspace_url_template: Some(workspace_url.to_string()),
-        ..AccountEmulatorConfig::default()
+        ..DatabricksEmulatorConfig::default()
     })
     .await
     .expect("the account emulator starts");

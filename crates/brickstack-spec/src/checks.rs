@@ -545,13 +545,13 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
         }
     }
     for p in &db.cluster_policies {
-        if !(p.definition.trim_start().starts_with('{') && p.definition.trim_end().ends_with('}')) {
+        if let Err(reason) = crate::decode::workspace::canonical_json_object(&p.definition) {
             report_at(
                 cx,
                 DiagnosticCode::InvalidValue,
                 &format!("databricks.cluster_policies.{}.definition", p.key),
                 &format!("databricks.cluster_policies.{}", p.key),
-                "a cluster policy definition must be a JSON object".into(),
+                format!("a cluster policy definition must be a JSON object ({reason})"),
                 "write it as JSON text in single quotes: `definition = '{\"spark_version\": {\"type\": \"unlimited\"}}'`".into(),
             );
         }

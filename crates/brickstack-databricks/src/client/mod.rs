@@ -131,8 +131,14 @@ impl Client {
         body: &B,
     ) -> Result<T, Error> {
         let body = to_value("PATCH", path, body)?;
-        self.call(reqwest::Method::PATCH, path, query, Some(body), Resend::Always)
-            .await
+        self.call(
+            reqwest::Method::PATCH,
+            path,
+            query,
+            Some(body),
+            Resend::Always,
+        )
+        .await
     }
 
     pub async fn delete<T: DeserializeOwned>(
@@ -160,7 +166,13 @@ impl Client {
         loop {
             attempt += 1;
             match self
-                .call::<T>(reqwest::Method::POST, path, &[], Some(body.clone()), Resend::OnlyIfRefused)
+                .call::<T>(
+                    reqwest::Method::POST,
+                    path,
+                    &[],
+                    Some(body.clone()),
+                    Resend::OnlyIfRefused,
+                )
                 .await
             {
                 Ok(created) => return Ok(created),

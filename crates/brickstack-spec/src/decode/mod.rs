@@ -8,7 +8,7 @@ mod environment;
 mod iam;
 mod network;
 mod storage;
-mod workspace;
+pub(crate) mod workspace;
 
 use toml::de::DeTable;
 

@@ -112,6 +112,8 @@ pub(super) fn databricks(t: &mut Table<'_, '_>, cx: &mut Cx, env: &Environment) 
                 );
                 "{}".to_string()
             });
+            // Canonical when it parses; `checks` reports it when it does not.
+            let definition = canonical_json_object(&definition).unwrap_or(definition);
             p.finish(cx);
             ClusterPolicy { key, name, definition }
         })
@@ -267,5 +269,30 @@ fn cluster(t: &mut Table<'_, '_>, cx: &mut Cx, key: String, default_name: &str) 
         spark_conf,
         log_prefix,
         policy,
+    }
+}
+
+/// A JSON object as compact text with its keys sorted at every level: the form the Databricks
+/// provider reads policies back in, so whitespace or key order in the spec never shows as a change.
+pub(crate) fn canonical_json_object(text: &str) -> Result<String, String> {
+    fn sorted(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value @ serde_json::Value::Object(_)) => Ok(sorted(value).to_string()),
+        Ok(_) => Err("it is JSON, but not an object".into()),
+        Err(e) => Err(e.to_string()),
     }
 }

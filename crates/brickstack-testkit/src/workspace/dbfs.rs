@@ -1,4 +1,5 @@
-//! DBFS (`/api/2.0/dbfs/put|get-status|read|list|mkdirs|delete`), files in memory.
+//! DBFS (`/api/2.0/dbfs/put|create|add-block|close|get-status|read|list|mkdirs|delete`), files
+//! in memory. A streaming upload (`create` → `add-block`… → `close`) becomes visible at `close`.
 //!
 //! Paths may carry the `dbfs:` prefix and must be absolute. `put` creates parent directories and
 //! needs `overwrite` to replace a file (`400 RESOURCE_ALREADY_EXISTS` otherwise); blocks and
@@ -45,6 +46,9 @@ pub(crate) fn root(now: i64) -> BTreeMap<String, Node> {
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/2.0/dbfs/put", post(put))
+        .route("/api/2.0/dbfs/create", post(create))
+        .route("/api/2.0/dbfs/add-block", post(add_block))
+        .route("/api/2.0/dbfs/close", post(close))
         .route("/api/2.0/dbfs/get-status", get(get_status))
         .route("/api/2.0/dbfs/read", get(read))
         .route("/api/2.0/dbfs/list", get(list))
@@ -149,19 +153,116 @@ async fn put(
     let now = app.now_ms();
     let mut state = app.lock();
     let ws = ctx.data(&mut state)?;
-    match ws.dbfs.get(&path) {
-        Some(n) if n.is_dir => {
-            return Err(ApiError::already_exists_400(format!(
-                "A directory exists at {path}"
-            )));
-        }
-        Some(_) if !req.overwrite => {
-            return Err(ApiError::already_exists_400(format!(
-                "A file or directory already exists at the input path {path}."
-            )));
-        }
-        _ => {}
+    check_writable(&ws.dbfs, &path, req.overwrite)?;
+    if let Some(p) = parent(&path) {
+        make_dirs(&mut ws.dbfs, &p, now)?;
     }
+    ws.dbfs.insert(
+        path,
+        Node {
+            is_dir: false,
+            data,
+            modification_time: now,
+        },
+    );
+    Ok(empty())
+}
+
+/// Refuses writing a file at `path` over a directory, or over a file without `overwrite`.
+fn check_writable(
+    fs: &BTreeMap<String, Node>,
+    path: &str,
+    overwrite: bool,
+) -> Result<(), ApiError> {
+    match fs.get(path) {
+        Some(n) if n.is_dir => Err(ApiError::already_exists_400(format!(
+            "A directory exists at {path}"
+        ))),
+        Some(_) if !overwrite => Err(ApiError::already_exists_400(format!(
+            "A file or directory already exists at the input path {path}."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateRequest {
+    path: Option<String>,
+    #[serde(default)]
+    overwrite: bool,
+}
+
+async fn create(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let req: CreateRequest = parse_json(&body)?;
+    let path = normalize(required(&req.path, "path")?)?;
+    let mut state = app.lock();
+    let ws = ctx.data(&mut state)?;
+    check_writable(&ws.dbfs, &path, req.overwrite)?;
+    let handle = ws.dbfs_handles.keys().next_back().map_or(1, |h| h + 1);
+    ws.dbfs_handles.insert(handle, (path, Vec::new()));
+    Ok(Json(json!({ "handle": handle })))
+}
+
+#[derive(Deserialize)]
+struct BlockRequest {
+    handle: Option<i64>,
+    data: Option<String>,
+}
+
+fn unknown_handle(handle: i64) -> ApiError {
+    ApiError::not_found(format!(
+        "Stream handle {handle} does not exist or has been closed"
+    ))
+}
+
+async fn add_block(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let req: BlockRequest = parse_json(&body)?;
+    let handle = req
+        .handle
+        .ok_or_else(|| ApiError::invalid("Missing required field: handle"))?;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(req.data.unwrap_or_default())
+        .map_err(|e| ApiError::invalid(format!("data is not valid base64: {e}")))?;
+    if data.len() > MAX_BLOCK {
+        return Err(bad_request(
+            "MAX_BLOCK_SIZE_EXCEEDED",
+            format!("A block of {} bytes exceeds the 1 MB limit", data.len()),
+        ));
+    }
+    let mut state = app.lock();
+    let ws = ctx.data(&mut state)?;
+    let (_, bytes) = ws
+        .dbfs_handles
+        .get_mut(&handle)
+        .ok_or_else(|| unknown_handle(handle))?;
+    bytes.extend_from_slice(&data);
+    Ok(empty())
+}
+
+async fn close(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let req: BlockRequest = parse_json(&body)?;
+    let handle = req
+        .handle
+        .ok_or_else(|| ApiError::invalid("Missing required field: handle"))?;
+    let now = app.now_ms();
+    let mut state = app.lock();
+    let ws = ctx.data(&mut state)?;
+    let (path, data) = ws
+        .dbfs_handles
+        .remove(&handle)
+        .ok_or_else(|| unknown_handle(handle))?;
     if let Some(p) = parent(&path) {
         make_dirs(&mut ws.dbfs, &p, now)?;
     }

@@ -56,6 +56,8 @@ pub(crate) struct WorkspaceData {
     pub permissions: HashMap<String, Vec<permissions::AclEntry>>,
     pub instance_profiles: IndexMap<String, instance_profiles::InstanceProfile>,
     pub dbfs: BTreeMap<String, dbfs::Node>,
+    /// Open streaming uploads (`dbfs/create` … `close`): handle → (path, bytes so far).
+    pub dbfs_handles: BTreeMap<i64, (String, Vec<u8>)>,
     pub init_scripts: IndexMap<String, init_scripts::GlobalInitScript>,
     pub clusters: IndexMap<String, clusters::Cluster>,
     pub policies: IndexMap<String, policies::Policy>,
@@ -82,6 +84,7 @@ impl WorkspaceData {
             permissions: HashMap::new(),
             instance_profiles: IndexMap::new(),
             dbfs: dbfs::root(now),
+            dbfs_handles: BTreeMap::new(),
             init_scripts: IndexMap::new(),
             clusters: IndexMap::new(),
             policies: IndexMap::new(),
