@@ -112,10 +112,16 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
     let json_plan = cli.run(&["plan", "--file", "env.toml", "--json"]).await;
     transcript.push_str(&text(&json_plan));
     let plan: Value = serde_json::from_slice(&json_plan.stdout).unwrap();
+    let summary = &plan["summary"];
+    for action in ["create", "update", "replace", "delete", "drifted"] {
+        assert_eq!(
+            summary[action], 0,
+            "{action} in the second plan: {summary:#}"
+        );
+    }
     assert_eq!(
-        plan["changes"].as_array().map(Vec::len),
-        Some(0),
-        "{plan:#}"
+        summary["no_op"], 102,
+        "every resource is in the plan: {summary:#}"
     );
 
     let state_path = dir.path().join(format!("state/{environment}.json"));
