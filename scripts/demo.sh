@@ -1,20 +1,43 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, from a fresh clone: build brickstack, validate every
-# environment, compile the reference environment into its resource graph, then, against the
-# local emulators (moto), bootstrap the local environment's state backend twice (the second run
-# changes nothing) and plan the whole local environment.
-# Later issues grow this into a full local deployment (see README).
-# KEEP_EMULATORS=1 leaves the emulators running afterwards.
+# The main job on the embedded default, from a fresh clone: deploy the whole local environment
+# (environments/local.toml: the reference architecture's AWS network, keys, buckets and roles,
+# and its Databricks workspace with everything in it) against local emulators, then prove a
+# second plan changes nothing.
+#
+#   scripts/demo.sh           build; validate every environment; start moto, minilake and
+#                             brickstack's Databricks emulator; bootstrap the state backend; apply
+#                             the local environment; plan again (no changes); show what exists.
+#                             The emulators keep running so you can look around.
+#   scripts/demo.sh destroy   destroy the local environment, then stop the emulators.
+#
+# State is local (state/local.json); tokens brickstack mints go to SSM SecureString parameters in
+# moto, never to state or output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+brickstack=target/debug/brickstack
+
+if [[ ${1:-} == destroy ]]; then
+    cargo build --quiet -p brickstack-cli
+    if scripts/emulators.sh status >/dev/null 2>&1; then
+        # shellcheck disable=SC1091
+        source .emulators.env
+        echo "==> destroying the local environment"
+        "$brickstack" destroy -e local --auto-approve | tail -n 3
+    else
+        echo "==> the emulators are not running: nothing to destroy (the objects went with them)"
+        rm -f state/local.json state/local.bootstrap.json
+    fi
+    scripts/emulators.sh stop
+    exit 0
+fi
+
 echo "==> building brickstack"
 cargo build --quiet -p brickstack-cli
-brickstack=target/debug/brickstack
 
 echo "==> validating every environment"
 for spec in environments/*.toml; do
-  "$brickstack" validate --file "$spec"
+    "$brickstack" validate --file "$spec"
 done
 
 echo "==> the reference environment as a resource graph"
@@ -22,50 +45,53 @@ mkdir -p target/demo
 "$brickstack" graph -e reference --format text > target/demo/reference.txt
 "$brickstack" graph -e reference --format json > target/demo/reference.json
 "$brickstack" graph -e reference --format dot > target/demo/reference.dot
-"$brickstack" graph -e reference --bootstrap --format text > target/demo/reference-bootstrap.txt
 tail -n 1 target/demo/reference.txt
-python3 - target/demo/reference.json <<'PY'
-import collections, json, sys
-resources = json.load(open(sys.argv[1]))["resources"]
-kinds = collections.Counter(r["kind"] for r in resources)
-for provider in ("aws", "databricks"):
-    picked = {k: n for k, n in kinds.items() if k.startswith(provider + "_")}
-    print(f"    {provider}: {sum(picked.values())} resources of {len(picked)} kinds")
-PY
-echo "    bootstrap graph: $(tail -n 1 target/demo/reference-bootstrap.txt)"
 
 echo "==> starting the local emulators (installs pinned moto and minilake into .venv the first time)"
-started_here=0
-if ! scripts/emulators.sh status >/dev/null 2>&1; then
-  scripts/emulators.sh start
-  started_here=1
-fi
-stop_emulators() {
-  if [[ $started_here == 1 && ${KEEP_EMULATORS:-0} != 1 ]]; then
-    scripts/emulators.sh stop >/dev/null
-  fi
-}
-trap stop_emulators EXIT
+scripts/emulators.sh start
 # shellcheck disable=SC1091
 source .emulators.env
 
+# Objects recorded by an earlier run whose emulators have since stopped are gone; brickstack
+# notices (each reads as deleted) and creates them again.
 echo "==> bootstrapping the state backend of environments/local.toml in moto"
-"$brickstack" bootstrap -e local --auto-approve | tail -n 2
-echo "==> bootstrapping again: nothing to do"
-"$brickstack" bootstrap -e local --auto-approve
+"$brickstack" bootstrap -e local --auto-approve | tail -n 1
 
-echo "==> planning the whole local environment"
-"$brickstack" plan -e local > target/demo/local-plan.txt || true
-tail -n 1 target/demo/local-plan.txt
+echo "==> applying the whole local environment"
+"$brickstack" apply -e local --auto-approve > target/demo/local-apply.txt
+grep -E '^Plan:|operation\(s\) done' target/demo/local-apply.txt || tail -n 3 target/demo/local-apply.txt
 
-cat <<'MSG'
+echo "==> planning again: nothing to change"
+if "$brickstack" plan -e local --detailed-exitcode > target/demo/local-replan.txt; then
+    tail -n 1 target/demo/local-replan.txt
+else
+    echo "error: the second plan is not empty (see target/demo/local-replan.txt)" >&2
+    exit 1
+fi
 
-Written to target/demo/: reference.txt (resources and their dependencies), reference.json,
-reference.dot (render with `dot -Tsvg target/demo/reference.dot > graph.svg`),
-reference-bootstrap.txt, local-plan.txt (the full plan of the local environment).
-Bootstrap state: state/local.bootstrap.json; `target/debug/brickstack state list -e local` lists
-what the plan and apply record, `brickstack destroy -e local` tears an environment down.
-Applying the whole environment needs the Databricks kinds too (issue #5); the AWS provider serves
-every AWS kind of the reference architecture (`scripts/bench.sh calls` applies that part to moto).
-Try it on your own file: target/debug/brickstack validate --file my-env.toml
+echo "==> what exists now"
+python3 - state/local.json <<'PY'
+import collections, json, sys
+state = json.load(open(sys.argv[1]))
+resources = state["resources"]
+kinds = collections.Counter(r["kind"] for r in resources.values())
+for provider in ("aws", "databricks"):
+    picked = {k: n for k, n in kinds.items() if k.startswith(provider + "_")}
+    print(f"    {provider}: {sum(picked.values())} objects of {len(picked)} kinds")
+workspace = resources.get("databricks_mws_workspaces.main", {}).get("attributes", {})
+print(f"    workspace {workspace.get('workspace_name')} (id {workspace.get('workspace_id')}) at {workspace.get('workspace_url')}")
+vpc = resources.get("aws_vpc.main", {})
+print(f"    VPC {vpc.get('object_id')} ({vpc.get('attributes', {}).get('cidr_block')})")
+for address in ("databricks_token.deployer", "databricks_obo_token.deployer"):
+    token = resources.get(address, {}).get("attributes", {})
+    print(f"    {address}: value in SSM `{token.get('value_parameter')}` version {token.get('value_parameter_version')}")
+print(f"    state: {sys.argv[1]} (serial {state['serial']})")
+PY
+cat <<MSG
+
+Emulators (still running): AWS at $AWS_ENDPOINT_URL (moto), Databricks at $DATABRICKS_HOST.
+Written to target/demo/: reference.txt/.json/.dot (the reference graph; render the dot file with
+\`dot -Tsvg target/demo/reference.dot > graph.svg\`), local-apply.txt, local-replan.txt.
+Look around:   source .emulators.env && $brickstack state list -e local
+Tear it down:  scripts/demo.sh destroy     (destroys the environment, then stops the emulators)
 MSG
