@@ -507,7 +507,8 @@ async fn log_delivery_listings_follow_every_page() {
     );
 }
 
-/// Needs the account emulator's SCIM extension; until then a small fake in this file.
+/// Against a small fake that pages by two, so the SCIM paging of the typed calls runs too; the
+/// emulator test below covers the same calls against brickstack's emulator.
 #[tokio::test]
 async fn account_service_principals_and_their_oauth_secrets() {
     let fake = FakeAccount::start().await;
@@ -591,6 +592,78 @@ async fn account_service_principals_and_their_oauth_secrets() {
     assert_eq!(a.get_service_principal(&deployer.id).await.unwrap(), None);
     let again = a.delete_service_principal(&deployer.id).await.unwrap_err();
     assert!(again.is_not_found(), "{again}");
+}
+
+/// The same calls against the emulator, and the minted secret authenticates its principal at the
+/// account's token endpoint (a principal without the `account_admin` role is then refused with
+/// 403, not 401: it authenticated).
+#[tokio::test]
+async fn an_account_service_principal_secret_authenticates_against_the_emulator() {
+    let env = Env::start().await;
+    let a = &env.account;
+    let sp = a
+        .create_service_principal(&NewServicePrincipal {
+            display_name: "bs-reader".into(),
+            active: Some(true),
+            ..NewServicePrincipal::default()
+        })
+        .await
+        .unwrap();
+    let application_id = sp.application_id.clone().expect("an application id");
+    let found = a
+        .list_service_principals(Some(&scim_eq("displayName", "bs-reader")))
+        .await
+        .unwrap();
+    assert_eq!(found, vec![sp.clone()]);
+    let secret = a
+        .create_service_principal_secret(&sp.id, Some(Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    assert!(!format!("{secret:?}").contains(secret.secret.expose()));
+    assert_eq!(
+        a.list_service_principal_secrets(&sp.id).await.unwrap(),
+        vec![secret.info.clone()]
+    );
+
+    let as_reader = AccountClient::new(
+        a.client().host(),
+        env.id(),
+        Credentials::OAuthM2m {
+            client_id: application_id,
+            client_secret: secret.secret.clone(),
+        },
+        fast_retry(),
+    )
+    .unwrap();
+    let refused = as_reader.list_workspaces().await.unwrap_err();
+    assert_eq!(
+        refused.api().map(|e| e.status),
+        Some(403),
+        "authenticated, but not an account admin: {refused}"
+    );
+
+    a.delete_service_principal_secret(&sp.id, &secret.info.id)
+        .await
+        .unwrap();
+    let as_revoked = AccountClient::new(
+        a.client().host(),
+        env.id(),
+        Credentials::OAuthM2m {
+            client_id: sp.application_id.clone().unwrap(),
+            client_secret: secret.secret.clone(),
+        },
+        fast_retry(),
+    )
+    .unwrap();
+    let e = as_revoked.list_workspaces().await.unwrap_err();
+    assert_eq!(
+        e.kind(),
+        brickstack_databricks::ErrorKind::Unauthenticated,
+        "{e}"
+    );
+    assert!(!e.to_string().contains(secret.secret.expose()));
+    a.delete_service_principal(&sp.id).await.unwrap();
+    assert_eq!(a.get_service_principal(&sp.id).await.unwrap(), None);
 }
 
 // ---------------------------------------------------------------------------------------------
