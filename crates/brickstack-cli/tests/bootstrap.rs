@@ -7,7 +7,8 @@ use std::process::{Command, Output};
 use brickstack_testkit::{MotoEndpoint, require_moto, unique_name};
 
 fn run(dir: &Path, moto: &MotoEndpoint, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brickstack"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_brickstack"));
+    command
         .args(args)
         .current_dir(dir)
         // The standard AWS chain, pointed at moto; nothing else from the environment leaks in.
@@ -17,9 +18,15 @@ fn run(dir: &Path, moto: &MotoEndpoint, args: &[&str]) -> Output {
         .env("AWS_ACCESS_KEY_ID", &moto.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", &moto.secret_access_key)
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+        .env("NO_COLOR", "1");
+    // Plans reach the Databricks account too: the emulator's, when it runs.
+    if let Some(databricks) = brickstack_testkit::databricks() {
+        command
+            .env("DATABRICKS_HOST", &databricks.url)
+            .env("DATABRICKS_CLIENT_ID", &databricks.client_id)
+            .env("DATABRICKS_CLIENT_SECRET", &databricks.client_secret);
+    }
+    command.output().unwrap()
 }
 
 #[test]
@@ -137,6 +144,11 @@ fn text(output: &Output) -> String {
 #[test]
 fn plan_apply_state_and_destroy_through_the_binary() {
     let Some(moto) = require_moto("plan_apply_state_and_destroy_through_the_binary") else {
+        return;
+    };
+    let Some(_) =
+        brickstack_testkit::require_databricks("plan_apply_state_and_destroy_through_the_binary")
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
