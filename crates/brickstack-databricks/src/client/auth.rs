@@ -175,7 +175,10 @@ impl TokenSource {
             };
             match retry.next_delay(attempt, started.elapsed(), retry_after, retryable) {
                 Some(delay) => tokio::time::sleep(delay).await,
-                None => return Err(retry.give_up(attempt, started.elapsed(), detail)),
+                None if retryable => {
+                    return Err(retry.give_up(attempt, started.elapsed(), detail));
+                }
+                None => return Err(detail),
             }
         }
     }

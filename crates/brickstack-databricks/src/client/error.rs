@@ -312,9 +312,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match &self.detail {
             ErrorDetail::Api(e) => e.kind(),
-            ErrorDetail::Transport(_) | ErrorDetail::RetriesExhausted { .. } => {
-                ErrorKind::Transient
-            }
+            ErrorDetail::Transport(_) => ErrorKind::Transient,
+            // Only retryable errors run out of retries; a later call may still succeed.
+            ErrorDetail::RetriesExhausted { .. } => ErrorKind::Transient,
             ErrorDetail::NotJson { .. } => ErrorKind::Unauthenticated,
             ErrorDetail::Auth(_) => ErrorKind::Unauthenticated,
             ErrorDetail::Decode(_) => ErrorKind::Other,
@@ -370,7 +370,9 @@ mod tests {
 
     #[test]
     fn every_body_shape_parses() {
-        let cases: &[(u16, Option<&str>, &str, (&str, &str, ErrorKind))] = &[
+        /// Status, content type, body; then the expected code, message and kind.
+        type Case<'a> = (u16, Option<&'a str>, &'a str, (&'a str, &'a str, ErrorKind));
+        let cases: &[Case] = &[
             (
                 404,
                 Some("application/json"),

@@ -252,7 +252,12 @@ impl Client {
                 continue;
             }
             let (retryable, retry_after) = match &detail {
-                ErrorDetail::Api(api) => (is_retryable(api), api.retry_after),
+                // A create is resent only after an answer proving it was refused; a 5xx (even one
+                // with a transient message) may hide an applied create, so `create` looks first.
+                ErrorDetail::Api(api) => (
+                    is_retryable(api) && (resend == Resend::Always || was_refused(api)),
+                    api.retry_after,
+                ),
                 // No answer: the request may have been applied; only an idempotent one is resent.
                 ErrorDetail::Transport(_) => (resend == Resend::Always, None),
                 _ => (false, None),
@@ -265,13 +270,16 @@ impl Client {
                     tracing::debug!(%method, path, attempt, ?delay, error = %detail, "retrying");
                     tokio::time::sleep(delay).await;
                 }
-                None => {
+                // Out of budget for a retryable error: say so. Anything else is the answer itself,
+                // whatever came before it (a not-found after a throttled attempt is a not-found).
+                None if retryable => {
                     return Err(fail(inner.retry.give_up(
                         attempt,
                         started.elapsed(),
                         detail,
                     )));
                 }
+                None => return Err(fail(detail)),
             }
         }
     }
@@ -302,14 +310,21 @@ fn is_retryable(api: &ApiError) -> bool {
     matches!(api.status, 429 | 503) || api.kind() == ErrorKind::Transient
 }
 
+/// An answer proving the server did not act on the request: throttled or unavailable.
+fn was_refused(api: &ApiError) -> bool {
+    api.status < 500 || api.status == 503
+}
+
 /// Whether a failed create may nevertheless have made its object.
 fn may_have_been_applied(e: &Error) -> bool {
     match &e.detail {
         ErrorDetail::Transport(_) => true,
         ErrorDetail::Api(api) => api.status >= 500 && api.status != 503,
-        ErrorDetail::RetriesExhausted { last, .. } => {
-            matches!(last.as_ref(), ErrorDetail::Transport(_))
-        }
+        ErrorDetail::RetriesExhausted { last, .. } => match last.as_ref() {
+            ErrorDetail::Transport(_) => true,
+            ErrorDetail::Api(api) => api.status >= 500 && api.status != 503,
+            _ => false,
+        },
         _ => false,
     }
 }
