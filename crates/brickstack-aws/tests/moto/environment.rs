@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
-use aws_sdk_ec2::types::Filter;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use brickstack_aws::{AwsClients, AwsProvider};
 use brickstack_exec::{ApplyOptions, ApplyReport, Engine, RefreshMode, Request, Runner, nothing};
@@ -21,7 +20,6 @@ use serde_json::json;
 use crate::support::{moto_account, ok};
 
 const ENVIRONMENT: &str = "reference";
-const TAG: &str = "brickstack:environment";
 
 /// The reference environment under a prefix of its own (moto's bucket names are global).
 fn reference_graph(prefix: &str) -> ResourceGraph {
