@@ -28,7 +28,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped};
+use super::{done_if_not_found, gone, invalid_input, observed, parse, scoped_id, scoped_workspace};
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::clusters::{
     AutoScale, AwsAttributes as ApiAwsAttributes, ClusterDetails, ClusterFilter, ClusterLogConf,
@@ -235,27 +235,11 @@ fn observed_cluster(workspace: &Workspace, details: ClusterDetails) -> Observed 
 }
 
 /// The workspace of `object_id` and the cluster's id in it; `None` when the workspace is gone.
-async fn workspace_of<'a>(
-    p: &DatabricksProvider,
-    object_id: &'a str,
-) -> Result<Option<(Workspace, &'a str)>, ProviderError> {
-    let (workspace_id, cluster_id) = split_scoped(KIND, object_id)?;
-    Ok(p.workspace(workspace_id).await?.map(|w| (w, cluster_id)))
-}
-
-fn gone(object_id: &str) -> ProviderError {
-    ProviderError::new(
-        ErrorClass::NotFound,
-        "RESOURCE_DOES_NOT_EXIST",
-        format!("{KIND} `{object_id}` does not exist (any more)"),
-    )
-}
-
 pub(crate) async fn read(
     p: &DatabricksProvider,
     object_id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    let Some((workspace, cluster_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, cluster_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(None);
     };
     Ok(workspace
@@ -304,9 +288,9 @@ pub(crate) async fn update(
     attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
     let desired = Cluster::desired(attributes)?;
-    let (workspace, cluster_id) = workspace_of(p, object_id)
+    let (workspace, cluster_id) = scoped_workspace(p, KIND, object_id)
         .await?
-        .ok_or_else(|| gone(object_id))?;
+        .ok_or_else(|| gone(KIND, object_id))?;
     // `edit` is refused while a transition is under way.
     let settled = workspace
         .client
@@ -327,13 +311,13 @@ pub(crate) async fn update(
             .client
             .get_cluster(cluster_id)
             .await?
-            .ok_or_else(|| gone(object_id))?
+            .ok_or_else(|| gone(KIND, object_id))?
     };
     Ok(observed_cluster(&workspace, details))
 }
 
 pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
-    let Some((workspace, cluster_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, cluster_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(());
     };
     done_if_not_found(workspace.client.permanent_delete_cluster(cluster_id).await)

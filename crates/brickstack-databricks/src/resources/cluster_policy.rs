@@ -15,7 +15,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped};
+use super::{done_if_not_found, invalid_input, observed, parse, scoped_id, scoped_workspace};
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::policies::{Policy, PolicySpec};
 
@@ -96,14 +96,6 @@ fn observed_policy(workspace: &Workspace, policy: Policy) -> Observed {
 }
 
 /// The workspace of `object_id` and the policy's id in it; `None` when the workspace is gone.
-async fn workspace_of<'a>(
-    p: &DatabricksProvider,
-    object_id: &'a str,
-) -> Result<Option<(Workspace, &'a str)>, ProviderError> {
-    let (workspace_id, policy_id) = split_scoped(KIND, object_id)?;
-    Ok(p.workspace(workspace_id).await?.map(|w| (w, policy_id)))
-}
-
 /// The policy as `read` reports it, or not found.
 async fn current(workspace: &Workspace, policy_id: &str) -> Result<Observed, ProviderError> {
     let policy = workspace
@@ -127,7 +119,7 @@ pub(crate) async fn read(
     p: &DatabricksProvider,
     object_id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    let Some((workspace, policy_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, policy_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(None);
     };
     Ok(workspace
@@ -153,7 +145,7 @@ pub(crate) async fn update(
     attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
     let desired = ClusterPolicy::desired(attributes)?;
-    let Some((workspace, policy_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, policy_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Err(ProviderError::new(
             ErrorClass::NotFound,
             "WORKSPACE_NOT_FOUND",
@@ -170,7 +162,7 @@ pub(crate) async fn update(
 /// A policy clusters still use cannot be deleted (`INVALID_STATE`, a conflict): brickstack
 /// deletes its clusters first.
 pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
-    let Some((workspace, policy_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, policy_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(());
     };
     done_if_not_found(workspace.client.delete_policy(policy_id).await)

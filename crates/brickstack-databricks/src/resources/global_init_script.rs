@@ -14,7 +14,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{done_if_not_found, observed, parse, scoped_id, split_scoped};
+use super::{done_if_not_found, gone, observed, parse, scoped_id, scoped_workspace};
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::init_scripts::{GlobalInitScript as ApiScript, GlobalInitScriptSpec};
 
@@ -67,29 +67,13 @@ fn observed_script(workspace: &Workspace, script: ApiScript) -> Observed {
 }
 
 /// The workspace of `object_id` and the script's id in it; `None` when the workspace is gone.
-async fn workspace_of<'a>(
-    p: &DatabricksProvider,
-    object_id: &'a str,
-) -> Result<Option<(Workspace, &'a str)>, ProviderError> {
-    let (workspace_id, script_id) = split_scoped(KIND, object_id)?;
-    Ok(p.workspace(workspace_id).await?.map(|w| (w, script_id)))
-}
-
-fn gone(object_id: &str) -> ProviderError {
-    ProviderError::new(
-        ErrorClass::NotFound,
-        "RESOURCE_DOES_NOT_EXIST",
-        format!("{KIND} `{object_id}` does not exist (any more)"),
-    )
-}
-
 /// The script as `read` reports it, or not found.
 async fn current(workspace: &Workspace, script_id: &str) -> Result<Observed, ProviderError> {
     let script = workspace
         .client
         .get_global_init_script(script_id)
         .await?
-        .ok_or_else(|| gone(&scoped_id(workspace.id, script_id)))?;
+        .ok_or_else(|| gone(KIND, &scoped_id(workspace.id, script_id)))?;
     Ok(observed_script(workspace, script))
 }
 
@@ -97,7 +81,7 @@ pub(crate) async fn read(
     p: &DatabricksProvider,
     object_id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    let Some((workspace, script_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, script_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(None);
     };
     Ok(workspace
@@ -126,9 +110,9 @@ pub(crate) async fn update(
     attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
     let desired: GlobalInitScript = parse(KIND, attributes)?;
-    let (workspace, script_id) = workspace_of(p, object_id)
+    let (workspace, script_id) = scoped_workspace(p, KIND, object_id)
         .await?
-        .ok_or_else(|| gone(object_id))?;
+        .ok_or_else(|| gone(KIND, object_id))?;
     workspace
         .client
         .update_global_init_script(script_id, &desired.spec())
@@ -137,7 +121,7 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
-    let Some((workspace, script_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, script_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(());
     };
     done_if_not_found(workspace.client.delete_global_init_script(script_id).await)

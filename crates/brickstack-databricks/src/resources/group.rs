@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
-    done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped, unexpected,
+    done_if_not_found, gone, invalid_input, observed, parse, scoped_id, split_scoped, unexpected,
+    workspace_if_any,
 };
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::WorkspaceClient;
@@ -211,36 +212,6 @@ pub(crate) async fn find(
 
 // ----------------------------------------------------------------------------------------------
 // Shared with the kinds that manage one entry of a group.
-
-/// The workspace at `url`, or `None` when the account has no such workspace (nothing in it can
-/// be found then).
-pub(crate) async fn workspace_if_any(
-    p: &DatabricksProvider,
-    url: &str,
-) -> Result<Option<Workspace>, ProviderError> {
-    match p.workspace_at(url).await {
-        Ok(ws) => Ok(Some(ws)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// An update of an object that is no longer there.
-pub(crate) fn gone(kind: &str, object_id: &str) -> ProviderError {
-    ProviderError::new(
-        ErrorClass::NotFound,
-        "NOT_FOUND",
-        format!("{kind}: `{object_id}` no longer exists"),
-    )
-}
-
-/// The error of `update` for kinds whose every attribute forces replacement.
-pub(crate) fn nothing_updates(kind: &str) -> ProviderError {
-    invalid_input(
-        kind,
-        "every attribute forces replacement, so nothing changes in place",
-    )
-}
 
 /// A group named by exactly one of display name (the built-in `admins`, `users`) and id.
 pub(crate) fn group_ref<'a>(

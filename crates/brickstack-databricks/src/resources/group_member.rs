@@ -10,10 +10,9 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::group::{
-    Entries, add_entry, entry_holder, entry_id, group_ref, nothing_updates, remove_entry,
-    resolve_group, split_entry,
+    Entries, add_entry, entry_holder, entry_id, group_ref, remove_entry, resolve_group, split_entry,
 };
-use super::{observed, parse, scoped_id, split_scoped};
+use super::{nothing_updates, observed, parse, scoped_id, split_scoped};
 use crate::provider::{DatabricksProvider, Workspace};
 
 pub(crate) const KIND: &str = "databricks_group_member";

@@ -9,10 +9,9 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::group::{
-    Entries, GroupRef, add_entry, entry_holder, entry_id, nothing_updates, remove_entry,
-    resolve_group, split_entry,
+    Entries, GroupRef, add_entry, entry_holder, entry_id, remove_entry, resolve_group, split_entry,
 };
-use super::{invalid_input, observed, parse, scoped_id, split_scoped};
+use super::{invalid_input, nothing_updates, observed, parse, scoped_id, split_scoped};
 use crate::provider::{DatabricksProvider, Workspace};
 
 pub(crate) const KIND: &str = "databricks_group_role";

@@ -10,7 +10,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::group::nothing_updates;
+use super::nothing_updates;
 use super::{done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped};
 use crate::ErrorKind;
 use crate::provider::{DatabricksProvider, Workspace};

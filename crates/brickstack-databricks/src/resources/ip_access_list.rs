@@ -15,7 +15,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{done_if_not_found, observed, parse, scoped_id, split_scoped};
+use super::{done_if_not_found, gone, observed, parse, scoped_id, scoped_workspace};
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::ip_access_lists::{
     IpAccessList as ApiList, IpAccessListSpec, IpAccessListUpdate, ListType,
@@ -73,22 +73,6 @@ fn observed_list(workspace: &Workspace, list: ApiList) -> Observed {
 }
 
 /// The workspace of `object_id` and the list's id in it; `None` when the workspace is gone.
-async fn workspace_of<'a>(
-    p: &DatabricksProvider,
-    object_id: &'a str,
-) -> Result<Option<(Workspace, &'a str)>, ProviderError> {
-    let (workspace_id, list_id) = split_scoped(KIND, object_id)?;
-    Ok(p.workspace(workspace_id).await?.map(|w| (w, list_id)))
-}
-
-fn gone(object_id: &str) -> ProviderError {
-    ProviderError::new(
-        ErrorClass::NotFound,
-        "RESOURCE_DOES_NOT_EXIST",
-        format!("{KIND} `{object_id}` does not exist (any more)"),
-    )
-}
-
 /// The list as `read` reports it, or not found.
 async fn current(
     workspace: &Workspace,
@@ -99,7 +83,7 @@ async fn current(
         .client
         .get_ip_access_list(list_id)
         .await?
-        .ok_or_else(|| gone(object_id))?;
+        .ok_or_else(|| gone(KIND, object_id))?;
     Ok(observed_list(workspace, list))
 }
 
@@ -107,7 +91,7 @@ pub(crate) async fn read(
     p: &DatabricksProvider,
     object_id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    let Some((workspace, list_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, list_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(None);
     };
     Ok(workspace
@@ -158,9 +142,9 @@ pub(crate) async fn update(
     attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
     let desired: IpAccessList = parse(KIND, attributes)?;
-    let (workspace, list_id) = workspace_of(p, object_id)
+    let (workspace, list_id) = scoped_workspace(p, KIND, object_id)
         .await?
-        .ok_or_else(|| gone(object_id))?;
+        .ok_or_else(|| gone(KIND, object_id))?;
     workspace
         .client
         .replace_ip_access_list(list_id, &desired.spec())
@@ -169,7 +153,7 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
-    let Some((workspace, list_id)) = workspace_of(p, object_id).await? else {
+    let Some((workspace, list_id)) = scoped_workspace(p, KIND, object_id).await? else {
         return Ok(());
     };
     done_if_not_found(workspace.client.delete_ip_access_list(list_id).await)

@@ -38,6 +38,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use brickstack_provider::{Attributes, ErrorClass, Observed, ProviderError};
+
+use crate::provider::{DatabricksProvider, Workspace};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -194,4 +196,45 @@ where
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(WAIT_MAX_DELAY);
     }
+}
+
+/// The workspace of a workspace-level object and the object's id in it; `None` when the workspace
+/// is gone (everything in it went with it).
+pub(crate) async fn scoped_workspace<'a>(
+    p: &DatabricksProvider,
+    kind: &str,
+    object_id: &'a str,
+) -> Result<Option<(Workspace, &'a str)>, ProviderError> {
+    let (workspace_id, id) = split_scoped(kind, object_id)?;
+    Ok(p.workspace(workspace_id).await?.map(|w| (w, id)))
+}
+
+/// The workspace at `url`, or `None` when the account has no such workspace (nothing in it can
+/// be found then).
+pub(crate) async fn workspace_if_any(
+    p: &DatabricksProvider,
+    url: &str,
+) -> Result<Option<Workspace>, ProviderError> {
+    match p.workspace_at(url).await {
+        Ok(ws) => Ok(Some(ws)),
+        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The error of an update (or a read after a write) of an object that is no longer there.
+pub(crate) fn gone(kind: &str, object_id: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::NotFound,
+        "NOT_FOUND",
+        format!("{kind}: `{object_id}` no longer exists"),
+    )
+}
+
+/// The error of `update` for kinds whose every attribute forces replacement.
+pub(crate) fn nothing_updates(kind: &str) -> ProviderError {
+    invalid_input(
+        kind,
+        "every attribute forces replacement, so nothing changes in place",
+    )
 }

@@ -7,7 +7,7 @@
 use brickstack_provider::{Attributes, CreateRequest, KindSchema, Observed, ProviderError};
 use brickstack_state::ObjectLookup;
 
-use super::group::nothing_updates;
+use super::nothing_updates;
 use super::token::{Flavor, create_token, delete_token, read_token, schema_of};
 use crate::provider::DatabricksProvider;
 

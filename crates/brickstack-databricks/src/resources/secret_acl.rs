@@ -7,7 +7,7 @@ use brickstack_provider::{
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::group::gone;
+use super::gone;
 use super::{done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped};
 use crate::provider::{DatabricksProvider, Workspace};
 

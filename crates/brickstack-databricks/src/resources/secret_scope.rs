@@ -7,8 +7,8 @@ use brickstack_provider::{
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::group::{nothing_updates, workspace_if_any};
 use super::{done_if_not_found, observed, parse, scoped_id, split_scoped};
+use super::{nothing_updates, workspace_if_any};
 use crate::provider::{DatabricksProvider, Workspace};
 
 pub(crate) const KIND: &str = "databricks_secret_scope";

@@ -9,8 +9,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::group::{gone, workspace_if_any};
 use super::{done_if_not_found, observed, parse, scoped_id, split_scoped, unexpected};
+use super::{gone, workspace_if_any};
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::scim::{
     ALLOW_CLUSTER_CREATE, ComplexValue, PatchOp, ServicePrincipal, entitlement_ops, filter_eq,

@@ -22,7 +22,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::group::nothing_updates;
+use super::nothing_updates;
 use super::{
     absent_if_not_found, done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped,
 };
