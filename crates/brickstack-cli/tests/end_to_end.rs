@@ -241,3 +241,92 @@ fn leftover_objects(value: &Value) -> Vec<String> {
     walk(value, "", &mut out);
     out
 }
+
+/// With no `DATABRICKS_CLIENT_*` in the environment, the service principal's credentials come
+/// from the SSM parameters the spec names; without them either, the run stops with exit 2 before
+/// touching anything, naming both sources.
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_come_from_the_specs_ssm_parameters_when_the_environment_has_none() {
+    const TEST: &str =
+        "credentials_come_from_the_specs_ssm_parameters_when_the_environment_has_none";
+    let Some(moto) = require_moto(TEST) else {
+        return;
+    };
+    let Some(databricks) = require_databricks(TEST) else {
+        return;
+    };
+    let suffix = format!("{:08x}", fastrand::u32(..));
+    let environment = format!("ssm{suffix}");
+    let dir = tempfile::tempdir().unwrap();
+    let spec = local_spec(&environment, &format!("bs-{suffix}"), &unique_account_id());
+    std::fs::write(dir.path().join("env.toml"), spec).unwrap();
+    let cli = Cli {
+        dir: dir.path(),
+        env: vec![
+            ("AWS_ENDPOINT_URL", moto.url.clone()),
+            ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("DATABRICKS_HOST", databricks.url.clone()),
+        ],
+    };
+
+    let refused = cli.run(&["plan", "--file", "env.toml"]).await;
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let message = text(&refused);
+    assert!(
+        message.contains("DATABRICKS_CLIENT_ID")
+            && message.contains(&format!("/brickstack/{environment}/databricks/client-id")),
+        "{message}"
+    );
+
+    let aws = brickstack_aws::AwsProvider::new(&brickstack_aws::AwsClients::new(
+        &brickstack_aws::static_sdk_config(&brickstack_aws::StaticEndpoint {
+            url: moto.url.clone(),
+            region: moto.region.clone(),
+            access_key_id: moto.access_key_id.clone(),
+            secret_access_key: moto.secret_access_key.clone(),
+        }),
+    ));
+    for (name, value) in [
+        ("client-id", &databricks.client_id),
+        ("client-secret", &databricks.client_secret),
+    ] {
+        brickstack_provider::SecretStore::put(
+            &aws,
+            &brickstack_provider::SecretWrite {
+                name: &format!("/brickstack/{environment}/databricks/{name}"),
+                value: &brickstack_provider::SecretValue::new(value.as_str()),
+                kms_key_id: "alias/aws/ssm",
+                description: "test: the account service principal",
+                tags: &Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let plan = cli
+        .run(&["plan", "--file", "env.toml", "--detailed-exitcode"])
+        .await;
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "changes to make: {}",
+        text(&plan)
+    );
+    // Exit 2 is also invalid input: the plan itself must be there.
+    assert!(
+        String::from_utf8_lossy(&plan.stdout).contains("Plan: 102 to add"),
+        "{}",
+        text(&plan)
+    );
+    assert!(!text(&plan).contains(&databricks.client_secret));
+    for name in ["client-id", "client-secret"] {
+        brickstack_provider::SecretStore::delete(
+            &aws,
+            &format!("/brickstack/{environment}/databricks/{name}"),
+        )
+        .await
+        .unwrap();
+    }
+}
