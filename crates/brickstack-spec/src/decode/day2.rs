@@ -92,7 +92,25 @@ pub(super) fn sleep(t: &mut Table<'_, '_>, cx: &mut Cx) -> Sleep {
                 );
             }
         }
+        if days.is_empty() {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                "sleep.schedule.days",
+                "`sleep.schedule.days` is empty, so the schedule would never run",
+                "list the days it applies, e.g. `[\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]`, or remove `[sleep.schedule]`",
+            );
+        }
         s.finish(cx);
+        if let (Some(sleep_at), Some(wake_at)) = (&sleep_at, &wake_at)
+            && sleep_at == wake_at
+        {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                "sleep.schedule.wake_at",
+                format!("`sleep.schedule.wake_at` is `{wake_at}`, the same time as `sleep_at`"),
+                "wake at another time; one earlier than `sleep_at` keeps the environment asleep overnight",
+            );
+        }
         match (sleep_at, wake_at) {
             (Some(sleep_at), Some(wake_at)) => Some(Schedule {
                 sleep_at,
