@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::schedule::{Invocation, ScheduleFormat};
 use crate::{EXIT_INVALID_INPUT, SpecArgs};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -15,13 +16,18 @@ pub enum GraphFormat {
     Json,
 }
 
-/// The outcome of reading a spec: the model, or the exit code after the problems were printed.
-pub fn load_spec(args: &SpecArgs) -> anyhow::Result<Result<brickstack_spec::Spec, ExitCode>> {
-    let path = match (&args.env, &args.file) {
+/// The spec file a command reads: `--file`, or `environments/<ENV>.toml`.
+pub fn spec_path(args: &SpecArgs) -> PathBuf {
+    match (&args.env, &args.file) {
         (_, Some(file)) => file.clone(),
         (Some(env), None) => PathBuf::from("environments").join(format!("{env}.toml")),
         (None, None) => unreachable!("clap requires --env or --file"),
-    };
+    }
+}
+
+/// The outcome of reading a spec: the model, or the exit code after the problems were printed.
+pub fn load_spec(args: &SpecArgs) -> anyhow::Result<Result<brickstack_spec::Spec, ExitCode>> {
+    let path = spec_path(args);
     let display = path.display().to_string();
     let source = match std::fs::read_to_string(&path) {
         Ok(s) => s,
@@ -89,4 +95,77 @@ pub fn graph(args: &SpecArgs, format: GraphFormat, bootstrap: bool) -> anyhow::R
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScheduleArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// What to print
+    #[arg(long, value_enum, default_value_t = ScheduleFormat::All)]
+    pub format: ScheduleFormat,
+    /// Directory the jobs run in, holding `environments/<ENV>.toml` [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// The brickstack executable the jobs run [default: this one]
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
+}
+
+/// Prints the crontab lines and systemd units that run `sleep` and `wake` on the spec's schedule.
+pub fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
+    let spec = match load_spec(&args.spec)? {
+        Ok(spec) => spec,
+        Err(code) => return Ok(code),
+    };
+    let env = &spec.environment.name;
+    let path = spec_path(&args.spec);
+    let Some(schedule) = &spec.sleep.schedule else {
+        eprintln!(
+            "error: environment `{env}` has no `[sleep.schedule]`, so there is nothing to schedule"
+        );
+        eprintln!(
+            "  hint: give `{}` a `[sleep.schedule]` table with `sleep_at` and `wake_at` (docs/spec.md)",
+            path.display()
+        );
+        return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+    };
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let workdir = match &args.workdir {
+        Some(dir) => {
+            std::path::absolute(dir).with_context(|| format!("resolving `{}`", dir.display()))?
+        }
+        None => cwd,
+    };
+    let binary = match &args.binary {
+        // A bare name is left for the scheduler to find on its `PATH`.
+        Some(name) if name.components().count() == 1 && !name.is_absolute() => name.clone(),
+        Some(path) => {
+            std::path::absolute(path).with_context(|| format!("resolving `{}`", path.display()))?
+        }
+        None => std::env::current_exe().unwrap_or_else(|_| PathBuf::from("brickstack")),
+    };
+    let (Some(workdir), Some(binary)) = (workdir.to_str(), binary.to_str()) else {
+        eprintln!("error: the working directory and the executable's path must be UTF-8");
+        eprintln!("  hint: pass `--workdir DIR` and `--binary PATH` with UTF-8 paths");
+        return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+    };
+    let invocation = Invocation {
+        environment: env,
+        workdir,
+        binary,
+    };
+    match crate::schedule::render(schedule, &invocation, args.format) {
+        Ok(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("error: cannot schedule environment `{env}`: invalid {err}");
+            eprintln!(
+                "  hint: a crontab line or unit setting cannot hold a control character, and systemd needs an absolute `--workdir`"
+            );
+            Ok(ExitCode::from(EXIT_INVALID_INPUT))
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod backend;
 mod commands;
 mod databricks;
 mod run_commands;
+mod schedule;
 mod state_commands;
 
 use std::process::ExitCode;
@@ -64,6 +65,8 @@ enum Command {
         /// The lock's id, as the error naming the holder shows it
         lock_id: String,
     },
+    /// Print the crontab lines and systemd units that sleep and wake an environment on its schedule
+    Schedule(commands::ScheduleArgs),
     /// Print the resource graph an environment compiles to
     Graph {
         #[command(flatten)]
@@ -129,6 +132,7 @@ async fn main() -> ExitCode {
             state_commands::force_unlock(&spec, &lock_id).await
         }
         Command::Validate { spec } => commands::validate(&spec),
+        Command::Schedule(args) => commands::schedule(&args),
         Command::Graph {
             spec,
             format,
