@@ -130,6 +130,9 @@ pub fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     };
+    if let Some(code) = check_time_zone(&schedule.time_zone, &path) {
+        return Ok(code);
+    }
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let workdir = match &args.workdir {
         Some(dir) => {
@@ -168,4 +171,30 @@ pub fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_INVALID_INPUT))
         }
     }
+}
+
+/// The spec checks only the form of a zone name. cronie reads a `CRON_TZ` it cannot find as UTC and
+/// systemd refuses a timer naming one, so the name is looked up in the database they use (`TZDIR`,
+/// else `/usr/share/zoneinfo`) before anything is printed; `None` when it is there or cannot be checked.
+fn check_time_zone(zone: &str, spec: &std::path::Path) -> Option<ExitCode> {
+    let db = std::env::var_os("TZDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/share/zoneinfo"));
+    if !db.is_dir() {
+        eprintln!(
+            "warning: no time zone database at `{}`, so `{zone}` is not checked",
+            db.display()
+        );
+        return None;
+    }
+    if db.join(zone).is_file() {
+        return None;
+    }
+    eprintln!(
+        "error: `sleep.schedule.time_zone` in `{}` is `{zone}`, which is not in the time zone database at `{}`",
+        spec.display(),
+        db.display()
+    );
+    eprintln!("  hint: use a name `timedatectl list-timezones` prints, such as `Europe/Madrid`");
+    Some(ExitCode::from(EXIT_INVALID_INPUT))
 }

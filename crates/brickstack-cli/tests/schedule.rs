@@ -1,5 +1,6 @@
 //! `brickstack schedule` through the built binary: the output for a spec read with `--file`, and
-//! the error for an environment that has no schedule. The rendering of each kind of schedule is
+//! the errors for an environment that has no schedule or names a zone the database lacks (each
+//! test brings its own database in `TZDIR`). The rendering of each kind of schedule is
 //! snapshot-tested in `src/schedule.rs`.
 
 use std::path::{Path, PathBuf};
@@ -113,4 +114,24 @@ fn an_environment_without_a_schedule_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     insta::assert_snapshot!(String::from_utf8(out.stderr).unwrap());
+}
+
+#[test]
+fn a_zone_missing_from_the_database_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("dev.toml");
+    std::fs::write(&spec, SPEC.replace("Europe/Madrid", "Europe/Madird")).unwrap();
+    let tzdir = zone_database(dir.path(), &["Europe/Madrid"]);
+    let out = brickstack(
+        &["schedule", "--file", spec.to_str().unwrap()],
+        dir.path(),
+        &tzdir,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("`Europe/Madird`") && stderr.contains("hint:"),
+        "{stderr}"
+    );
 }

@@ -175,7 +175,7 @@ fn time_of_day(t: &mut Table<'_, '_>, cx: &mut Cx, key: &str) -> Option<String> 
     Some(value)
 }
 
-/// IANA names are `UTC` or `Area/Location`; the full database is checked when a schedule is rendered.
+/// IANA names are `UTC` or `Area/Location`; `brickstack schedule` looks the name up in the database.
 fn is_time_zone(tz: &str) -> bool {
     const AREAS: [&str; 10] = [
         "Africa",
