@@ -38,6 +38,10 @@ pub struct Selection {
     /// Only a named selection the generator defines: `sleep` or `tokens`
     #[arg(long = "select", value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(brickstack_graph::selections::NAMES))]
     pub select: Option<String>,
+    /// Replace this resource even though nothing forces it (repeatable); its dependencies are
+    /// left as they are
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
 }
 
 impl Selection {
@@ -266,6 +270,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         graph: &env.graph,
         targets: &targets,
         excludes: &args.selection.excludes,
+        replace: &args.selection.replace,
         refresh: args.refresh.mode(),
     };
     let planned = engine.plan(&request).await;
@@ -344,6 +349,7 @@ pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         targets: Vec::new(),
         excludes: Vec::new(),
         select: None,
+        replace: Vec::new(),
     };
     run(
         &env,
@@ -372,6 +378,7 @@ pub async fn bootstrap(args: &BootstrapArgs) -> anyhow::Result<ExitCode> {
         targets: Vec::new(),
         excludes: Vec::new(),
         select: None,
+        replace: Vec::new(),
     };
     run(
         &env,
@@ -418,6 +425,7 @@ async fn run<S: StateStore>(
         graph,
         targets: &targets,
         excludes: &selection.excludes,
+        replace: &selection.replace,
         refresh,
     };
     let plan = match saved {
