@@ -181,6 +181,15 @@ pub struct DestroyArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct RotateTokensArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Rotate without asking for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct BootstrapArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -361,6 +370,49 @@ pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         &options,
         RefreshMode::Full,
         "destroy",
+    )
+    .await
+}
+
+/// Replaces every token of the `tokens` selection, due or not: a partial run targeting the
+/// tokens (their dependencies are refreshed and planned, never replaced) with each of them
+/// replaced. Each new token is minted, checked with a call made with it, and stored (a new
+/// parameter version) before the old one is revoked.
+pub async fn rotate_tokens(args: &RotateTokensArgs) -> anyhow::Result<ExitCode> {
+    let env = match environment(&args.spec, false).await? {
+        Ok(env) => env,
+        Err(code) => return Ok(code),
+    };
+    let tokens: Vec<String> = brickstack_graph::selections::select("tokens", &env.spec, &env.graph)
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // No targets would mean the whole environment.
+    if tokens.is_empty() {
+        println!(
+            "The environment `{}` has no tokens to rotate.",
+            env.spec.environment.name
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let backend = Backend::for_spec(&env.spec).await;
+    let selection = Selection {
+        targets: tokens.clone(),
+        excludes: Vec::new(),
+        select: None,
+        replace: tokens,
+    };
+    run(
+        &env,
+        &env.graph,
+        &backend,
+        &selection,
+        None,
+        args.auto_approve,
+        &ApplyOptions::default(),
+        RefreshMode::Full,
+        "apply",
     )
     .await
 }
