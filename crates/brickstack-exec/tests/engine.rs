@@ -992,6 +992,59 @@ async fn a_requested_replacement_replaces_the_target_and_leaves_its_dependencies
     );
 }
 
+#[tokio::test]
+async fn a_rotation_whose_new_token_fails_keeps_the_old_one_until_a_successor_exists() {
+    let (world, g) = rotating_world();
+    world.apply(&g).await;
+    let old = object_id(&world, "test_token.t");
+    world
+        .provider
+        .set_attribute(&old, "expires_in_seconds", serde_json::json!(60));
+    let refused = || {
+        world.provider.inject(
+            Operation::Create,
+            "test_token.t",
+            FaultEffect::Fail(ProviderError::new(
+                ErrorClass::Fatal,
+                "TokenCheckFailed",
+                "the new token does not authenticate",
+            )),
+            1,
+        );
+    };
+    let old_exists = || world.provider.objects().iter().any(|o| o.object_id == old);
+
+    refused();
+    let report = world.apply(&g).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(
+        old_exists(),
+        "the old token was revoked without a successor"
+    );
+    assert!(world.state().resources.contains_key("test_token.t#deposed"));
+
+    // The next run creates a successor before anything else; failing again, the old one stays.
+    refused();
+    let report = world.apply(&g).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(
+        report.skipped,
+        [(
+            "test_token.t#deposed".to_string(),
+            "test_token.t".to_string()
+        )]
+    );
+    assert!(
+        old_exists(),
+        "the old token was revoked without a successor"
+    );
+
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert!(!old_exists());
+    assert!(!world.plan(&g, &[], &[]).await.has_changes());
+}
+
 fn request_with_replace<'a>(g: &'a ResourceGraph, replace: &'a [String]) -> Request<'a> {
     request(g, &[], replace, RefreshMode::Full)
 }
