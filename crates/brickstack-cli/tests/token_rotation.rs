@@ -458,6 +458,41 @@ async fn rotate_tokens_replaces_both_tokens_and_nothing_else() {
         old_values.push(fixture.parameter(parameter, None).await.0);
     }
 
+    // `--replace` names what to replace; a name that is not there stops the run.
+    let replace = fixture
+        .run(&[
+            "plan",
+            "--file",
+            "env.toml",
+            "--detailed-exitcode",
+            "--replace",
+            "databricks_token.deployer",
+        ])
+        .await;
+    let shown = String::from_utf8_lossy(&replace.stdout).to_string();
+    assert_eq!(replace.status.code(), Some(2), "{}", text(&replace));
+    assert!(
+        shown.contains(
+            "# databricks_token.deployer must be replaced (replacement requested; new object first)"
+        ) && shown.contains("Plan: 0 to add, 0 to change, 1 to replace, 0 to destroy."),
+        "{shown}"
+    );
+    let typo = fixture
+        .run(&[
+            "plan",
+            "--file",
+            "env.toml",
+            "--replace",
+            "databricks_token.deploy",
+        ])
+        .await;
+    assert_eq!(typo.status.code(), Some(2), "{}", text(&typo));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("did you mean `databricks_token.deployer`?"),
+        "{}",
+        text(&typo)
+    );
+
     let rotate = fixture
         .run(&["rotate-tokens", "--file", "env.toml", "--auto-approve"])
         .await;
