@@ -51,6 +51,8 @@ enum Command {
     Apply(run_commands::ApplyArgs),
     /// Destroy every object of the environment, in reverse dependency order
     Destroy(run_commands::DestroyArgs),
+    /// Replace every Databricks token: new ones stored and checked first, then the old revoked
+    RotateTokens(run_commands::RotateTokensArgs),
     /// Create the state backend: the state bucket, its KMS key and alias, the lock table
     Bootstrap(run_commands::BootstrapArgs),
     /// Look into or repair the recorded state
@@ -123,6 +125,7 @@ async fn main() -> ExitCode {
         Command::Apply(args) => run_commands::apply(&args).await,
         Command::Destroy(args) => run_commands::destroy(&args).await,
         Command::Bootstrap(args) => run_commands::bootstrap(&args).await,
+        Command::RotateTokens(args) => run_commands::rotate_tokens(&args).await,
         Command::State { command } => match command {
             StateCommand::List { spec } => state_commands::list(&spec).await,
             StateCommand::Show { spec, address } => state_commands::show(&spec, &address).await,

@@ -38,6 +38,10 @@ pub struct Selection {
     /// Only a named selection the generator defines: `sleep` or `tokens`
     #[arg(long = "select", value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(brickstack_graph::selections::NAMES))]
     pub select: Option<String>,
+    /// Replace this resource even though nothing forces it (repeatable); its dependencies are
+    /// left as they are
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
 }
 
 impl Selection {
@@ -177,6 +181,15 @@ pub struct DestroyArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct RotateTokensArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Rotate without asking for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct BootstrapArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -266,6 +279,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         graph: &env.graph,
         targets: &targets,
         excludes: &args.selection.excludes,
+        replace: &args.selection.replace,
         refresh: args.refresh.mode(),
     };
     let planned = engine.plan(&request).await;
@@ -344,6 +358,7 @@ pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         targets: Vec::new(),
         excludes: Vec::new(),
         select: None,
+        replace: Vec::new(),
     };
     run(
         &env,
@@ -355,6 +370,49 @@ pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         &options,
         RefreshMode::Full,
         "destroy",
+    )
+    .await
+}
+
+/// Replaces every token of the `tokens` selection, due or not: a partial run targeting the
+/// tokens (their dependencies are refreshed and planned, never replaced) with each of them
+/// replaced. Each new token is minted, checked with a call made with it, and stored (a new
+/// parameter version) before the old one is revoked.
+pub async fn rotate_tokens(args: &RotateTokensArgs) -> anyhow::Result<ExitCode> {
+    let env = match environment(&args.spec, false).await? {
+        Ok(env) => env,
+        Err(code) => return Ok(code),
+    };
+    let tokens: Vec<String> = brickstack_graph::selections::select("tokens", &env.spec, &env.graph)
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // No targets would mean the whole environment.
+    if tokens.is_empty() {
+        println!(
+            "The environment `{}` has no tokens to rotate.",
+            env.spec.environment.name
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let backend = Backend::for_spec(&env.spec).await;
+    let selection = Selection {
+        targets: tokens.clone(),
+        excludes: Vec::new(),
+        select: None,
+        replace: tokens,
+    };
+    run(
+        &env,
+        &env.graph,
+        &backend,
+        &selection,
+        None,
+        args.auto_approve,
+        &ApplyOptions::default(),
+        RefreshMode::Full,
+        "apply",
     )
     .await
 }
@@ -372,6 +430,7 @@ pub async fn bootstrap(args: &BootstrapArgs) -> anyhow::Result<ExitCode> {
         targets: Vec::new(),
         excludes: Vec::new(),
         select: None,
+        replace: Vec::new(),
     };
     run(
         &env,
@@ -418,6 +477,7 @@ async fn run<S: StateStore>(
         graph,
         targets: &targets,
         excludes: &selection.excludes,
+        replace: &selection.replace,
         refresh,
     };
     let plan = match saved {

@@ -5,7 +5,8 @@
 //! object id `<workspace_id>/<id in the workspace>`, so a read or delete knows its workspace
 //! without any attribute; the workspace's URL comes from the account API, and calls to it
 //! authenticate with the account's service principal (OAuth at the workspace's token endpoint),
-//! never with a token brickstack minted, so an expired token cannot lock brickstack out.
+//! never with a token brickstack minted, so an expired token cannot lock brickstack out (the one
+//! exception: a new token's check, a `SCIM Me` made with it before its value is stored).
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -115,6 +116,11 @@ impl DatabricksProvider {
 
     pub(crate) fn environment(&self) -> &str {
         &self.environment
+    }
+
+    /// The retry policy every client of this provider uses.
+    pub(crate) fn retry(&self) -> &RetryPolicy {
+        &self.retry
     }
 
     /// Calls made so far by the account client and every workspace client, per `METHOD path`.

@@ -185,6 +185,7 @@ async fn main() {
         graph: &graph,
         targets: &[],
         excludes: &[],
+        replace: &[],
         refresh: brickstack_exec::RefreshMode::Full,
     };
     record_everything(&provider, &store, &graph).await;

@@ -56,6 +56,8 @@ pub struct Request<'a> {
     pub graph: &'a ResourceGraph,
     pub targets: &'a [String],
     pub excludes: &'a [String],
+    /// Addresses to replace even though nothing forces it (`--replace`); each must be known.
+    pub replace: &'a [String],
     pub refresh: RefreshMode,
 }
 
@@ -111,6 +113,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         let mut state = writer.into_state().await;
         let stored = state.serial > 0;
         let selection = Selection::new(request.graph, &state, request.targets, request.excludes)?;
+        Selection::check_known(request.graph, &state, request.replace)?;
         let observed = match request.refresh {
             RefreshMode::Full => refresh(self.provider, &state).await?,
             RefreshMode::Minimal => refresh_minimal(self.provider, &state, request.graph).await?,
@@ -139,6 +142,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             schema: &schema,
             spec_hash: &hash,
             selection: &selection,
+            replace: request.replace,
         });
         // A plan made before the first write binds to "no state yet" (an empty lineage), not
         // to the lineage this run happened to draw.

@@ -1,5 +1,6 @@
 //! Refresh: what the cloud has now for every live recorded object. Full: one batched read per
-//! kind, the kinds read concurrently. Minimal: existence and tags from the provider's survey.
+//! kind, the kinds read concurrently. Minimal: existence and tags from the provider's survey, plus
+//! a full read of the objects whose kind has a rotation rule (tokens).
 
 use std::collections::BTreeMap;
 
@@ -133,5 +134,44 @@ pub async fn refresh_minimal<P: Provider>(
             observed.insert(address.to_string(), None);
         }
     }
+    read_expiring(provider, state, &mut observed).await?;
     Ok(observed)
+}
+
+/// Reads in full, even in a minimal refresh, the objects of kinds with a rotation rule that are
+/// still there: whether one is due is for the cloud's clock to say, and the recorded attributes
+/// cannot (a handful of tokens, one batched read per kind).
+async fn read_expiring<P: Provider>(
+    provider: &P,
+    state: &State,
+    observed: &mut BTreeMap<String, Option<Observed>>,
+) -> Result<(), ExecError> {
+    let mut by_kind: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (address, recorded) in &state.resources {
+        let present = matches!(observed.get(address), Some(Some(_)));
+        let expiring = provider
+            .schema(&recorded.kind)
+            .is_some_and(|s| s.rotation.is_some());
+        if present && expiring {
+            by_kind
+                .entry(recorded.kind.as_str())
+                .or_default()
+                .push((address.as_str(), recorded.object_id.as_str()));
+        }
+    }
+    for (kind, objects) in by_kind {
+        let ids: Vec<String> = objects.iter().map(|(_, id)| id.to_string()).collect();
+        let found = provider
+            .read_many(kind, &ids)
+            .await
+            .map_err(|error| ExecError::Provider {
+                address: kind.to_string(),
+                operation: "refresh",
+                error,
+            })?;
+        for (address, id) in objects {
+            observed.insert(address.to_string(), found.get(id).cloned());
+        }
+    }
+    Ok(())
 }

@@ -262,6 +262,19 @@ fn wait_edges(
                                 .is_some_and(|r| r.dependencies.iter().any(|d| d == address))
                     })
                     .map(|(other, _)| other.to_string())
+                    // The old half of a create-before-destroy replacement whose create failed
+                    // goes only once its replacement exists (a token is never revoked before a
+                    // working successor is stored): if the create fails again, it stays.
+                    .chain(
+                        address
+                            .strip_suffix(DEPOSED_SUFFIX)
+                            .filter(|base| {
+                                ops.get(base).is_some_and(|c| {
+                                    matches!(c.action, Action::Create | Action::Replace)
+                                })
+                            })
+                            .map(str::to_string),
+                    )
                     .collect(),
                 _ => change
                     .dependencies
@@ -317,9 +330,12 @@ struct Walk<'a, P: Provider, S: StateStore> {
     events: &'a (dyn Fn(Event) + Send + Sync),
 }
 
+/// What [`deposed_address`] appends.
+const DEPOSED_SUFFIX: &str = "#deposed";
+
 /// The address a replaced object is recorded under until it is deleted.
 pub fn deposed_address(address: &str) -> String {
-    format!("{address}#deposed")
+    format!("{address}{DEPOSED_SUFFIX}")
 }
 
 impl<P: Provider, S: StateStore> Walk<'_, P, S> {

@@ -169,6 +169,7 @@ impl World {
                 graph,
                 targets,
                 excludes,
+                replace: &[],
                 refresh,
             })
             .await
@@ -187,6 +188,7 @@ impl World {
                     graph,
                     targets: &[],
                     excludes: &[],
+                    replace: &[],
                     refresh: RefreshMode::Full,
                 },
                 saved,
@@ -295,6 +297,7 @@ async fn a_failure_skips_only_its_dependents_reported_once() {
                 graph: &g,
                 targets: &[],
                 excludes: &[],
+                replace: &[],
                 refresh: RefreshMode::Full,
             },
             None,
@@ -505,6 +508,7 @@ async fn target_takes_dependencies_and_exclude_drops_dependents() {
             graph: &g,
             targets: &["test_thing.bb".into()],
             excludes: &[],
+            replace: &[],
             refresh: RefreshMode::Full,
         })
         .await
@@ -750,6 +754,7 @@ async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
         graph: &g,
         targets: &[],
         excludes: &[],
+        replace: &[],
         refresh: RefreshMode::Full,
     };
     let report = engine
@@ -831,6 +836,217 @@ async fn a_replaced_object_whose_delete_fails_stays_on_record_until_deleted() {
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(world.provider.objects().len(), 1);
     assert!(!world.state().resources.contains_key("test_thing.a#deposed"));
+}
+
+/// A token-like kind: replaced new-object-first, with a rotation rule.
+fn rotating_world() -> (World, ResourceGraph) {
+    let mut token = KindSchema::new("test_token")
+        .attribute("id", AttributeBehaviour::Computed)
+        .attribute("expires_in_seconds", AttributeBehaviour::Computed)
+        .rotation("expires_in_seconds", "rotate_before_seconds");
+    token.create_before_destroy = true;
+    let world = World {
+        provider: MemoryProvider::new().with_schema(token),
+        store: MemoryStore::default(),
+    };
+    let mut resources = Resources::default();
+    resources.add("test_thing", "key", map! { "name" => "key" });
+    resources.add(
+        "test_token",
+        "t",
+        map! {
+            "comment" => "deployer",
+            "rotate_before_seconds" => 3600i64,
+            "key" => reference(&Address::new("test_thing", "key"), "id"),
+        },
+    );
+    let g = brickstack_graph::build(&spec(), resources).unwrap();
+    (world, g)
+}
+
+fn request<'a>(
+    g: &'a ResourceGraph,
+    targets: &'a [String],
+    replace: &'a [String],
+    refresh: RefreshMode,
+) -> Request<'a> {
+    Request {
+        environment: "test",
+        graph: g,
+        targets,
+        excludes: &[],
+        replace,
+        refresh,
+    }
+}
+
+fn object_id(world: &World, address: &str) -> String {
+    world.state().resources[address].object_id.clone()
+}
+
+#[tokio::test]
+async fn a_due_rotation_replaces_the_token_new_object_first_and_then_nothing_is_due() {
+    let (world, g) = rotating_world();
+    assert!(world.apply(&g).await.succeeded());
+    let old = object_id(&world, "test_token.t");
+    let key = object_id(&world, "test_thing.key");
+    world
+        .provider
+        .set_attribute(&old, "expires_in_seconds", serde_json::json!(600));
+
+    let plan = world.plan(&g, &[], &[]).await;
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "test_token.t")
+        .unwrap();
+    assert_eq!(change.action, Action::Replace);
+    assert_eq!(
+        change.replace_reason,
+        Some(brickstack_plan::ReplaceReason::Rotation {
+            expires_in_seconds: 600,
+            rotate_before_seconds: 3600
+        })
+    );
+    assert_eq!(plan.summary.replace, 1);
+    assert_eq!(plan.summary.no_op, 1);
+
+    let calls_before = world.provider.calls().len();
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    let new = object_id(&world, "test_token.t");
+    assert_ne!(new, old);
+    assert_eq!(object_id(&world, "test_thing.key"), key);
+    let writes: Vec<(Operation, String)> = world.provider.calls()[calls_before..]
+        .iter()
+        .filter(|(op, _)| matches!(op, Operation::Create | Operation::Delete))
+        .cloned()
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            (Operation::Create, "test_token.t".to_string()),
+            (Operation::Delete, "test_token.t".to_string())
+        ],
+        "the new token exists before the old one is revoked"
+    );
+    assert!(world.provider.objects().iter().all(|o| o.object_id != old));
+    assert!(!world.plan(&g, &[], &[]).await.has_changes());
+}
+
+#[tokio::test]
+async fn a_minimal_refresh_still_reads_what_may_be_due() {
+    let (world, g) = rotating_world();
+    world.apply(&g).await;
+    let token = object_id(&world, "test_token.t");
+    world
+        .provider
+        .set_attribute(&token, "expires_in_seconds", serde_json::json!(-5));
+    let plan = world.plan_with(&g, &[], &[], RefreshMode::Minimal).await;
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_thing.key".into(), Action::NoOp),
+            ("test_token.t".into(), Action::Replace)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_requested_replacement_replaces_the_target_and_leaves_its_dependencies() {
+    let (world, g) = rotating_world();
+    world.apply(&g).await;
+    let old = object_id(&world, "test_token.t");
+    let key = object_id(&world, "test_thing.key");
+    let tokens = ["test_token.t".to_string()];
+    let engine = world.engine();
+    let request = request(&g, &tokens, &tokens, RefreshMode::Full);
+    let plan = engine.plan(&request).await.unwrap();
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_thing.key".into(), Action::NoOp),
+            ("test_token.t".into(), Action::Replace)
+        ]
+    );
+    assert_eq!(
+        plan.changes[1].replace_reason,
+        Some(brickstack_plan::ReplaceReason::Requested)
+    );
+    let report = engine
+        .apply(&request, None, &fast(), &|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert_ne!(object_id(&world, "test_token.t"), old);
+    assert_eq!(object_id(&world, "test_thing.key"), key);
+
+    let unknown = ["test_token.typo".to_string()];
+    let error = engine
+        .plan(&request_with_replace(&g, &unknown))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, EngineError::Selection(e) if e.suggestion.as_deref() == Some("test_token.t")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_whose_new_token_fails_keeps_the_old_one_until_a_successor_exists() {
+    let (world, g) = rotating_world();
+    world.apply(&g).await;
+    let old = object_id(&world, "test_token.t");
+    world
+        .provider
+        .set_attribute(&old, "expires_in_seconds", serde_json::json!(60));
+    let refused = || {
+        world.provider.inject(
+            Operation::Create,
+            "test_token.t",
+            FaultEffect::Fail(ProviderError::new(
+                ErrorClass::Fatal,
+                "TokenCheckFailed",
+                "the new token does not authenticate",
+            )),
+            1,
+        );
+    };
+    let old_exists = || world.provider.objects().iter().any(|o| o.object_id == old);
+
+    refused();
+    let report = world.apply(&g).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(
+        old_exists(),
+        "the old token was revoked without a successor"
+    );
+    assert!(world.state().resources.contains_key("test_token.t#deposed"));
+
+    // The next run creates a successor before anything else; failing again, the old one stays.
+    refused();
+    let report = world.apply(&g).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(
+        report.skipped,
+        [(
+            "test_token.t#deposed".to_string(),
+            "test_token.t".to_string()
+        )]
+    );
+    assert!(
+        old_exists(),
+        "the old token was revoked without a successor"
+    );
+
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert!(!old_exists());
+    assert!(!world.plan(&g, &[], &[]).await.has_changes());
+}
+
+fn request_with_replace<'a>(g: &'a ResourceGraph, replace: &'a [String]) -> Request<'a> {
+    request(g, &[], replace, RefreshMode::Full)
 }
 
 #[tokio::test]

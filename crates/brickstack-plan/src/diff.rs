@@ -7,7 +7,9 @@ use brickstack_provider::{AttributeBehaviour, KindSchema, Observed};
 use brickstack_state::State;
 use serde_json::{Map, Value as Json};
 
-use crate::plan::{Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, Summary};
+use crate::plan::{
+    Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, ReplaceReason, Summary,
+};
 use crate::selection::Selection;
 
 /// Everything the planner reads. Refresh has already run: `observed` holds, for every live
@@ -21,6 +23,9 @@ pub struct PlanInput<'a> {
     pub schema: &'a dyn Fn(&str) -> KindSchema,
     pub spec_hash: &'a str,
     pub selection: &'a Selection,
+    /// Addresses to replace whatever their attributes say (`--replace`); an address with no
+    /// object yet is simply created.
+    pub replace: &'a [String],
 }
 
 /// Plans every selected resource. Resources are visited in creation order so that a reference's
@@ -92,11 +97,11 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             drift.push(d);
         }
 
-        let (action, before, replace_because) = match (recorded, &observed) {
+        let (action, before, replace_because, replace_reason) = match (recorded, &observed) {
             (Some(_), Some(observed)) => {
                 let mut changed = Vec::new();
                 for (name, desired) in &after {
-                    if schema.behaviour(name) == AttributeBehaviour::Computed {
+                    if !schema.compared(name) {
                         continue;
                     }
                     let differs = unknown.contains(name)
@@ -113,26 +118,39 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                     .filter(|n| schema.behaviour(n) == AttributeBehaviour::ForcesReplacement)
                     .cloned()
                     .collect();
-                let action = if !replace_because.is_empty() {
+                let replace_reason =
+                    rotation_due(&schema, &after, &unknown, observed).or_else(|| {
+                        input
+                            .replace
+                            .contains(&address)
+                            .then_some(ReplaceReason::Requested)
+                    });
+                let action = if !replace_because.is_empty() || replace_reason.is_some() {
                     Action::Replace
                 } else if !changed.is_empty() {
                     Action::Update
                 } else {
                     Action::NoOp
                 };
-                let before: Map<String, Json> = after
+                let mut before: Map<String, Json> = after
                     .keys()
                     .filter_map(|k| observed.attributes.get(k).map(|v| (k.clone(), v.clone())))
                     .collect();
-                (action, Some(before), replace_because)
+                // The rotation threshold is the plan's own setting: shown as unchanged.
+                if let Some(rule) = &schema.rotation
+                    && let Some(threshold) = after.get(&rule.rotate_before)
+                {
+                    before.insert(rule.rotate_before.clone(), threshold.clone());
+                }
+                (action, Some(before), replace_because, replace_reason)
             }
             // Never created, or deleted outside brickstack: (re)create.
-            _ => (Action::Create, None, Vec::new()),
+            _ => (Action::Create, None, Vec::new(), None),
         };
-        let action = if input.selection.contains(&address) {
-            action
+        let (action, replace_reason) = if input.selection.contains(&address) {
+            (action, replace_reason)
         } else {
-            Action::NoOp
+            (Action::NoOp, None)
         };
         if action == Action::NoOp || action == Action::Update {
             // An unchanged or in-place resource keeps its computed attributes; expose them to
@@ -165,6 +183,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 after: Some(after),
                 after_unknown: unknown,
                 replace_because,
+                replace_reason,
                 dependencies,
                 create_before_destroy: schema.create_before_destroy,
             },
@@ -203,6 +222,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 after: None,
                 after_unknown: Vec::new(),
                 replace_because: Vec::new(),
+                replace_reason: None,
                 dependencies: recorded.dependencies.clone(),
                 create_before_destroy: false,
             },
@@ -234,6 +254,31 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     }
 }
 
+/// The kind's rotation rule applied to an existing object: due when the object expires within
+/// the desired threshold (an unknown or absent threshold is 0: only once expired). An object
+/// that never expires reports no `expires_in` and is never due.
+fn rotation_due(
+    schema: &KindSchema,
+    after: &Map<String, Json>,
+    unknown: &[String],
+    observed: &Observed,
+) -> Option<ReplaceReason> {
+    let rule = schema.rotation.as_ref()?;
+    let expires_in = observed.attributes.get(&rule.expires_in)?.as_i64()?;
+    let rotate_before = if unknown.contains(&rule.rotate_before) {
+        0
+    } else {
+        after
+            .get(&rule.rotate_before)
+            .and_then(Json::as_i64)
+            .unwrap_or(0)
+    };
+    (expires_in <= rotate_before).then_some(ReplaceReason::Rotation {
+        expires_in_seconds: expires_in,
+        rotate_before_seconds: rotate_before,
+    })
+}
+
 /// What changed between the last record and the refresh, over the recorded attributes.
 fn drift_of(
     address: &str,
@@ -253,7 +298,7 @@ fn drift_of(
     let changes: Vec<AttributeChange> = recorded
         .attributes
         .iter()
-        .filter(|(name, _)| schema.behaviour(name) != AttributeBehaviour::Computed)
+        .filter(|(name, _)| schema.compared(name))
         .filter(|(name, value)| {
             !observed
                 .attributes

@@ -10,7 +10,7 @@ mod selection;
 
 pub use diff::{PlanInput, plan};
 pub use plan::{
-    Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, Summary,
-    graph_hash,
+    Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, ReplaceReason,
+    Summary, graph_hash,
 };
 pub use selection::{Selection, SelectionError};

@@ -50,11 +50,29 @@ pub struct Change {
     /// Attributes whose change forces the replacement.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replace_because: Vec<String>,
+    /// Why the object is replaced when no attribute change forces it (or besides one): its
+    /// rotation is due, or the run asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_reason: Option<ReplaceReason>,
     /// Addresses this change waits for (desired dependencies; recorded ones for a delete).
     pub dependencies: Vec<String>,
     /// For replacements: create the new object before deleting the old.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_before_destroy: bool,
+}
+
+/// Why an object is replaced although its attributes would not force it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum ReplaceReason {
+    /// The kind's rotation rule: the object expires within the threshold, or has expired
+    /// (`expires_in_seconds` ≤ 0), judged by the cloud's clock.
+    Rotation {
+        expires_in_seconds: i64,
+        rotate_before_seconds: i64,
+    },
+    /// The run asked for it (`--replace ADDR`, `brickstack rotate-tokens`).
+    Requested,
 }
 
 /// An attribute that differs between two sides.

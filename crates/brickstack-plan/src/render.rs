@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, Plan, ReplaceReason};
 
 const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
@@ -99,13 +99,25 @@ pub fn text(plan: &Plan, color: bool) -> String {
 
 fn render_change(out: &mut String, change: &Change, style: &Style) {
     let (symbol, verb) = match change.action {
-        Action::Create => (style.green("+"), "will be created"),
-        Action::Update => (style.yellow("~"), "will be updated in place"),
-        Action::Replace if change.create_before_destroy => {
-            (style.green("+/-"), "must be replaced (new object first)")
+        Action::Create => (style.green("+"), "will be created".to_string()),
+        Action::Update => (style.yellow("~"), "will be updated in place".to_string()),
+        Action::Replace => {
+            let mut notes: Vec<String> = change.replace_reason.iter().map(reason).collect();
+            if change.create_before_destroy {
+                notes.push("new object first".into());
+            }
+            let symbol = if change.create_before_destroy {
+                style.green("+/-")
+            } else {
+                style.red("-/+")
+            };
+            if notes.is_empty() {
+                (symbol, "must be replaced".to_string())
+            } else {
+                (symbol, format!("must be replaced ({})", notes.join("; ")))
+            }
         }
-        Action::Replace => (style.red("-/+"), "must be replaced"),
-        Action::Delete => (style.red("-"), "will be destroyed"),
+        Action::Delete => (style.red("-"), "will be destroyed".to_string()),
         Action::NoOp => return,
     };
     let _ = writeln!(out, "  # {} {verb}", change.address);
@@ -141,10 +153,12 @@ fn render_change(out: &mut String, change: &Change, style: &Style) {
         }
         Action::Update | Action::Replace => {
             let before = change.before.clone().unwrap_or_default();
+            let mut unchanged = 0;
             for (name, value) in change.after.iter().flatten() {
                 let unknown = change.after_unknown.contains(name);
                 let old = before.get(name);
                 if !unknown && old == Some(value) {
+                    unchanged += 1;
                     continue;
                 }
                 let new = if unknown {
@@ -164,10 +178,59 @@ fn render_change(out: &mut String, change: &Change, style: &Style) {
                     show(old)
                 );
             }
+            // A replacement no attribute forces (a rotation, a request) changes none of them.
+            let total = change.after.as_ref().map_or(0, serde_json::Map::len);
+            if unchanged == total && total > 0 {
+                let _ = writeln!(out, "      # ({total} attributes unchanged)");
+            }
         }
         Action::NoOp => {}
     }
     let _ = writeln!(out, "    }}");
+}
+
+/// Why a replacement was decided, for the change's heading.
+fn reason(reason: &ReplaceReason) -> String {
+    match reason {
+        ReplaceReason::Rotation {
+            expires_in_seconds, ..
+        } if *expires_in_seconds == 0 => "rotation: expired just now".into(),
+        ReplaceReason::Rotation {
+            expires_in_seconds, ..
+        } if *expires_in_seconds < 0 => {
+            format!(
+                "rotation: expired {} ago",
+                span(expires_in_seconds.unsigned_abs())
+            )
+        }
+        ReplaceReason::Rotation {
+            expires_in_seconds,
+            rotate_before_seconds,
+        } => format!(
+            "rotation: expires in {}, within the {} rotation threshold",
+            span(expires_in_seconds.unsigned_abs()),
+            span(rotate_before_seconds.unsigned_abs())
+        ),
+        ReplaceReason::Requested => "replacement requested".into(),
+    }
+}
+
+/// A number of seconds for people: its largest unit, and the next one when it is not zero
+/// (`3h`, `1d 6h`, `20m`, `45s`).
+fn span(seconds: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let Some(first) = UNITS.iter().position(|(size, _)| seconds >= *size) else {
+        return "0s".into();
+    };
+    let (size, unit) = UNITS[first];
+    let mut text = format!("{}{unit}", seconds / size);
+    if let Some((next, next_unit)) = UNITS.get(first + 1) {
+        let rest = seconds % size / next;
+        if rest > 0 {
+            text.push_str(&format!(" {rest}{next_unit}"));
+        }
+    }
+    text
 }
 
 /// A value on one line: strings quoted, structures as compact JSON, absent as `null`.
@@ -184,4 +247,22 @@ pub fn json(plan: &Plan) -> String {
     let mut text = serde_json::to_string_pretty(plan).expect("a plan serialises");
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+
+    #[test]
+    fn spans_read_in_their_two_largest_units() {
+        assert_eq!(span(0), "0s");
+        assert_eq!(span(45), "45s");
+        assert_eq!(span(1_200), "20m");
+        assert_eq!(span(150), "2m 30s");
+        assert_eq!(span(10_800), "3h");
+        assert_eq!(span(11_100), "3h 5m");
+        assert_eq!(span(86_400), "1d");
+        assert_eq!(span(86_700), "1d");
+        assert_eq!(span(518_400 + 7_200), "6d 2h");
+    }
 }

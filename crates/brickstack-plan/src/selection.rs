@@ -1,5 +1,6 @@
 //! Partial runs: `--target ADDR` keeps the target and everything it depends on; `--exclude ADDR`
-//! drops the address and everything that depends on it.
+//! drops the address and everything that depends on it. (`--replace ADDR` selects nothing: it
+//! forces the replacement of a selected resource; its addresses are checked here too.)
 
 use std::collections::BTreeSet;
 
@@ -28,24 +29,8 @@ impl Selection {
         targets: &[String],
         excludes: &[String],
     ) -> Result<Selection, SelectionError> {
-        let known: BTreeSet<String> = graph
-            .resources()
-            .map(|r| r.address.to_string())
-            .chain(state.resources.keys().cloned())
-            .collect();
-        for address in targets.iter().chain(excludes) {
-            if !known.contains(address) {
-                let suggestion = known
-                    .iter()
-                    .filter(|k| k.starts_with(address.split('.').next().unwrap_or_default()))
-                    .min_by_key(|k| edit_distance(k, address))
-                    .cloned();
-                return Err(SelectionError {
-                    address: address.clone(),
-                    suggestion,
-                });
-            }
-        }
+        let known = Self::known(graph, state);
+        Self::check(&known, targets.iter().chain(excludes))?;
         if targets.is_empty() && excludes.is_empty() {
             return Ok(Selection::All);
         }
@@ -72,6 +57,44 @@ impl Selection {
         }
         selected.retain(|a| !dropped.contains(a));
         Ok(Selection::Only(selected))
+    }
+
+    /// Refuses an address that is neither in the graph nor in the state (`--replace`), with a
+    /// suggestion.
+    pub fn check_known(
+        graph: &ResourceGraph,
+        state: &State,
+        addresses: &[String],
+    ) -> Result<(), SelectionError> {
+        Self::check(&Self::known(graph, state), addresses)
+    }
+
+    fn known(graph: &ResourceGraph, state: &State) -> BTreeSet<String> {
+        graph
+            .resources()
+            .map(|r| r.address.to_string())
+            .chain(state.resources.keys().cloned())
+            .collect()
+    }
+
+    fn check<'a>(
+        known: &BTreeSet<String>,
+        addresses: impl IntoIterator<Item = &'a String>,
+    ) -> Result<(), SelectionError> {
+        for address in addresses {
+            if !known.contains(address) {
+                let suggestion = known
+                    .iter()
+                    .filter(|k| k.starts_with(address.split('.').next().unwrap_or_default()))
+                    .min_by_key(|k| edit_distance(k, address))
+                    .cloned();
+                return Err(SelectionError {
+                    address: address.clone(),
+                    suggestion,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn contains(&self, address: &str) -> bool {

@@ -19,6 +19,7 @@ fn change(address: &str, action: Action) -> Change {
         after: None,
         after_unknown: Vec::new(),
         replace_because: Vec::new(),
+        replace_reason: None,
         dependencies: Vec::new(),
         create_before_destroy: false,
     }

@@ -13,5 +13,5 @@ mod secrets;
 pub use error::{ErrorClass, ProviderError};
 pub use pair::Pair;
 pub use provider::{Attributes, CreateRequest, Observed, Presence, Provider, SurveyObject};
-pub use schema::{AttributeBehaviour, KindSchema};
+pub use schema::{AttributeBehaviour, KindSchema, Rotation};
 pub use secrets::{SecretMetadata, SecretStore, SecretValue, SecretWrite};

@@ -27,6 +27,23 @@ pub struct KindSchema {
     /// regard to order, since the cloud reports them in its own order and the graph in address
     /// order.
     pub unordered: Vec<String>,
+    /// Objects that expire and are replaced before they do (tokens): see [`Rotation`].
+    pub rotation: Option<Rotation>,
+}
+
+/// A kind's rotation rule: the planner replaces an object whose observed `expires_in` attribute
+/// (seconds until it expires, judged by the cloud's clock; negative once expired; absent for an
+/// object that never expires) is at most its desired `rotate_before` attribute (absent: 0, so
+/// only an expired object is rotated).
+///
+/// `rotate_before` is a setting of the plan, not of the object: the cloud cannot report it back,
+/// so the planner never compares it, and changing it alone changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The observed attribute: seconds until the object expires.
+    pub expires_in: String,
+    /// The desired attribute: how many seconds before expiry to rotate.
+    pub rotate_before: String,
 }
 
 impl KindSchema {
@@ -37,7 +54,28 @@ impl KindSchema {
             create_before_destroy: false,
             holds_data: false,
             unordered: Vec::new(),
+            rotation: None,
         }
+    }
+
+    /// Gives the kind a rotation rule (see [`Rotation`]).
+    pub fn rotation(mut self, expires_in: &str, rotate_before: &str) -> Self {
+        self.rotation = Some(Rotation {
+            expires_in: expires_in.to_string(),
+            rotate_before: rotate_before.to_string(),
+        });
+        self
+    }
+
+    /// Whether the planner compares the desired attribute `name` with what the cloud reports:
+    /// not for computed attributes, nor for the rotation rule's threshold, which only the plan
+    /// reads.
+    pub fn compared(&self, name: &str) -> bool {
+        self.behaviour(name) != AttributeBehaviour::Computed
+            && self
+                .rotation
+                .as_ref()
+                .is_none_or(|r| r.rotate_before != name)
     }
 
     pub fn attribute(mut self, name: &str, behaviour: AttributeBehaviour) -> Self {

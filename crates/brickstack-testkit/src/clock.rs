@@ -1,7 +1,8 @@
 //! The emulator's clock: real time plus an offset that only grows (`POST /_emulator/clock`), so a
 //! test can make an hour pass in a millisecond. Everything time-based in the emulator reads it:
 //! token and OAuth expiry, workspace provisioning, cluster transitions, auto-termination, library
-//! installs. Nothing runs in the background; state is brought up to date lazily when read.
+//! installs, and the `Date` header of every answer. Nothing runs in the background; state is
+//! brought up to date lazily when read.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -68,6 +69,19 @@ pub(crate) fn rfc3339(epoch_ms: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
+/// The HTTP `Date` form (RFC 9110 IMF-fixdate), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub(crate) fn http_date(epoch_ms: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (y, mo, d, h, mi, s) = utc_fields(epoch_ms);
+    // 1970-01-01 was a Thursday.
+    let weekday = DAYS[epoch_ms.div_euclid(86_400_000).rem_euclid(7) as usize];
+    let month = MONTHS[(mo - 1) as usize];
+    format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +91,13 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_236_814_000), "2026-11-21T04:53:34Z");
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400_999), "Tue, 29 Feb 2000 00:00:00 GMT");
     }
 
     #[test]

@@ -15,7 +15,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde::Serialize;
@@ -162,7 +164,21 @@ fn router_with_state(app: AppState) -> Router {
         .fallback(endpoint_not_found)
         .method_not_allowed_fallback(endpoint_not_found)
         .layer(middleware::from_fn_with_state(app.clone(), faults::inject))
+        .layer(middleware::map_response_with_state(
+            app.clone(),
+            date_header,
+        ))
         .with_state(app)
+}
+
+/// Every answer, injected faults included, carries the emulator's own time in `Date`, as a
+/// server's clock would (hyper's real-time `Date` is only added when none is set): clients that
+/// judge expiry by the server's time see the clock a test advanced.
+async fn date_header(State(app): State<AppState>, mut response: Response) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&crate::clock::http_date(app.now_ms())) {
+        response.headers_mut().insert(header::DATE, value);
+    }
+    response
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -31,6 +31,48 @@ async fn the_clock_advances_over_http() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// Every answer's `Date` is the emulator's clock, which a test moves: a client judging expiry by
+/// the server's time sees the advanced clock (hyper's own `Date` is real time).
+#[tokio::test]
+async fn answers_are_dated_by_the_emulator_clock() {
+    let env = Env::start().await;
+    let date = |headers: &reqwest::header::HeaderMap| {
+        headers
+            .get("date")
+            .and_then(|d| d.to_str().ok())
+            .unwrap()
+            .to_string()
+    };
+    let (_, before, _) = raw(&format!("{}/health", env.emulator.url()), "").await;
+    env.control(
+        Method::POST,
+        "clock",
+        Some(json!({"advance_seconds": 3 * 365 * 86_400})),
+    )
+    .await;
+    let (_, after, _) = raw(&format!("{}/health", env.emulator.url()), "").await;
+    let year = |date: &str| date.split(' ').nth(3).unwrap().parse::<i32>().unwrap();
+    assert!(
+        year(&date(&after)) >= year(&date(&before)) + 2,
+        "{} then {}",
+        date(&before),
+        date(&after)
+    );
+    assert!(date(&after).ends_with(" GMT"), "{}", date(&after));
+    // Errors are dated too.
+    let (status, headers, _) = raw(
+        &format!(
+            "{}/w/{}/api/2.0/token/list",
+            env.emulator.url(),
+            env.workspace_id
+        ),
+        "not-a-token",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(year(&date(&headers)), year(&date(&after)));
+}
+
 /// Raw status, headers and text of one GET.
 async fn raw(url: &str, token: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
     let response = http().get(url).bearer_auth(token).send().await.unwrap();

@@ -45,6 +45,7 @@ impl Run<'_> {
             graph: self.graph,
             targets: &[],
             excludes: &self.excludes,
+            replace: &[],
             refresh,
         }
     }
@@ -97,6 +98,7 @@ impl Run<'_> {
             graph: &empty,
             targets: &[],
             excludes: &[],
+            replace: &[],
             refresh: brickstack_exec::RefreshMode::Full,
         };
         let report = self

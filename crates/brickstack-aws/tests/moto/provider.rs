@@ -1139,6 +1139,7 @@ async fn bootstrap_graph_applies_plans_no_changes_and_destroys() {
         graph: &graph,
         targets: &[],
         excludes: &[],
+        replace: &[],
         refresh: brickstack_exec::RefreshMode::Full,
     };
     let cancel = AtomicBool::new(false);
@@ -1178,6 +1179,7 @@ async fn bootstrap_graph_applies_plans_no_changes_and_destroys() {
         graph: &empty,
         targets: &[],
         excludes: &[],
+        replace: &[],
         refresh: brickstack_exec::RefreshMode::Full,
     };
     let destroyed = engine

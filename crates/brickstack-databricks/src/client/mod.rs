@@ -1,5 +1,6 @@
 //! The HTTP core every typed call goes through: one host, its credentials, the retry policy,
-//! error parsing, and a count of calls per endpoint for `--stats`.
+//! error parsing, a count of calls per endpoint for `--stats`, and the server's clock as its
+//! answers' `Date` headers tell it.
 
 pub mod auth;
 pub mod error;
@@ -7,7 +8,7 @@ pub mod retry;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -32,6 +33,8 @@ struct Inner {
     tokens: TokenSource,
     retry: RetryPolicy,
     calls: Mutex<BTreeMap<String, u64>>,
+    /// The server's clock minus ours, in milliseconds, from the last answer's `Date`.
+    server_offset_ms: Mutex<Option<i64>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -79,6 +82,7 @@ impl Client {
                 tokens: TokenSource::new(credentials, token_url),
                 retry,
                 calls: Mutex::new(BTreeMap::new()),
+                server_offset_ms: Mutex::new(None),
             }),
         })
     }
@@ -86,6 +90,37 @@ impl Client {
     /// The host this client talks to, without a trailing slash.
     pub fn host(&self) -> &str {
         &self.inner.host
+    }
+
+    /// The server's time now, in epoch milliseconds (to the second): our clock corrected by how
+    /// far the server's was from it at the last answer (its `Date` header); our clock alone
+    /// before any answer. Expiry the server enforces is judged by this, since clocks skew (and
+    /// an emulator's clock may run ahead on purpose).
+    pub fn server_now_ms(&self) -> i64 {
+        let offset = self
+            .inner
+            .server_offset_ms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or(0);
+        local_now_ms().saturating_add(offset)
+    }
+
+    /// Notes the server's clock from an answer's `Date` header (ignored when absent or not an
+    /// HTTP date).
+    fn note_server_time(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(server_ms) = headers
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(parse_http_date)
+        else {
+            return;
+        };
+        *self
+            .inner
+            .server_offset_ms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(server_ms - local_now_ms());
     }
 
     /// Calls made so far, per `METHOD path` (ids in paths are not collapsed).
@@ -222,7 +257,11 @@ impl Client {
             if let Some(body) = &body {
                 request = request.json(body);
             }
-            let detail = match request.send().await {
+            let sent = request.send().await;
+            if let Ok(response) = &sent {
+                self.note_server_time(response.headers());
+            }
+            let detail = match sent {
                 Ok(response) if response.status().is_success() => {
                     return decode(response).await.map_err(fail);
                 }
@@ -293,6 +332,22 @@ impl Client {
             .entry(format!("{method} {path}"))
             .or_default() += 1;
     }
+}
+
+fn local_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// An HTTP date (RFC 9110's IMF-fixdate, the only form servers send: `Sun, 06 Nov 1994
+/// 08:49:37 GMT`) as epoch milliseconds.
+fn parse_http_date(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let parsed = time::PrimitiveDateTime::parse(text.trim(), format).ok()?;
+    Some(parsed.assume_utc().unix_timestamp() * 1000)
 }
 
 /// Whether a request may be sent again after a failure that leaves its effect unknown.
@@ -408,4 +463,23 @@ pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
         text.push_str(" (timed out)");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_http_date;
+
+    #[test]
+    fn http_dates_parse_to_epoch_milliseconds() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777_000)
+        );
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT"),
+            Some(951_782_400_000)
+        );
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
 }

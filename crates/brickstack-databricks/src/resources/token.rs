@@ -10,15 +10,25 @@
 //! the new token before revoking the old one (`create_before_destroy`), both writing the same
 //! parameter. The parameter is tagged with the id of the token whose value it holds, so deleting
 //! the old token never deletes the parameter the new one now owns.
+//!
+//! Rotation: `read` reports `expires_in_seconds`, the token's expiry minus the *server's* time
+//! (from the workspace's `Date` headers; clocks skew), negative once expired, absent for a token
+//! that never expires; an expired token still reads as present. The schema's rotation rule has
+//! the planner replace a token once that is at most the desired `rotate_before_seconds`, which
+//! the kind accepts and never reports (it is the plan's setting, not the token's). `create`
+//! returns no `expires_in_seconds` (a countdown in state would be stale at once). A new token is
+//! checked before its value is stored: one call made *with it* (`SCIM Me`) must succeed, so a
+//! replacement never retires a working token for one that does not work.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use brickstack_provider::{
     AttributeBehaviour, Attributes, CreateRequest, KindSchema, Observed, ProviderError,
-    SecretMetadata, SecretWrite,
+    SecretMetadata, SecretValue, SecretWrite,
 };
 use brickstack_state::ObjectLookup;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -26,8 +36,11 @@ use super::nothing_updates;
 use super::{
     absent_if_not_found, done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped,
 };
-use crate::client::error::Error;
+use crate::client::auth::Credentials;
+use crate::client::error::{Error, ErrorKind};
+use crate::client::retry::RetryPolicy;
 use crate::provider::{DatabricksProvider, Workspace};
+use crate::workspace::WorkspaceClient;
 use crate::workspace::tokens::{MintedToken, TokenInfo};
 
 pub(crate) const KIND: &str = "databricks_token";
@@ -36,6 +49,11 @@ pub(crate) const KIND: &str = "databricks_token";
 const TOKEN_ID_TAG: &str = "brickstack:token_id";
 const ENVIRONMENT_TAG: &str = "brickstack:environment";
 const ADDRESS_TAG: &str = "brickstack:address";
+
+/// The cheap authenticated call a new token must answer before its value is stored.
+const SCIM_ME: &str = "/api/2.0/preview/scim/v2/Me";
+/// How long a new token may take to be accepted (the provider's retry policy, at most this).
+const VERIFY_BUDGET: Duration = Duration::from_secs(60);
 
 /// Which token API a kind uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +125,9 @@ struct TokenAttributes {
     comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     lifetime_seconds: Option<i64>,
+    /// The plan's rotation threshold: accepted, never reported (the API has no such field).
+    #[serde(default, skip_serializing)]
+    rotate_before_seconds: Option<i64>,
     /// The secret store's name for the value (an SSM parameter). Absent from a read when the
     /// parameter no longer holds this token's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,10 +198,12 @@ pub(crate) fn schema_of(kind: &str) -> KindSchema {
         "token_id",
         "creation_time",
         "expiry_time",
+        "expires_in_seconds",
         "value_parameter_version",
     ] {
         schema = schema.attribute(name, AttributeBehaviour::Computed);
     }
+    schema = schema.rotation("expires_in_seconds", "rotate_before_seconds");
     schema.create_before_destroy = true;
     schema
 }
@@ -214,26 +237,29 @@ fn lifetime_seconds(info: &TokenInfo) -> Option<i64> {
     (info.expiry_time >= 0).then(|| (info.expiry_time - info.creation_time + 500).div_euclid(1000))
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+/// Whole seconds from `server_now_ms` until the token expires, rounded down (negative once
+/// expired); `None` for a token that never expires.
+fn expires_in_seconds(info: &TokenInfo, server_now_ms: i64) -> Option<i64> {
+    (info.expiry_time >= 0).then(|| (info.expiry_time - server_now_ms).div_euclid(1000))
 }
 
 /// The token as `read` reports it. `stored` is the parameter's metadata when it holds this
 /// token's value; without it `value_parameter` is absent, and the plan replaces the token.
+/// `expires_in` is left out by `create` (see the module's documentation).
 fn observed_token(
     ws: &Workspace,
     info: &TokenInfo,
     application_id: Option<String>,
     parameter: &str,
     stored: Option<&SecretMetadata>,
+    expires_in: Option<i64>,
 ) -> Observed {
     let attributes = TokenAttributes {
         workspace_url: ws.client.host().to_string(),
         application_id,
         comment: info.comment.clone(),
         lifetime_seconds: lifetime_seconds(info),
+        rotate_before_seconds: None,
         value_parameter: stored.map(|s| s.name.clone()),
         value_parameter_kms_key_id: stored.and_then(|s| s.kms_key_id.clone()),
     };
@@ -242,6 +268,9 @@ fn observed_token(
         ("creation_time", json!(info.creation_time)),
         ("expiry_time", json!(info.expiry_time)),
     ];
+    if let Some(seconds) = expires_in {
+        computed.push(("expires_in_seconds", json!(seconds)));
+    }
     if let Some(stored) = stored {
         computed.push(("value_parameter_version", json!(stored.version)));
     }
@@ -301,10 +330,9 @@ pub(crate) async fn read_token(
     let Some(info) = absent_if_not_found(flavor.get(&ws, token_id).await)?.flatten() else {
         return Ok(None);
     };
-    // An expired token authenticates nobody: reporting it gone makes the plan mint a new one.
-    if info.is_expired(now_ms()) {
-        return Ok(None);
-    }
+    // Judged by the workspace's clock (the answer just read carried it), not ours. An expired
+    // token is still there, to be rotated (replaced, then revoked), not recreated.
+    let expires_in = expires_in_seconds(&info, ws.client.client().server_now_ms());
     let application_id = match flavor {
         Flavor::OnBehalfOf => owner_application_id(&ws, &info).await?,
         Flavor::Personal => None,
@@ -319,6 +347,7 @@ pub(crate) async fn read_token(
         application_id,
         parameter,
         stored.as_ref(),
+        expires_in,
     )))
 }
 
@@ -329,8 +358,10 @@ pub(crate) async fn create(
     create_token(Flavor::Personal, p, request).await
 }
 
-/// Mints the token and writes its value to the parameter, tagged with the token's id. When the
-/// value cannot be stored the token is revoked again: nobody could ever use it.
+/// Mints the token, checks that it authenticates, and writes its value to the parameter, tagged
+/// with the token's id. A token that does not authenticate, or whose value cannot be stored, is
+/// revoked again and the create fails: the parameter keeps the value it had (SSM cannot take a
+/// version back, so a dead token is never written), and a replacement leaves the old token be.
 pub(crate) async fn create_token(
     flavor: Flavor,
     p: &DatabricksProvider,
@@ -347,6 +378,19 @@ pub(crate) async fn create_token(
     let ws = p.workspace_at(&desired.workspace_url).await?;
     let minted = flavor.mint(&ws, &desired).await?;
     let token_id = minted.info.token_id.clone();
+    if let Err(e) = verify(p, &ws, &minted.value).await {
+        let revoked = revoke_after_failure(flavor, &ws, &token_id).await;
+        let error = ProviderError::from(e);
+        return Err(ProviderError::new(
+            error.class,
+            error.code,
+            format!(
+                "{kind}: the new token `{token_id}` does not authenticate at {} (`GET {SCIM_ME}` with it failed), so it was not stored and {revoked}: {}",
+                ws.client.host(),
+                error.message
+            ),
+        ));
+    }
     let tags = BTreeMap::from([
         (ENVIRONMENT_TAG.to_string(), p.environment().to_string()),
         (ADDRESS_TAG.to_string(), request.address.clone()),
@@ -368,12 +412,7 @@ pub(crate) async fn create_token(
     let stored = match p.secrets().put(&write).await {
         Ok(stored) => stored,
         Err(e) => {
-            let revoked = match flavor.revoke(&ws, &token_id).await {
-                Ok(()) => "it was revoked".to_string(),
-                Err(r) => {
-                    format!("revoking it failed too ({r}); hint: revoke token `{token_id}` by hand")
-                }
-            };
+            let revoked = revoke_after_failure(flavor, &ws, &token_id).await;
             return Err(ProviderError::new(
                 e.class,
                 e.code,
@@ -390,7 +429,56 @@ pub(crate) async fn create_token(
         desired.application_id.clone(),
         parameter,
         Some(&stored),
+        None,
     ))
+}
+
+/// Revokes a token a failed create minted; says what happened, for the error.
+async fn revoke_after_failure(flavor: Flavor, ws: &Workspace, token_id: &str) -> String {
+    match flavor.revoke(ws, token_id).await {
+        Ok(()) => "it was revoked".to_string(),
+        Err(r) => format!("revoking it failed too ({r}); hint: revoke token `{token_id}` by hand"),
+    }
+}
+
+/// One call with the new token itself (`SCIM Me`, which any principal may make), at the
+/// workspace that minted it. A refusal is tried again for a while (the provider's retry
+/// policy, within [`VERIFY_BUDGET`]), since a token may take a moment to be accepted
+/// everywhere; any other failure is the answer.
+async fn verify(p: &DatabricksProvider, ws: &Workspace, value: &SecretValue) -> Result<(), Error> {
+    let policy = RetryPolicy {
+        budget: p.retry().budget.min(VERIFY_BUDGET),
+        ..p.retry().clone()
+    };
+    let client = WorkspaceClient::new(
+        ws.client.host(),
+        Credentials::Pat(value.clone()),
+        policy.clone(),
+    )
+    .map_err(|e| {
+        Error::new(
+            "GET",
+            SCIM_ME,
+            crate::client::error::ErrorDetail::Transport(e.to_string()),
+        )
+    })?;
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let e = match client.client().get::<IgnoredAny>(SCIM_ME, &[]).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let not_yet = e.kind() == ErrorKind::Unauthenticated;
+        match policy.next_delay(attempt, started.elapsed(), None, not_yet) {
+            Some(delay) => {
+                tracing::debug!(host = ws.client.host(), attempt, error = %e, "the new token is not accepted yet");
+                tokio::time::sleep(delay).await;
+            }
+            None => return Err(e),
+        }
+    }
 }
 
 pub(crate) async fn update(
@@ -457,6 +545,19 @@ mod tests {
     }
 
     #[test]
+    fn expiry_is_counted_from_the_servers_time() {
+        assert_eq!(expires_in_seconds(&info(0, 3_600_000), 0), Some(3600));
+        assert_eq!(expires_in_seconds(&info(0, 3_600_000), 3_599_500), Some(0));
+        assert_eq!(expires_in_seconds(&info(0, 3_600_000), 3_600_000), Some(0));
+        assert_eq!(expires_in_seconds(&info(0, 3_600_000), 3_600_001), Some(-1));
+        assert_eq!(
+            expires_in_seconds(&info(0, 3_600_000), 3_600_000 + 10_800_000),
+            Some(-10_800)
+        );
+        assert_eq!(expires_in_seconds(&info(0, -1), i64::MAX / 2), None);
+    }
+
+    #[test]
     fn desired_attributes_are_checked_per_flavor() {
         let pat = json!({
             "workspace_url": "https://w", "comment": "c", "lifetime_seconds": 3600,
@@ -490,5 +591,15 @@ mod tests {
             AttributeBehaviour::ForcesReplacement
         );
         assert_eq!(schema.behaviour("token_id"), AttributeBehaviour::Computed);
+        let rotation = schema.rotation.as_ref().unwrap();
+        assert_eq!(
+            (
+                rotation.expires_in.as_str(),
+                rotation.rotate_before.as_str()
+            ),
+            ("expires_in_seconds", "rotate_before_seconds")
+        );
+        assert!(!schema.compared("rotate_before_seconds"));
+        assert!(!schema.compared("expires_in_seconds"));
     }
 }

@@ -451,6 +451,29 @@ fn shown(observed: &Observed) -> String {
     )
 }
 
+/// Reads a token back: what create returned, plus `expires_in_seconds`, which only a read
+/// reports (counted by the workspace's clock, so at most the lifetime and close to it here).
+async fn read_back_token(p: &DatabricksProvider, kind: &str, object: &Observed, lifetime: i64) {
+    let mut read = p
+        .read(kind, &object.object_id)
+        .await
+        .unwrap_or_else(|e| panic!("read {kind} {}: {e}", object.object_id))
+        .unwrap_or_else(|| panic!("{kind} {} reads as gone", object.object_id));
+    let expires_in = read
+        .attributes
+        .remove("expires_in_seconds")
+        .and_then(|v| v.as_i64())
+        .unwrap_or_else(|| panic!("{kind}: a read reports `expires_in_seconds`"));
+    assert!(
+        (lifetime - 60..=lifetime).contains(&expires_in),
+        "{kind}: expires in {expires_in}s, lifetime {lifetime}s"
+    );
+    assert_eq!(
+        &read, object,
+        "{kind}: read differs from what create returned"
+    );
+}
+
 /// The checks both token kinds share, on the token `desired` describes. Mints it, replaces it
 /// (create before destroy: the new token writes the parameter, the old one's delete leaves it),
 /// and deletes the new one with its parameter.
@@ -464,9 +487,15 @@ async fn token_replacement(
         .as_str()
         .expect("value_parameter")
         .to_string();
+    let lifetime = desired["lifetime_seconds"]
+        .as_i64()
+        .expect("lifetime_seconds");
     let req = request(kind, "deployer", desired);
 
     let first = create(p, &req).await;
+    // No countdown to go stale in state, and the plan's threshold is not the token's.
+    assert!(!first.attributes.contains_key("expires_in_seconds"));
+    assert!(!first.attributes.contains_key("rotate_before_seconds"));
     let first_value = secrets
         .values()
         .get(&parameter)
@@ -496,7 +525,7 @@ async fn token_replacement(
         attr(&first, "lifetime_seconds"),
         &req.attributes["lifetime_seconds"]
     );
-    read_back(p, kind, &first).await;
+    read_back_token(p, kind, &first, lifetime).await;
     assert_eq!(p.find(kind, &req.lookup).await.expect("find"), None);
     let update = p
         .update(kind, &first.object_id, &req.attributes)
@@ -531,7 +560,7 @@ async fn token_replacement(
     // ...and its delete revokes it, leaving the parameter to the new one.
     delete_for_good(p, kind, &first).await;
     assert_eq!(secrets.values().get(&parameter), Some(&second_value));
-    read_back(p, kind, &second).await;
+    read_back_token(p, kind, &second, lifetime).await;
 
     // A parameter deleted outside brickstack: the token reads without it (the plan replaces).
     secrets.delete(&parameter).await.expect("delete parameter");
@@ -558,6 +587,7 @@ pub async fn token_lifecycle(p: &DatabricksProvider, secrets: &MemorySecrets, ur
             "workspace_url": url,
             "comment": unique_name("brickstack test deployer"),
             "lifetime_seconds": 3600,
+            "rotate_before_seconds": 600,
             "value_parameter": parameter,
             "value_parameter_kms_key_id": "arn:aws:kms:eu-west-1:123456789012:key/test",
         }),
@@ -594,6 +624,7 @@ pub async fn obo_token_lifecycle(p: &DatabricksProvider, secrets: &MemorySecrets
             "application_id": application_id,
             "comment": unique_name("brickstack test on behalf of"),
             "lifetime_seconds": 3600,
+            "rotate_before_seconds": 600,
             "value_parameter": parameter,
             "value_parameter_kms_key_id": "arn:aws:kms:eu-west-1:123456789012:key/test",
         }),

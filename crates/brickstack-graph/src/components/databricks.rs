@@ -203,6 +203,8 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
                 "workspace_url" => url.clone(),
                 "comment" => format!("brickstack {} deployer", spec.environment.name),
                 "lifetime_seconds" => tokens.lifetime_seconds,
+                // Read by the plan's rotation rule only; the token cannot report it back.
+                "rotate_before_seconds" => tokens.rotate_before_seconds,
                 "value_parameter" => format!("{}/pat", tokens.parameter_prefix),
                 "value_parameter_kms_key_id" => reference(&addresses::kms_key("logging"), "arn"),
             },
@@ -216,6 +218,7 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
             "application_id" => reference(&deployer, "application_id"),
             "comment" => format!("brickstack {} on behalf of {}", spec.environment.name, db.service_principal_name),
             "lifetime_seconds" => tokens.lifetime_seconds,
+            "rotate_before_seconds" => tokens.rotate_before_seconds,
             "value_parameter" => format!("{}/service-principal", tokens.parameter_prefix),
             "value_parameter_kms_key_id" => reference(&addresses::kms_key("logging"), "arn"),
         },

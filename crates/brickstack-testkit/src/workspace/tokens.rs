@@ -8,7 +8,9 @@
 //! = "false"` refuses new tokens with `403 PERMISSION_DENIED`; creating a token needs `CAN_USE`
 //! on `authorization/tokens` (or admin); token management needs an admin; an on-behalf-of token's
 //! `application_id` must be a workspace service principal (`400` otherwise) that is an admin or
-//! has `CAN_USE` (`403` otherwise). Expired tokens are left out of lists.
+//! has `CAN_USE` (`403` otherwise). An expired token no longer authenticates but is still listed
+//! and read, as the vendor's backend does until it is revoked ("The backend still returns a token
+//! if it's expired", terraform-provider-databricks#4428): clients judge expiry by `expiry_time`.
 
 use std::collections::HashMap;
 
@@ -209,13 +211,12 @@ async fn list(
     State(app): State<AppState>,
     Extension(ctx): Extension<Ctx>,
 ) -> Result<Json<Value>, ApiError> {
-    let now = app.now_ms();
     let mut state = app.lock();
     let data = ctx.data(&mut state)?;
     let infos: Vec<Value> = data
         .tokens
         .values()
-        .filter(|t| t.owner == ctx.caller.name && !t.expired(now))
+        .filter(|t| t.owner == ctx.caller.name)
         .map(Pat::public_info)
         .collect();
     Ok(Json(json!({ "token_infos": infos })))
@@ -291,14 +292,12 @@ async fn list_all(
     Extension(ctx): Extension<Ctx>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let now = app.now_ms();
     let mut state = app.lock();
     let data = ctx.data(&mut state)?;
     data.require_admin(&ctx.caller)?;
     let infos: Vec<Value> = data
         .tokens
         .values()
-        .filter(|t| !t.expired(now))
         .map(|t| t.management_info(data))
         .filter(|info| {
             query
@@ -321,14 +320,12 @@ async fn read(
     Extension(ctx): Extension<Ctx>,
     Path(p): Path<TokenIdParam>,
 ) -> Result<Json<Value>, ApiError> {
-    let now = app.now_ms();
     let mut state = app.lock();
     let data = ctx.data(&mut state)?;
     data.require_admin(&ctx.caller)?;
     let token = data
         .tokens
         .get(&p.token_id)
-        .filter(|t| !t.expired(now))
         .ok_or_else(|| not_found(&p.token_id))?;
     Ok(Json(json!({ "token_info": token.management_info(data) })))
 }
@@ -347,11 +344,13 @@ async fn revoke(
     Ok(empty())
 }
 
-/// Live tokens, for the inventory (values left out: they are secrets).
+/// Tokens not revoked, expired ones included (they are still objects someone must revoke), for
+/// the inventory (values left out: they are secrets).
 pub(crate) fn inventory(data: &WorkspaceData, now: i64) -> Vec<Value> {
     data.tokens
         .values()
-        .filter(|t| !t.expired(now))
-        .map(|t| json!({"token_id": t.token_id, "owner": t.owner, "comment": t.comment}))
+        .map(|t| {
+            json!({"token_id": t.token_id, "owner": t.owner, "comment": t.comment, "expired": t.expired(now)})
+        })
         .collect()
 }
