@@ -239,6 +239,7 @@ fn report_engine_error(error: &EngineError) -> ExitCode {
             "`brickstack state list -e ENV` and `brickstack graph -e ENV` list the addresses"
                 .into(),
         ),
+        EngineError::Refused(refusal) => Some(refusal.hint.clone()),
     };
     if let Some(hint) = hint {
         eprintln!("  hint: {hint}");
@@ -572,6 +573,7 @@ fn doing(action: Action) -> &'static str {
         Action::Update => "updating",
         Action::Replace => "replacing",
         Action::Delete => "destroying",
+        Action::Sleep => "putting to sleep",
         Action::NoOp => "checking",
     }
 }
