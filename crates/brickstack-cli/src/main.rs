@@ -5,6 +5,7 @@ mod backend;
 mod commands;
 mod databricks;
 mod run_commands;
+mod sleep_commands;
 mod state_commands;
 
 use std::process::ExitCode;
@@ -52,6 +53,11 @@ enum Command {
     Destroy(run_commands::DestroyArgs),
     /// Create the state backend: the state bucket, its KMS key and alias, the lock table
     Bootstrap(run_commands::BootstrapArgs),
+    /// Destroy the network's idle costs (NAT gateways, their addresses and routes, interface
+    /// endpoints), keeping their records for `wake`; refused while clusters run unless `--force`
+    Sleep(sleep_commands::SleepArgs),
+    /// Recreate what `sleep` destroyed, so the environment matches its spec again
+    Wake(sleep_commands::WakeArgs),
     /// Look into or repair the recorded state
     State {
         #[command(subcommand)]
@@ -120,6 +126,8 @@ async fn main() -> ExitCode {
         Command::Apply(args) => run_commands::apply(&args).await,
         Command::Destroy(args) => run_commands::destroy(&args).await,
         Command::Bootstrap(args) => run_commands::bootstrap(&args).await,
+        Command::Sleep(args) => sleep_commands::sleep(&args).await,
+        Command::Wake(args) => sleep_commands::wake(&args).await,
         Command::State { command } => match command {
             StateCommand::List { spec } => state_commands::list(&spec).await,
             StateCommand::Show { spec, address } => state_commands::show(&spec, &address).await,
