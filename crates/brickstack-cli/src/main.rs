@@ -6,6 +6,7 @@ mod commands;
 mod databricks;
 mod run_commands;
 mod schedule;
+mod sleep_commands;
 mod state_commands;
 
 use std::process::ExitCode;
@@ -55,6 +56,11 @@ enum Command {
     RotateTokens(run_commands::RotateTokensArgs),
     /// Create the state backend: the state bucket, its KMS key and alias, the lock table
     Bootstrap(run_commands::BootstrapArgs),
+    /// Destroy the network's idle costs (NAT gateways, their addresses and routes, interface
+    /// endpoints), keeping their records for `wake`; refused while clusters run unless `--force`
+    Sleep(sleep_commands::SleepArgs),
+    /// Recreate what `sleep` destroyed, so the environment matches its spec again
+    Wake(sleep_commands::WakeArgs),
     /// Look into or repair the recorded state
     State {
         #[command(subcommand)]
@@ -126,6 +132,8 @@ async fn main() -> ExitCode {
         Command::Destroy(args) => run_commands::destroy(&args).await,
         Command::Bootstrap(args) => run_commands::bootstrap(&args).await,
         Command::RotateTokens(args) => run_commands::rotate_tokens(&args).await,
+        Command::Sleep(args) => sleep_commands::sleep(&args).await,
+        Command::Wake(args) => sleep_commands::wake(&args).await,
         Command::State { command } => match command {
             StateCommand::List { spec } => state_commands::list(&spec).await,
             StateCommand::Show { spec, address } => state_commands::show(&spec, &address).await,

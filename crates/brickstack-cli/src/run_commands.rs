@@ -199,16 +199,16 @@ pub struct BootstrapArgs {
 }
 
 /// AWS and Databricks, as one provider for the engine.
-type Providers = Pair<AwsProvider, DatabricksProvider>;
+pub(crate) type Providers = Pair<AwsProvider, DatabricksProvider>;
 
 /// The spec, its graph and the providers of one environment.
-struct Environment {
-    spec: Spec,
-    graph: ResourceGraph,
-    provider: Providers,
+pub(crate) struct Environment {
+    pub(crate) spec: Spec,
+    pub(crate) graph: ResourceGraph,
+    pub(crate) provider: Providers,
 }
 
-async fn environment(
+pub(crate) async fn environment(
     args: &SpecArgs,
     bootstrap: bool,
 ) -> anyhow::Result<Result<Environment, ExitCode>> {
@@ -239,11 +239,11 @@ async fn environment(
     }))
 }
 
-fn color() -> bool {
+pub(crate) fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-fn report_engine_error(error: &EngineError) -> ExitCode {
+pub(crate) fn report_engine_error(error: &EngineError) -> ExitCode {
     eprintln!("error: {error}");
     let hint = match error {
         EngineError::Exec(e) => e.hint(),
@@ -252,6 +252,7 @@ fn report_engine_error(error: &EngineError) -> ExitCode {
             "`brickstack state list -e ENV` and `brickstack graph -e ENV` list the addresses"
                 .into(),
         ),
+        EngineError::Refused(refusal) => Some(refusal.hint.clone()),
     };
     if let Some(hint) = hint {
         eprintln!("  hint: {hint}");
@@ -536,7 +537,7 @@ fn confirm(verb: &str, environment: &str) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-fn summarise(report: &ApplyReport, elapsed: Duration, location: String) -> ExitCode {
+pub(crate) fn summarise(report: &ApplyReport, elapsed: Duration, location: String) -> ExitCode {
     println!(
         "\n{} operation(s) done in {:.1}s; state saved to {location} (serial {}).",
         report.finished.len(),
@@ -567,20 +568,20 @@ fn summarise(report: &ApplyReport, elapsed: Duration, location: String) -> ExitC
 }
 
 /// A line per resource: a spinner while its operation runs, its outcome after.
-struct Progress {
+pub(crate) struct Progress {
     bars: MultiProgress,
     lines: Mutex<HashMap<String, (ProgressBar, Instant)>>,
 }
 
 impl Progress {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Progress {
             bars: MultiProgress::new(),
             lines: Mutex::new(HashMap::new()),
         }
     }
 
-    fn event(&self, event: Event) {
+    pub(crate) fn event(&self, event: Event) {
         let style = ProgressStyle::with_template("{spinner} {msg}").expect("a valid template");
         let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
         match event {
@@ -632,6 +633,7 @@ fn doing(action: Action) -> &'static str {
         Action::Update => "updating",
         Action::Replace => "replacing",
         Action::Delete => "destroying",
+        Action::Sleep => "putting to sleep",
         Action::NoOp => "checking",
     }
 }

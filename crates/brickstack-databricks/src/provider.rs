@@ -154,6 +154,18 @@ impl DatabricksProvider {
         Ok(Some(workspace))
     }
 
+    /// The clusters of the workspace at `workspace_url` (a `databricks_mws_workspaces`
+    /// resource's `workspace_url`) that are starting, running, resizing or restarting, whoever
+    /// made them: what `brickstack sleep` would cut off from the network. A URL no workspace of
+    /// the account has is a `NotFound` error.
+    pub async fn running_clusters(
+        &self,
+        workspace_url: &str,
+    ) -> Result<Vec<crate::workspace::clusters::ClusterDetails>, ProviderError> {
+        let workspace = self.workspace_at(workspace_url).await?;
+        Ok(workspace.client.active_clusters().await?)
+    }
+
     /// Drops the client of a workspace being deleted, so later calls find it gone.
     pub(crate) async fn forget_workspace(&self, workspace_id: i64) {
         self.workspaces.lock().await.remove(&workspace_id);

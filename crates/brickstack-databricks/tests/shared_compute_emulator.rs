@@ -8,6 +8,8 @@
 mod emulator;
 mod shared_compute;
 
+use brickstack_databricks::workspace::clusters::ClusterState;
+use brickstack_provider::ErrorClass;
 use brickstack_provider::memory::MemorySecrets;
 use emulator::EmulatorWorkspace;
 use shared_compute::kinds;
@@ -88,4 +90,39 @@ async fn objects_of_a_missing_workspace_or_id_read_as_none() {
     let p = ws.provider(MemorySecrets::new());
     kinds::objects_in_a_missing_workspace_are_gone(&p).await;
     kinds::missing_objects_read_as_none(&p, ws.workspace_id).await;
+}
+
+/// `running_clusters` (what `brickstack sleep` checks) names the clusters of a workspace that
+/// hold machines, whoever made them, and leaves terminated ones out; a URL no workspace of the
+/// account has is not found.
+#[tokio::test]
+async fn running_clusters_are_those_that_hold_machines() {
+    let ws = EmulatorWorkspace::start().await;
+    let client = ws.client();
+    let p = ws.provider(MemorySecrets::new());
+    assert!(p.running_clusters(&ws.url).await.unwrap().is_empty());
+    let mut ids = Vec::new();
+    for prefix in ["bs-sleep-running", "bs-sleep-stopped"] {
+        let spec = shared_compute::small_cluster(&client, prefix).await;
+        let id = client.create_cluster(&spec).await.unwrap();
+        client
+            .wait_running(&id, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    client.terminate_cluster(&ids[1]).await.unwrap();
+    client
+        .wait_terminated(&ids[1], std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let running = p.running_clusters(&ws.url).await.unwrap();
+    let running: Vec<(&str, &ClusterState)> = running
+        .iter()
+        .map(|c| (c.cluster_id.as_str(), &c.state))
+        .collect();
+    assert_eq!(running, [(ids[0].as_str(), &ClusterState::Running)]);
+    let missing = format!("{}/w/1", ws.emulator.url());
+    let error = p.running_clusters(&missing).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::NotFound, "{error}");
 }

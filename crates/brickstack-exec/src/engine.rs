@@ -1,11 +1,12 @@
 //! The use cases every command is made of: plan and apply (destroy is an apply of an empty
-//! desired graph), each under the state lock, with the lease renewed while work runs.
+//! desired graph; sleep and wake are runs of their `RunMode`), each under the state lock, with
+//! the lease renewed while work runs.
 
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use brickstack_graph::ResourceGraph;
-use brickstack_plan::{Plan, PlanInput, Selection, SelectionError, graph_hash};
+use brickstack_plan::{Plan, PlanInput, RunMode, Selection, SelectionError, graph_hash};
 use brickstack_provider::{KindSchema, Provider};
 use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore};
 use time::OffsetDateTime;
@@ -42,6 +43,16 @@ pub enum EngineError {
     Selection(#[from] SelectionError),
     #[error(transparent)]
     Plan(#[from] brickstack_plan::PlanError),
+    /// The caller's check under the lock refused the run (`brickstack sleep`: clusters running).
+    #[error("{}", .0.message)]
+    Refused(Refusal),
+}
+
+/// Why a caller's check refused to let a run change anything, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub hint: String,
 }
 
 impl From<StateError> for EngineError {
@@ -92,8 +103,18 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
 
     /// Locks, settles pending operations, refreshes and plans; releases the lock.
     pub async fn plan(&self, request: &Request<'_>) -> Result<Plan, EngineError> {
-        let lock = self.lock("plan").await?;
-        let result = self.plan_locked(&lock, request).await;
+        self.plan_for(request, &RunMode::Reconcile).await
+    }
+
+    /// [`Engine::plan`] for a run of `mode` (`brickstack sleep`, `wake`). Sleep and wake choose
+    /// what they touch themselves: `request.targets` and `excludes` apply to reconciling only.
+    pub async fn plan_for(
+        &self,
+        request: &Request<'_>,
+        mode: &RunMode,
+    ) -> Result<Plan, EngineError> {
+        let lock = self.lock(operation(mode, "plan")).await?;
+        let result = self.plan_locked(&lock, request, mode).await;
         let unlocked = self.store.unlock(&lock).await;
         let (plan, _) = result?;
         unlocked?;
@@ -104,6 +125,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         &self,
         lock: &LockInfo,
         request: &Request<'_>,
+        mode: &RunMode,
     ) -> Result<(Plan, State), EngineError> {
         let state = self.current_state(request.environment).await?;
         let writer = StateWriter::new(self.store, lock, state);
@@ -112,7 +134,12 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         }
         let mut state = writer.into_state().await;
         let stored = state.serial > 0;
-        let selection = Selection::new(request.graph, &state, request.targets, request.excludes)?;
+        let selection = match mode {
+            RunMode::Reconcile => {
+                Selection::new(request.graph, &state, request.targets, request.excludes)?
+            }
+            RunMode::Sleep(_) | RunMode::Wake => Selection::All,
+        };
         Selection::check_known(request.graph, &state, request.replace)?;
         let observed = match request.refresh {
             RefreshMode::Full => refresh(self.provider, &state).await?,
@@ -133,17 +160,20 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
                 .unwrap_or_else(|| KindSchema::new(kind))
         };
         let hash = graph_hash(request.graph);
-        let plan = brickstack_plan::plan(&PlanInput {
-            environment: request.environment,
-            graph: request.graph,
-            state: &state,
-            observed: &observed,
-            context: &context,
-            schema: &schema,
-            spec_hash: &hash,
-            selection: &selection,
-            replace: request.replace,
-        });
+        let plan = brickstack_plan::plan_for(
+            &PlanInput {
+                environment: request.environment,
+                graph: request.graph,
+                state: &state,
+                observed: &observed,
+                context: &context,
+                schema: &schema,
+                spec_hash: &hash,
+                selection: &selection,
+                replace: request.replace,
+            },
+            mode,
+        );
         // A plan made before the first write binds to "no state yet" (an empty lineage), not
         // to the lineage this run happened to draw.
         let mut plan = plan;
@@ -164,11 +194,41 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         events: &(dyn Fn(Event) + Send + Sync),
         cancel: &AtomicBool,
     ) -> Result<ApplyReport, EngineError> {
-        let lock = self.lock("apply").await?;
+        let admit_all = async |_: &State| Ok(());
+        self.apply_for(
+            request,
+            &RunMode::Reconcile,
+            saved,
+            admit_all,
+            options,
+            events,
+            cancel,
+        )
+        .await
+    }
+
+    /// [`Engine::apply`] for a run of `mode`. Under the lock, after planning and before any
+    /// change, `admit` sees the state as it is then and may refuse the run
+    /// ([`EngineError::Refused`]): `brickstack sleep` refuses while clusters run.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "apply's arguments plus the mode and the check; the call sites name each"
+    )]
+    pub async fn apply_for(
+        &self,
+        request: &Request<'_>,
+        mode: &RunMode,
+        saved: Option<&Plan>,
+        admit: impl AsyncFn(&State) -> Result<(), Refusal>,
+        options: &ApplyOptions,
+        events: &(dyn Fn(Event) + Send + Sync),
+        cancel: &AtomicBool,
+    ) -> Result<ApplyReport, EngineError> {
+        let lock = self.lock(operation(mode, "apply")).await?;
         let result = self
             .with_heartbeat(
                 &lock,
-                self.apply_locked(&lock, request, saved, options, events, cancel),
+                self.apply_locked(&lock, request, mode, saved, admit, options, events, cancel),
             )
             .await;
         let unlocked = self.store.unlock(&lock).await;
@@ -177,16 +237,22 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         Ok(report)
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "apply_for's arguments and the lock, passed through"
+    )]
     async fn apply_locked(
         &self,
         lock: &LockInfo,
         request: &Request<'_>,
+        mode: &RunMode,
         saved: Option<&Plan>,
+        admit: impl AsyncFn(&State) -> Result<(), Refusal>,
         options: &ApplyOptions,
         events: &(dyn Fn(Event) + Send + Sync),
         cancel: &AtomicBool,
     ) -> Result<ApplyReport, EngineError> {
-        let (fresh, state) = self.plan_locked(lock, request).await?;
+        let (fresh, state) = self.plan_locked(lock, request, mode).await?;
         let plan = match saved {
             Some(saved) => {
                 saved.check_current(&fresh.lineage, state.serial, &fresh.spec_hash)?;
@@ -194,6 +260,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             }
             None => &fresh,
         };
+        admit(&state).await.map_err(EngineError::Refused)?;
         let context = self
             .provider
             .context()
@@ -236,6 +303,15 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             result = work => result,
             error = heartbeat => Err(error.into()),
         }
+    }
+}
+
+/// The lock's operation: `sleep` and `wake` name themselves, so a refused run sees what holds it.
+fn operation(mode: &RunMode, reconcile: &'static str) -> &'static str {
+    match mode {
+        RunMode::Reconcile => reconcile,
+        RunMode::Sleep(_) => "sleep",
+        RunMode::Wake => "wake",
     }
 }
 

@@ -2,7 +2,9 @@
 //! operations a previous run journaled but never finished.
 
 use brickstack_provider::Provider;
-use brickstack_state::{LockInfo, PendingKind, RecordedResource, State, StateStore};
+use brickstack_state::{
+    LockInfo, PendingKind, RecordedResource, ResourceStatus, State, StateStore,
+};
 use tokio::sync::Mutex;
 
 use crate::error::ExecError;
@@ -56,7 +58,9 @@ impl<'a, S: StateStore> StateWriter<'a, S> {
 
 /// Resolves operations journaled by a run that stopped before recording their outcome: a create
 /// whose object exists (found by name or tags) is adopted, one whose object does not is dropped; a
-/// delete whose object is gone is completed. Returns the addresses it settled.
+/// delete whose object is gone is completed. A sleep (a pending delete of a record marked asleep)
+/// leaves the record asleep if the object is gone and makes it live again if not. Returns the
+/// addresses it settled.
 pub async fn reconcile_pending<P: Provider, S: StateStore>(
     provider: &P,
     writer: &StateWriter<'_, S>,
@@ -119,8 +123,23 @@ pub async fn reconcile_pending<P: Provider, S: StateStore>(
                 writer
                     .commit(|state| {
                         state.pending.remove(&address);
-                        if gone {
-                            state.resources.remove(&address);
+                        let sleeping = state
+                            .resources
+                            .get(&address)
+                            .is_some_and(|r| r.status == ResourceStatus::Asleep);
+                        match (gone, sleeping) {
+                            // A sleep that finished: the record stays, asleep.
+                            (true, true) => {}
+                            (true, false) => {
+                                state.resources.remove(&address);
+                            }
+                            // A sleep that never reached the cloud: the object is still live.
+                            (false, true) => {
+                                if let Some(r) = state.resources.get_mut(&address) {
+                                    r.status = ResourceStatus::Live;
+                                }
+                            }
+                            (false, false) => {}
                         }
                     })
                     .await?;

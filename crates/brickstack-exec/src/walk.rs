@@ -12,7 +12,8 @@ use brickstack_provider::{
     AttributeBehaviour, Attributes, CreateRequest, ErrorClass, Observed, Provider, ProviderError,
 };
 use brickstack_state::{
-    ObjectLookup, PendingKind, PendingOperation, RecordedResource, State, StateStore,
+    ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus, State,
+    StateStore,
 };
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -253,10 +254,10 @@ fn wait_edges(
     ops.iter()
         .map(|(address, change)| {
             let waits: BTreeSet<String> = match change.action {
-                Action::Delete => ops
+                Action::Delete | Action::Sleep => ops
                     .iter()
                     .filter(|(other, c)| {
-                        matches!(c.action, Action::Delete | Action::Replace)
+                        matches!(c.action, Action::Delete | Action::Replace | Action::Sleep)
                             && recorded
                                 .get(**other)
                                 .is_some_and(|r| r.dependencies.iter().any(|d| d == address))
@@ -281,7 +282,7 @@ fn wait_edges(
                     .iter()
                     .filter(|d| {
                         ops.get(d.as_str())
-                            .is_some_and(|c| c.action != Action::Delete)
+                            .is_some_and(|c| !matches!(c.action, Action::Delete | Action::Sleep))
                     })
                     .cloned()
                     .collect(),
@@ -297,7 +298,10 @@ async fn refuse_data_loss<P: Provider>(
     ops: &BTreeMap<&str, &Change>,
 ) -> Result<(), ExecError> {
     for (address, change) in ops {
-        let deletes = matches!(change.action, Action::Delete | Action::Replace);
+        let deletes = matches!(
+            change.action,
+            Action::Delete | Action::Replace | Action::Sleep
+        );
         let holds_data = provider.schema(&change.kind).is_some_and(|s| s.holds_data);
         if let (true, true, Some(object_id)) = (deletes, holds_data, &change.object_id) {
             let count = provider
@@ -361,6 +365,7 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 self.record(change, observed).await
             }
             Action::Delete => self.delete(address, change).await,
+            Action::Sleep => self.sleep(change).await,
             Action::Replace if change.create_before_destroy => {
                 // The old object stays on record, as deposed, until it is gone: if its delete
                 // fails, the next plan still destroys it.
@@ -417,13 +422,27 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
 
     /// Deletes the object recorded at `address` (the change's own, or its deposed one).
     async fn delete(&self, address: &str, change: &Change) -> Result<(), ExecError> {
-        let Some(object_id) = self
+        let Some((object_id, status)) = self
             .writer
-            .with_state(|state| state.resources.get(address).map(|r| r.object_id.clone()))
+            .with_state(|state| {
+                state
+                    .resources
+                    .get(address)
+                    .map(|r| (r.object_id.clone(), r.status))
+            })
             .await
         else {
             return Ok(());
         };
+        if status == ResourceStatus::Asleep {
+            // Its object was deleted when it was put to sleep: only the record is left to go.
+            return self
+                .writer
+                .commit(|state| {
+                    state.resources.remove(address);
+                })
+                .await;
+        }
         self.writer
             .commit(|state| {
                 state.pending.insert(
@@ -457,6 +476,58 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             .commit(|state| {
                 state.pending.remove(address);
                 state.resources.remove(address);
+            })
+            .await
+    }
+
+    /// Puts the change's object to sleep: deletes it and keeps its record, marked asleep, so that
+    /// `wake` can create it again. The intent (a pending delete, and the record already marked
+    /// asleep) is persisted before the cloud call; a run that finds it settles it by whether the
+    /// object is gone (asleep) or not (live again), as `reconcile_pending` does.
+    async fn sleep(&self, change: &Change) -> Result<(), ExecError> {
+        let address = change.address.as_str();
+        let Some(object_id) = self
+            .writer
+            .with_state(|state| state.resources.get(address).map(|r| r.object_id.clone()))
+            .await
+        else {
+            return Ok(());
+        };
+        self.writer
+            .commit(|state| {
+                state.pending.insert(
+                    address.to_string(),
+                    PendingOperation {
+                        kind: change.kind.clone(),
+                        operation: PendingKind::Delete,
+                        started_at: String::new(),
+                        lookup: ObjectLookup {
+                            name: Some(object_id.clone()),
+                            tags: Default::default(),
+                            scope: None,
+                        },
+                        dependencies: change.dependencies.clone(),
+                    },
+                );
+                if let Some(record) = state.resources.get_mut(address) {
+                    record.status = ResourceStatus::Asleep;
+                }
+            })
+            .await?;
+        match self
+            .retrying(address, "delete", || {
+                self.provider.delete(&change.kind, &object_id)
+            })
+            .await
+        {
+            Ok(()) => {}
+            Err(ExecError::Provider { error, .. }) if error.class == ErrorClass::NotFound => {}
+            // The pending delete stays: the next run reads the object and settles the record.
+            Err(e) => return Err(e),
+        }
+        self.writer
+            .commit(|state| {
+                state.pending.remove(address);
             })
             .await
     }

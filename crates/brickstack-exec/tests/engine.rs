@@ -5,13 +5,16 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use brickstack_exec::{
-    ApplyOptions, ApplyReport, Engine, EngineError, Event, RefreshMode, Request, Runner, nothing,
+    ApplyOptions, ApplyReport, Engine, EngineError, Event, RefreshMode, Refusal, Request, Runner,
+    nothing,
 };
 use brickstack_graph::{Address, ResourceGraph, Resources, map, reference};
-use brickstack_plan::{Action, Plan, PlanError};
+use brickstack_plan::{Action, Plan, PlanError, RunMode};
 use brickstack_provider::memory::{FaultEffect, MemoryProvider, Operation};
 use brickstack_provider::{AttributeBehaviour, ErrorClass, KindSchema, ProviderError};
-use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore, check_write};
+use brickstack_state::{
+    LockInfo, LockRequest, ResourceStatus, State, StateError, StateStore, check_write,
+};
 use time::OffsetDateTime;
 
 /// A state store in memory, with the same rules as the real backends.
@@ -1152,5 +1155,459 @@ async fn a_minimal_refresh_checks_existence_and_tags_in_one_survey() {
             ("test_setting.b".into(), Action::Create),
             ("test_thing.a".into(), Action::Create),
         ]
+    );
+}
+
+// ---- Sleep and wake -------------------------------------------------------------------------
+
+/// A network in miniature: `test_vpc.main`; `test_eip.nat`; `test_nat.main` (refers to both);
+/// `test_route.nat` (refers to the NAT gateway); `test_endpoint.sts` (refers to the VPC); and,
+/// with `user`, `test_thing.user` (size `user_size`), which refers to the NAT gateway but does
+/// not sleep.
+fn network(user: bool, user_size: i64) -> ResourceGraph {
+    let vpc = Address::new("test_vpc", "main");
+    let eip = Address::new("test_eip", "nat");
+    let nat = Address::new("test_nat", "main");
+    let mut resources = Resources::default();
+    resources.add("test_vpc", "main", map! { "name" => "vpc" });
+    resources.add("test_eip", "nat", map! { "name" => "eip" });
+    resources.add(
+        "test_nat",
+        "main",
+        map! { "name" => "nat", "allocation_id" => reference(&eip, "id"), "vpc_id" => reference(&vpc, "id") },
+    );
+    resources.add(
+        "test_route",
+        "nat",
+        map! { "name" => "route", "nat_gateway_id" => reference(&nat, "id") },
+    );
+    resources.add(
+        "test_endpoint",
+        "sts",
+        map! { "name" => "sts", "vpc_id" => reference(&vpc, "id") },
+    );
+    if user {
+        resources.add(
+            "test_thing",
+            "user",
+            map! { "name" => "user", "size" => user_size, "nat_gateway_id" => reference(&nat, "id") },
+        );
+    }
+    brickstack_graph::build(&spec(), resources).unwrap()
+}
+
+fn sleeping(addresses: &[&str]) -> RunMode {
+    RunMode::Sleep(addresses.iter().map(|a| a.to_string()).collect())
+}
+
+const SELECTION: [&str; 4] = [
+    "test_eip.nat",
+    "test_endpoint.sts",
+    "test_nat.main",
+    "test_route.nat",
+];
+
+impl World {
+    fn request<'a>(&self, graph: &'a ResourceGraph) -> Request<'a> {
+        Request {
+            environment: "test",
+            graph,
+            targets: &[],
+            excludes: &[],
+            replace: &[],
+            refresh: RefreshMode::Full,
+        }
+    }
+    async fn plan_for(&self, graph: &ResourceGraph, mode: &RunMode) -> Plan {
+        self.engine()
+            .plan_for(&self.request(graph), mode)
+            .await
+            .unwrap()
+    }
+    async fn run_for(
+        &self,
+        graph: &ResourceGraph,
+        mode: &RunMode,
+        admit: impl AsyncFn(&State) -> Result<(), Refusal>,
+    ) -> Result<ApplyReport, EngineError> {
+        self.engine()
+            .apply_for(
+                &self.request(graph),
+                mode,
+                None,
+                admit,
+                &fast(),
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+            .await
+    }
+    async fn sleep(&self, graph: &ResourceGraph, addresses: &[&str]) -> ApplyReport {
+        let report = self
+            .run_for(graph, &sleeping(addresses), async |_: &State| Ok(()))
+            .await
+            .unwrap();
+        assert!(report.succeeded(), "{report:?}");
+        report
+    }
+    async fn wake(&self, graph: &ResourceGraph) -> ApplyReport {
+        let report = self
+            .run_for(graph, &RunMode::Wake, async |_: &State| Ok(()))
+            .await
+            .unwrap();
+        assert!(report.succeeded(), "{report:?}");
+        report
+    }
+    fn status(&self, address: &str) -> ResourceStatus {
+        self.state().resources[address].status
+    }
+    fn calls_since(&self, n: usize) -> Vec<(Operation, String)> {
+        self.provider.calls()[n..].to_vec()
+    }
+}
+
+fn asleep(plan: &Plan) -> Vec<(&str, Option<&str>)> {
+    plan.asleep
+        .iter()
+        .map(|a| (a.address.as_str(), a.waits_for.as_deref()))
+        .collect()
+}
+
+#[tokio::test]
+async fn sleep_destroys_the_selection_keeps_its_records_and_wake_brings_it_back() {
+    let world = World::new();
+    let g = network(false, 1);
+    world.apply(&g).await;
+    let before = world.state();
+
+    let plan = world.plan_for(&g, &sleeping(&SELECTION)).await;
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_eip.nat".into(), Action::Sleep),
+            ("test_endpoint.sts".into(), Action::Sleep),
+            ("test_nat.main".into(), Action::Sleep),
+            ("test_route.nat".into(), Action::Sleep),
+            ("test_vpc.main".into(), Action::NoOp),
+        ]
+    );
+    let calls = world.provider.calls().len();
+    world.sleep(&g, &SELECTION).await;
+    // Dependents first, as a destroy would: the route, then the gateway, then its address.
+    let deletes: Vec<String> = world
+        .calls_since(calls)
+        .into_iter()
+        .filter(|(op, _)| *op == Operation::Delete)
+        .map(|(_, a)| a)
+        .collect();
+    let at = |a: &str| deletes.iter().position(|d| d == a).unwrap();
+    assert!(at("test_route.nat") < at("test_nat.main") && at("test_nat.main") < at("test_eip.nat"));
+    let left: Vec<String> = world
+        .provider
+        .objects()
+        .into_iter()
+        .map(|o| o.address)
+        .collect();
+    assert_eq!(left, ["test_vpc.main"]);
+    // The records stay, as last seen, marked asleep.
+    let state = world.state();
+    assert!(state.pending.is_empty());
+    for address in SELECTION {
+        let (was, is) = (&before.resources[address], &state.resources[address]);
+        assert_eq!(is.status, ResourceStatus::Asleep, "{address}");
+        assert_eq!(
+            (&is.object_id, &is.attributes, &is.dependencies),
+            (&was.object_id, &was.attributes, &was.dependencies)
+        );
+    }
+    assert_eq!(world.status("test_vpc.main"), ResourceStatus::Live);
+
+    // Asleep is no change; refresh does not read what sleeps.
+    let calls = world.provider.calls().len();
+    let plan = world.plan(&g, &[], &[]).await;
+    assert!(!plan.has_changes(), "{:?}", actions(&plan));
+    assert_eq!(
+        asleep(&plan),
+        SELECTION.iter().map(|a| (*a, None)).collect::<Vec<_>>()
+    );
+    assert_eq!(plan.summary.asleep, 4);
+    let read: Vec<String> = world
+        .calls_since(calls)
+        .into_iter()
+        .filter(|(op, _)| *op == Operation::Read)
+        .map(|(_, kind)| kind)
+        .collect();
+    assert_eq!(read, ["test_vpc"], "only live kinds are read");
+    let report = world.apply(&g).await;
+    assert!(
+        report.finished.is_empty(),
+        "apply leaves what sleeps asleep"
+    );
+
+    // Sleeping again does nothing.
+    let again = world.plan_for(&g, &sleeping(&SELECTION)).await;
+    assert!(!again.has_changes(), "{:?}", actions(&again));
+    let serial = world.state().serial;
+    assert!(world.sleep(&g, &SELECTION).await.finished.is_empty());
+    assert_eq!(world.state().serial, serial);
+
+    // Wake creates them again (new objects, new ids), in dependency order.
+    let plan = world.plan_for(&g, &RunMode::Wake).await;
+    assert_eq!(
+        actions(&plan),
+        [
+            ("test_eip.nat".into(), Action::Create),
+            ("test_endpoint.sts".into(), Action::Create),
+            ("test_nat.main".into(), Action::Create),
+            ("test_route.nat".into(), Action::Create),
+            ("test_vpc.main".into(), Action::NoOp),
+        ]
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.object_id.is_none() || c.address == "test_vpc.main")
+    );
+    world.wake(&g).await;
+    let state = world.state();
+    for address in SELECTION {
+        assert_eq!(state.resources[address].status, ResourceStatus::Live);
+        assert_ne!(
+            state.resources[address].object_id,
+            before.resources[address].object_id
+        );
+        assert_eq!(world.provider.objects_for(address).len(), 1);
+    }
+    assert_eq!(
+        state.resources["test_route.nat"].attributes["nat_gateway_id"],
+        state.resources["test_nat.main"].attributes["id"]
+    );
+    let plan = world.plan(&g, &[], &[]).await;
+    assert!(
+        !plan.has_changes() && plan.asleep.is_empty(),
+        "{:?}",
+        actions(&plan)
+    );
+
+    // Waking an awake environment does nothing.
+    let serial = world.state().serial;
+    assert!(world.wake(&g).await.finished.is_empty());
+    assert_eq!(world.state().serial, serial);
+}
+
+#[tokio::test]
+async fn what_stays_awake_but_needs_a_sleeping_object_is_no_change_until_the_wake() {
+    let world = World::new();
+    world.apply(&network(true, 1)).await;
+    world.sleep(&network(true, 1), &["test_nat.main"]).await;
+    let user_object = world.state().resources["test_thing.user"].object_id.clone();
+
+    // Its reference still reads the sleeping gateway's last record: nothing to change.
+    let plan = world.plan(&network(true, 1), &[], &[]).await;
+    assert!(!plan.has_changes(), "{:?}", actions(&plan));
+    assert_eq!(asleep(&plan), [("test_nat.main", None)]);
+
+    // A change of its own waits too: made now, it would name a gateway that does not exist.
+    let changed = network(true, 2);
+    let plan = world.plan(&changed, &[], &[]).await;
+    assert!(!plan.has_changes(), "{:?}", actions(&plan));
+    assert_eq!(
+        asleep(&plan),
+        [
+            ("test_nat.main", None),
+            ("test_thing.user", Some("test_nat.main"))
+        ]
+    );
+    insta::assert_snapshot!(brickstack_plan::render::text(&plan, false));
+    assert!(world.apply(&changed).await.finished.is_empty());
+
+    // The wake recreates the gateway and updates what depends on it, in place (here the route
+    // too, which stayed awake).
+    let plan = world.plan_for(&changed, &RunMode::Wake).await;
+    assert_eq!(
+        actions(&plan)
+            .into_iter()
+            .filter(|(_, a)| *a != Action::NoOp)
+            .collect::<Vec<_>>(),
+        [
+            ("test_nat.main".into(), Action::Create),
+            ("test_route.nat".into(), Action::Update),
+            ("test_thing.user".into(), Action::Update),
+        ]
+    );
+    world.wake(&changed).await;
+    let state = world.state();
+    assert_eq!(state.resources["test_thing.user"].object_id, user_object);
+    assert_eq!(
+        state.resources["test_thing.user"].attributes["nat_gateway_id"],
+        state.resources["test_nat.main"].attributes["id"]
+    );
+    assert_eq!(state.resources["test_thing.user"].attributes["size"], 2);
+    assert!(!world.plan(&changed, &[], &[]).await.has_changes());
+}
+
+#[tokio::test]
+async fn what_leaves_the_spec_while_asleep_loses_only_its_record() {
+    let world = World::new();
+    world.apply(&network(false, 1)).await;
+    world.sleep(&network(false, 1), &SELECTION).await;
+
+    // The endpoint leaves the spec: its record goes, with no call to the cloud.
+    let mut resources = Resources::default();
+    let vpc = Address::new("test_vpc", "main");
+    let eip = Address::new("test_eip", "nat");
+    let nat = Address::new("test_nat", "main");
+    resources.add("test_vpc", "main", map! { "name" => "vpc" });
+    resources.add("test_eip", "nat", map! { "name" => "eip" });
+    resources.add(
+        "test_nat",
+        "main",
+        map! { "name" => "nat", "allocation_id" => reference(&eip, "id"), "vpc_id" => reference(&vpc, "id") },
+    );
+    resources.add(
+        "test_route",
+        "nat",
+        map! { "name" => "route", "nat_gateway_id" => reference(&nat, "id") },
+    );
+    let without_endpoint = brickstack_graph::build(&spec(), resources).unwrap();
+    let plan = world.plan(&without_endpoint, &[], &[]).await;
+    let forget = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "test_endpoint.sts")
+        .unwrap();
+    assert_eq!((forget.action, &forget.object_id), (Action::Delete, &None));
+    let calls = world.provider.calls().len();
+    let report = world.apply(&without_endpoint).await;
+    assert_eq!(report.finished, ["test_endpoint.sts"]);
+    assert!(
+        !world
+            .calls_since(calls)
+            .iter()
+            .any(|(op, _)| *op == Operation::Delete),
+        "nothing to delete in the cloud"
+    );
+    assert!(!world.state().resources.contains_key("test_endpoint.sts"));
+
+    // Destroying an asleep environment destroys what is live and forgets what sleeps.
+    let calls = world.provider.calls().len();
+    let report = world.apply_with(&nothing(), &fast(), None).await.unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert!(world.state().resources.is_empty());
+    assert!(world.provider.objects().is_empty());
+    let deleted: Vec<String> = world
+        .calls_since(calls)
+        .into_iter()
+        .filter(|(op, _)| *op == Operation::Delete)
+        .map(|(_, a)| a)
+        .collect();
+    assert_eq!(deleted, ["test_vpc.main"]);
+}
+
+/// Runs a sleep that hangs at the injected point and drops it there, as a killed process would.
+async fn sleep_and_crash(world: &World, g: &ResourceGraph) {
+    let mode = sleeping(&SELECTION);
+    let run = world.run_for(g, &mode, async |_: &State| Ok(()));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), run)
+            .await
+            .is_err(),
+        "the run should hang"
+    );
+    let holder = world.store.lock.lock().unwrap().clone().unwrap();
+    world.store.force_unlock(&holder.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sleep_killed_after_the_delete_stays_asleep_and_one_killed_before_stays_live() {
+    let g = network(false, 1);
+
+    let world = World::new();
+    world.apply(&g).await;
+    world.provider.inject(
+        Operation::Delete,
+        "test_eip.nat",
+        FaultEffect::HangAfterCall,
+        1,
+    );
+    sleep_and_crash(&world, &g).await;
+    let state = world.state();
+    assert!(
+        state.pending.contains_key("test_eip.nat"),
+        "the delete was journaled"
+    );
+    assert_eq!(
+        state.resources["test_eip.nat"].status,
+        ResourceStatus::Asleep
+    );
+    let plan = world.plan(&g, &[], &[]).await;
+    assert!(!plan.has_changes(), "{:?}", actions(&plan));
+    let state = world.state();
+    assert!(state.pending.is_empty());
+    assert_eq!(
+        state.resources["test_eip.nat"].status,
+        ResourceStatus::Asleep
+    );
+
+    let world = World::new();
+    world.apply(&g).await;
+    world.provider.inject(
+        Operation::Delete,
+        "test_eip.nat",
+        FaultEffect::HangBeforeCall,
+        1,
+    );
+    sleep_and_crash(&world, &g).await;
+    assert_eq!(world.status("test_eip.nat"), ResourceStatus::Asleep);
+    let plan = world.plan(&g, &[], &[]).await;
+    // The address was never deleted: it is live again, and the next sleep takes it.
+    assert_eq!(world.status("test_eip.nat"), ResourceStatus::Live);
+    assert_eq!(world.provider.objects_for("test_eip.nat").len(), 1);
+    assert!(!plan.has_changes(), "{:?}", actions(&plan));
+    world.sleep(&g, &SELECTION).await;
+    assert!(world.provider.objects_for("test_eip.nat").is_empty());
+    assert_eq!(world.status("test_eip.nat"), ResourceStatus::Asleep);
+}
+
+#[tokio::test]
+async fn a_refused_sleep_changes_nothing_and_sleep_leaves_drift_elsewhere_alone() {
+    let world = World::new();
+    let g = network(false, 1);
+    world.apply(&g).await;
+    let vpc = world.state().resources["test_vpc.main"].object_id.clone();
+    world
+        .provider
+        .set_attribute(&vpc, "name", serde_json::json!("renamed"));
+    let serial = world.state().serial;
+
+    let seen = Mutex::new(None);
+    let err = world
+        .run_for(&g, &sleeping(&SELECTION), async |state: &State| {
+            *seen.lock().unwrap() = Some(state.serial);
+            Err(Refusal {
+                message: "cluster `etl` is running".into(),
+                hint: "terminate it".into(),
+            })
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, EngineError::Refused(r) if r.message == "cluster `etl` is running"));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some(serial),
+        "the check saw the state as it was"
+    );
+    assert_eq!(world.state().serial, serial);
+    assert_eq!(world.provider.objects().len(), 5);
+    assert!(
+        world.store.lock.lock().unwrap().is_none(),
+        "the lock is released"
+    );
+
+    world.sleep(&g, &SELECTION).await;
+    let vpc_now = world.provider.objects_for("test_vpc.main").pop().unwrap();
+    assert_eq!(
+        vpc_now.attributes["name"], "renamed",
+        "sleep repairs nothing"
     );
 }

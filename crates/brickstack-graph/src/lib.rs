@@ -11,6 +11,7 @@ pub mod kinds;
 pub mod passes;
 pub mod render;
 mod resource;
+pub mod saving;
 pub mod selections;
 mod value;
 

@@ -4,11 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use brickstack_graph::{ContextValue, Reference, ResourceGraph};
 use brickstack_provider::{AttributeBehaviour, KindSchema, Observed};
-use brickstack_state::State;
+use brickstack_state::{ResourceStatus, State};
 use serde_json::{Map, Value as Json};
 
 use crate::plan::{
-    Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, ReplaceReason, Summary,
+    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, ReplaceReason,
+    Summary,
 };
 use crate::selection::Selection;
 
@@ -28,13 +29,37 @@ pub struct PlanInput<'a> {
     pub replace: &'a [String],
 }
 
-/// Plans every selected resource. Resources are visited in creation order so that a reference's
-/// target is planned before the attribute that uses it.
+/// What a run does with the resources `brickstack sleep` put to sleep (recorded as asleep: the
+/// record kept, the object gone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RunMode {
+    /// `plan`, `apply`, `destroy`: asleep resources stay asleep and count as no change; what
+    /// would change but needs an asleep resource's attributes waits for the wake.
+    #[default]
+    Reconcile,
+    /// `brickstack sleep`: these addresses, where they are live, are put to sleep (destroyed,
+    /// their records kept as asleep); nothing else changes.
+    Sleep(BTreeSet<String>),
+    /// `brickstack wake`: every asleep resource still in the spec is created again, and what
+    /// depends on it (directly or not) is planned as usual; nothing else changes.
+    Wake,
+}
+
+/// Plans every selected resource for `plan`, `apply` and `destroy` ([`RunMode::Reconcile`]).
 pub fn plan(input: &PlanInput<'_>) -> Plan {
+    plan_for(input, &RunMode::Reconcile)
+}
+
+/// Plans every selected resource for a run of `mode`. Resources are visited in creation order so
+/// that a reference's target is planned before the attribute that uses it.
+pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
     let mut changes: BTreeMap<String, Change> = BTreeMap::new();
     // Desired attributes as resolved so far, by address, for references to read.
     let mut resolved: BTreeMap<String, Map<String, Json>> = BTreeMap::new();
     let mut drift = Vec::new();
+    let mut asleep: Vec<Asleep> = Vec::new();
+    // Reconcile: what is asleep, or waits for the wake; Wake: what is woken, or depends on it.
+    let mut held: BTreeSet<String> = BTreeSet::new();
 
     for resource in input.graph.creation_order() {
         let address = resource.address.to_string();
@@ -152,7 +177,50 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         } else {
             (Action::NoOp, None)
         };
-        if action == Action::NoOp || action == Action::Update {
+        let is_asleep = recorded.is_some_and(|r| r.status == ResourceStatus::Asleep);
+        let held_dependency = dependencies.iter().find(|d| held.contains(*d)).cloned();
+        let (action, before, replace_because) = match mode {
+            RunMode::Reconcile if is_asleep => {
+                asleep.push(Asleep::new(&address, resource.kind(), None));
+                held.insert(address.clone());
+                (Action::NoOp, None, Vec::new())
+            }
+            // Its attributes would be read from a sleeping object's last record: wait for it.
+            RunMode::Reconcile if action != Action::NoOp && held_dependency.is_some() => {
+                asleep.push(Asleep::new(&address, resource.kind(), held_dependency));
+                held.insert(address.clone());
+                (Action::NoOp, before, Vec::new())
+            }
+            RunMode::Reconcile => (action, before, replace_because),
+            RunMode::Sleep(_) if is_asleep => {
+                asleep.push(Asleep::new(&address, resource.kind(), None));
+                (Action::NoOp, None, Vec::new())
+            }
+            RunMode::Sleep(to_sleep) if to_sleep.contains(&address) && recorded.is_some() => {
+                let before = observed.as_ref().map_or_else(
+                    || recorded.map(|r| r.attributes.clone()),
+                    |o| Some(o.attributes.clone()),
+                );
+                (Action::Sleep, before, Vec::new())
+            }
+            RunMode::Sleep(_) => (Action::NoOp, before, Vec::new()),
+            RunMode::Wake if is_asleep && input.selection.contains(&address) => {
+                held.insert(address.clone());
+                (Action::Create, None, Vec::new())
+            }
+            RunMode::Wake if is_asleep => {
+                asleep.push(Asleep::new(&address, resource.kind(), None));
+                (Action::NoOp, None, Vec::new())
+            }
+            RunMode::Wake if held_dependency.is_some() => {
+                held.insert(address.clone());
+                (action, before, replace_because)
+            }
+            RunMode::Wake => (Action::NoOp, before, Vec::new()),
+        };
+        if action == Action::Sleep || (is_asleep && action == Action::NoOp) {
+            // Nothing to resolve against: references to it read its last record.
+        } else if action == Action::NoOp || action == Action::Update {
             // An unchanged or in-place resource keeps its computed attributes; expose them to
             // references alongside the desired ones.
             if let Some(observed) = &observed {
@@ -172,15 +240,28 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 .collect();
             resolved.insert(address.clone(), known);
         }
+        // An asleep object is gone: its recorded id names nothing.
+        let object_id = recorded
+            .filter(|r| r.status == ResourceStatus::Live)
+            .map(|r| r.object_id.clone());
+        let (after, unknown, dependencies) = if action == Action::Sleep {
+            (
+                None,
+                Vec::new(),
+                recorded.map(|r| r.dependencies.clone()).unwrap_or_default(),
+            )
+        } else {
+            (Some(after), unknown, dependencies)
+        };
         changes.insert(
             address.clone(),
             Change {
                 address,
                 kind: resource.kind().to_string(),
                 action,
-                object_id: recorded.map(|r| r.object_id.clone()),
+                object_id,
                 before,
-                after: Some(after),
+                after,
                 after_unknown: unknown,
                 replace_because,
                 replace_reason,
@@ -201,21 +282,29 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             continue;
         }
         let observed = input.observed.get(address).cloned().flatten();
-        let action = if input.selection.contains(address) && observed.is_some() {
+        let is_asleep = recorded.status == ResourceStatus::Asleep;
+        let action = if *mode != RunMode::Reconcile {
+            // Sleep and wake leave what the spec dropped to the next apply.
+            Action::NoOp
+        } else if input.selection.contains(address) && observed.is_some() {
             Action::Delete
         } else if input.selection.contains(address) && !input.observed.contains_key(address) {
-            // Not refreshed (asleep or minimal refresh): still destroy what was recorded.
+            // Not refreshed (asleep, or a minimal refresh): still destroy what was recorded. An
+            // asleep one has no object: only its record goes.
             Action::Delete
         } else {
             Action::NoOp
         };
+        if is_asleep && action == Action::NoOp {
+            asleep.push(Asleep::new(address, &recorded.kind, None));
+        }
         changes.insert(
             address.clone(),
             Change {
                 address: address.clone(),
                 kind: recorded.kind.clone(),
                 action,
-                object_id: Some(recorded.object_id.clone()),
+                object_id: (!is_asleep).then(|| recorded.object_id.clone()),
                 before: Some(
                     observed.map_or_else(|| recorded.attributes.clone(), |o| o.attributes),
                 ),
@@ -237,11 +326,14 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             Action::Update => summary.update += 1,
             Action::Replace => summary.replace += 1,
             Action::Delete => summary.delete += 1,
+            Action::Sleep => summary.sleep += 1,
             Action::NoOp => summary.no_op += 1,
         }
     }
     drift.sort_by(|a: &Drift, b: &Drift| a.address.cmp(&b.address));
     summary.drifted = drift.len();
+    asleep.sort_by(|a, b| a.address.cmp(&b.address));
+    summary.asleep = asleep.len();
     Plan {
         format_version: PLAN_FORMAT_VERSION,
         environment: input.environment.to_string(),
@@ -250,6 +342,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         spec_hash: input.spec_hash.to_string(),
         changes,
         drift,
+        asleep,
         summary,
     }
 }

@@ -8,9 +8,9 @@ mod plan;
 pub mod render;
 mod selection;
 
-pub use diff::{PlanInput, plan};
+pub use diff::{PlanInput, RunMode, plan, plan_for};
 pub use plan::{
-    Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, ReplaceReason,
-    Summary, graph_hash,
+    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError,
+    ReplaceReason, Summary, graph_hash,
 };
 pub use selection::{Selection, SelectionError};

@@ -16,6 +16,8 @@ pub enum Action {
     /// Delete and create (or create then delete, where the kind asks for it).
     Replace,
     Delete,
+    /// `brickstack sleep`: delete the object and keep its record, marked asleep, for `wake`.
+    Sleep,
     NoOp,
 }
 
@@ -26,6 +28,7 @@ impl Action {
             Action::Update => "updated in place",
             Action::Replace => "replaced",
             Action::Delete => "destroyed",
+            Action::Sleep => "put to sleep",
             Action::NoOp => "left as it is",
         }
     }
@@ -37,12 +40,14 @@ pub struct Change {
     pub address: String,
     pub kind: String,
     pub action: Action,
-    /// The object's id when it exists.
+    /// The object's id when it exists (`None` for a create, and for an asleep resource, whose
+    /// object is gone: its delete only drops the record).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
     /// Attributes as observed, for the attributes the spec sets (`None` for a create).
     pub before: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Attributes as desired (`None` for a delete); unknown ones are `null` and listed below.
+    /// Attributes as desired (`None` for a delete or a sleep); unknown ones are `null` and listed
+    /// below.
     pub after: Option<serde_json::Map<String, serde_json::Value>>,
     /// Attributes known only after apply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -92,14 +97,46 @@ pub struct Drift {
     pub changes: Vec<AttributeChange>,
 }
 
+/// A resource left asleep by this plan: put to sleep by `brickstack sleep` (its record kept, its
+/// object gone) and recreated by `brickstack wake`; or, with `waits_for`, one whose change needs
+/// an asleep resource's attributes and so waits for the wake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asleep {
+    pub address: String,
+    pub kind: String,
+    /// The asleep resource (or another waiting one) this one's change waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
+}
+
+impl Asleep {
+    pub(crate) fn new(address: &str, kind: &str, waits_for: Option<String>) -> Self {
+        Asleep {
+            address: address.to_string(),
+            kind: kind.to_string(),
+            waits_for,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,
     pub update: usize,
     pub replace: usize,
     pub delete: usize,
+    /// Objects `brickstack sleep` will destroy, keeping their records.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sleep: usize,
     pub no_op: usize,
     pub drifted: usize,
+    /// Resources left asleep (`Plan::asleep`); no change.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub asleep: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What brickstack will do, and against which state and spec.
@@ -115,11 +152,15 @@ pub struct Plan {
     /// Every resource's change, no-ops included, sorted by address.
     pub changes: Vec<Change>,
     pub drift: Vec<Drift>,
+    /// Resources asleep after this plan, sorted by address; they are no change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asleep: Vec<Asleep>,
     pub summary: Summary,
 }
 
 impl Plan {
-    /// Whether applying would change anything.
+    /// Whether applying would change anything. Asleep resources are no change: an environment
+    /// that is only asleep has none.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }

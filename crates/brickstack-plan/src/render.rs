@@ -1,5 +1,6 @@
-//! The plan for people: drift first ("changed outside brickstack"), then each change with an
-//! attribute-level diff, then the counts. Colour is optional; the text reads the same without it.
+//! The plan for people: drift first ("changed outside brickstack"), then what is asleep, then each
+//! change with an attribute-level diff, then the counts. Colour is optional; the text reads the
+//! same without it.
 
 use std::fmt::Write as _;
 
@@ -61,17 +62,52 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         let _ = writeln!(out);
     }
+    if !plan.asleep.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!(
+                "Asleep (put to sleep by `brickstack sleep`; `brickstack wake -e {}` recreates them):",
+                plan.environment
+            ))
+        );
+        let _ = writeln!(out);
+        for asleep in &plan.asleep {
+            match &asleep.waits_for {
+                None => {
+                    let _ = writeln!(out, "  asleep: {}", asleep.address);
+                }
+                Some(needed) => {
+                    let _ = writeln!(
+                        out,
+                        "  waits for wake: {} (its change needs `{needed}`)",
+                        asleep.address
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out);
+    }
     let changing: Vec<&Change> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
     if changing.is_empty() {
-        let _ = writeln!(
-            out,
-            "No changes. The environment `{}` matches its spec.",
-            plan.environment
-        );
+        if plan.asleep.is_empty() {
+            let _ = writeln!(
+                out,
+                "No changes. The environment `{}` matches its spec.",
+                plan.environment
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "No changes. The environment `{}` matches its spec, apart from {} resource(s) asleep.",
+                plan.environment,
+                plan.asleep.len()
+            );
+        }
         return out;
     }
     let _ = writeln!(
@@ -85,15 +121,17 @@ pub fn text(plan: &Plan, color: bool) -> String {
         let _ = writeln!(out);
     }
     let s = &plan.summary;
-    let _ = writeln!(
-        out,
-        "{} {} to add, {} to change, {} to replace, {} to destroy.",
-        style.bold("Plan:"),
-        s.create,
-        s.update,
-        s.replace,
-        s.delete
+    let mut counts = format!(
+        "{} to add, {} to change, {} to replace, {} to destroy",
+        s.create, s.update, s.replace, s.delete
     );
+    if s.sleep > 0 {
+        let _ = write!(counts, ", {} to put to sleep", s.sleep);
+    }
+    if s.asleep > 0 {
+        let _ = write!(counts, ", {} asleep", s.asleep);
+    }
+    let _ = writeln!(out, "{} {counts}.", style.bold("Plan:"));
     out
 }
 
@@ -117,7 +155,15 @@ fn render_change(out: &mut String, change: &Change, style: &Style) {
                 (symbol, format!("must be replaced ({})", notes.join("; ")))
             }
         }
+        Action::Delete if change.object_id.is_none() => (
+            style.red("-"),
+            "will be forgotten (it is asleep: no object to destroy)".to_string(),
+        ),
         Action::Delete => (style.red("-"), "will be destroyed".to_string()),
+        Action::Sleep => (
+            style.red("-"),
+            "will be put to sleep (destroyed; its record stays for `brickstack wake`)".to_string(),
+        ),
         Action::NoOp => return,
     };
     let _ = writeln!(out, "  # {} {verb}", change.address);
@@ -141,7 +187,7 @@ fn render_change(out: &mut String, change: &Change, style: &Style) {
                 let _ = writeln!(out, "      {} {name:width$} = {shown}", style.green("+"));
             }
         }
-        Action::Delete => {
+        Action::Delete | Action::Sleep => {
             for (name, value) in change.before.iter().flatten() {
                 let _ = writeln!(
                     out,

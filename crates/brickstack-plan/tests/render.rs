@@ -1,7 +1,8 @@
 //! A plan in, the rendered diff and the JSON out.
 
 use brickstack_plan::{
-    Action, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, Summary, render,
+    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, Summary,
+    render,
 };
 use serde_json::json;
 
@@ -89,7 +90,9 @@ fn sample() -> Plan {
             delete: 1,
             no_op: 1,
             drifted: 2,
+            ..Summary::default()
         },
+        asleep: Vec::new(),
     }
 }
 
@@ -159,5 +162,109 @@ fn a_saved_plan_is_bound_to_lineage_serial_and_spec() {
     assert_eq!(
         plan.check_current(&plan.lineage, 41, "changed"),
         Err(PlanError::SpecChanged)
+    );
+}
+
+/// What `brickstack sleep` shows: each object put to sleep, what is asleep already, the counts.
+fn sleep_plan() -> Plan {
+    Plan {
+        changes: vec![
+            Change {
+                object_id: Some("nat-0a1".into()),
+                before: Some(map(
+                    json!({"subnet_id": "subnet-1", "connectivity_type": "public"}),
+                )),
+                ..change("aws_nat_gateway.eu-west-1a", Action::Sleep)
+            },
+            Change {
+                object_id: Some("eipalloc-1".into()),
+                before: Some(map(json!({"domain": "vpc"}))),
+                ..change("aws_eip.nat-eu-west-1a", Action::Sleep)
+            },
+            change("aws_vpc_endpoint.sts", Action::NoOp),
+        ],
+        drift: Vec::new(),
+        asleep: vec![Asleep {
+            address: "aws_vpc_endpoint.sts".into(),
+            kind: "aws_vpc_endpoint".into(),
+            waits_for: None,
+        }],
+        summary: Summary {
+            sleep: 2,
+            no_op: 1,
+            asleep: 1,
+            ..Summary::default()
+        },
+        ..sample()
+    }
+}
+
+#[test]
+fn text_of_a_sleep() {
+    insta::assert_snapshot!(render::text(&sleep_plan(), false));
+}
+
+#[test]
+fn json_of_a_sleep_names_the_action_and_what_is_asleep() {
+    insta::assert_snapshot!(render::json(&sleep_plan()));
+}
+
+#[test]
+fn an_environment_that_is_only_asleep_has_no_changes_and_lists_what_sleeps() {
+    let plan = Plan {
+        changes: vec![
+            change("aws_nat_gateway.eu-west-1a", Action::NoOp),
+            change("aws_route.private-nat", Action::NoOp),
+        ],
+        drift: Vec::new(),
+        asleep: vec![
+            Asleep {
+                address: "aws_nat_gateway.eu-west-1a".into(),
+                kind: "aws_nat_gateway".into(),
+                waits_for: None,
+            },
+            Asleep {
+                address: "aws_route.private-nat".into(),
+                kind: "aws_route".into(),
+                waits_for: None,
+            },
+            Asleep {
+                address: "aws_route.extra".into(),
+                kind: "aws_route".into(),
+                waits_for: Some("aws_nat_gateway.eu-west-1a".into()),
+            },
+        ],
+        summary: Summary {
+            no_op: 2,
+            asleep: 3,
+            ..Summary::default()
+        },
+        ..sample()
+    };
+    assert!(!plan.has_changes());
+    insta::assert_snapshot!(render::text(&plan, false));
+}
+
+#[test]
+fn the_delete_of_an_asleep_resource_says_only_its_record_goes() {
+    let plan = Plan {
+        changes: vec![Change {
+            before: Some(map(json!({"domain": "vpc"}))),
+            ..change("aws_eip.nat-eu-west-1a", Action::Delete)
+        }],
+        drift: Vec::new(),
+        asleep: Vec::new(),
+        summary: Summary {
+            delete: 1,
+            ..Summary::default()
+        },
+        ..sample()
+    };
+    let text = render::text(&plan, false);
+    assert!(
+        text.contains(
+            "# aws_eip.nat-eu-west-1a will be forgotten (it is asleep: no object to destroy)"
+        ),
+        "{text}"
     );
 }

@@ -9,6 +9,7 @@ mod decode;
 pub mod defaults;
 mod diagnostic;
 pub mod model;
+pub mod prices;
 mod reader;
 pub mod regions;
 

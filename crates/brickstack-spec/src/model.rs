@@ -390,7 +390,8 @@ pub struct Schedule {
     pub days: Vec<String>,
 }
 
-/// Which parts of the network sleep overnight: parsed and validated now; run by a later issue.
+/// Which parts of the network `brickstack sleep` destroys and `wake` recreates, at which prices;
+/// the schedule is parsed and validated, and run by a later issue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sleep {
     pub nat: bool,

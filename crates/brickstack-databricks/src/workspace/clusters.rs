@@ -92,6 +92,21 @@ open_enum! {
 }
 
 impl ClusterState {
+    /// The states of a cluster that holds machines or is getting them.
+    pub fn active() -> [ClusterState; 4] {
+        [
+            ClusterState::Pending,
+            ClusterState::Running,
+            ClusterState::Resizing,
+            ClusterState::Restarting,
+        ]
+    }
+
+    /// Whether the cluster holds machines or is getting them (see [`ClusterState::active`]).
+    pub fn is_active(&self) -> bool {
+        ClusterState::active().contains(self)
+    }
+
     /// Whether a transition is under way (the cluster will move on by itself).
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -836,6 +851,19 @@ impl WorkspaceClient {
                 _ => return Ok(clusters),
             }
         }
+    }
+
+    /// Every cluster that is starting, running, resizing or restarting: those that would notice
+    /// their network going away. Filtered by the API and again here, so an API that ignores the
+    /// filter cannot make a terminated cluster look active.
+    pub async fn active_clusters(&self) -> Result<Vec<ClusterDetails>, Error> {
+        let filter = ClusterFilter {
+            states: ClusterState::active().to_vec(),
+            ..ClusterFilter::default()
+        };
+        let mut clusters = self.list_clusters(&filter).await?;
+        clusters.retain(|c| c.state.is_active());
+        Ok(clusters)
     }
 
     /// Starts a `TERMINATED` cluster (same id, last size).

@@ -1,6 +1,7 @@
-//! `[single_user_clusters]` and `[sleep]`: parsed and validated now, run by later commands.
+//! `[single_user_clusters]` and `[sleep]` (run by `brickstack sleep` and `wake`; the schedule and
+//! single-user clusters by later commands).
 
-use crate::diagnostic::DiagnosticCode;
+use crate::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::model::{Library, Schedule, SingleUserClusters, Sleep, User};
 use crate::reader::{Cx, Table};
 
@@ -127,6 +128,32 @@ pub(super) fn sleep(t: &mut Table<'_, '_>, cx: &mut Cx) -> Sleep {
     };
     let hourly_prices = t.str_map(cx, "hourly_prices").unwrap_or_default();
     for (k, v) in &hourly_prices {
+        if !crate::prices::KEYS.contains(&k.as_str()) {
+            let help = match crate::reader::did_you_mean(k, crate::prices::KEYS) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!(
+                    "the prices a spec can set are {}",
+                    crate::prices::KEYS.map(|k| format!("`{k}`")).join(", ")
+                ),
+            };
+            // Located at the key, the part that is wrong.
+            let path = format!("sleep.hourly_prices.{k}");
+            let span = cx
+                .key_spans
+                .get(&path)
+                .cloned()
+                .unwrap_or_else(|| cx.locate(&path));
+            cx.report(
+                Diagnostic::new(
+                    DiagnosticCode::UnknownKey,
+                    &path,
+                    span,
+                    format!("`{k}` is not a price brickstack uses"),
+                )
+                .with_help(help),
+            );
+            continue;
+        }
         if v.parse::<f64>().map_or(true, |p| p < 0.0) {
             cx.error_at(
                 DiagnosticCode::InvalidValue,
