@@ -4,62 +4,11 @@
 //! secret the emulator minted appears in the state file, a plan or any log line; destroy leaves
 //! no object in moto (by tag, with plain describe calls) and none in the Databricks emulator.
 
-use std::path::Path;
-use std::process::Output;
+mod support;
 
 use brickstack_testkit::{require_databricks, require_moto, unique_account_id};
 use serde_json::Value;
-
-/// Runs `brickstack args…` in `dir` with only the emulators' settings in its environment, and
-/// every diagnostic on (`BRICKSTACK_LOG=debug`) so the leak search sees every log line.
-struct Cli<'a> {
-    dir: &'a Path,
-    env: Vec<(&'static str, String)>,
-}
-
-impl Cli<'_> {
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_brickstack"));
-        command
-            .args(args)
-            .current_dir(self.dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir)
-            .env("NO_COLOR", "1")
-            .env("BRICKSTACK_LOG", "debug");
-        for (name, value) in &self.env {
-            command.env(name, value);
-        }
-        command.output().await.unwrap()
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// `environments/local.toml` under a fresh environment name, prefix and Databricks account, so
-/// runs never meet in the shared emulators (moto's bucket names are global).
-fn local_spec(environment: &str, prefix: &str, account_id: &str) -> String {
-    let spec = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../environments/local.toml"),
-    )
-    .unwrap();
-    spec.replace(
-        "name = \"local\"\nstage",
-        &format!("name = \"{environment}\"\nstage"),
-    )
-    .replace("prefix = \"bs-local\"", &format!("prefix = \"{prefix}\""))
-    .replace(
-        "account_id = \"00000000-0000-4000-8000-000000000001\"",
-        &format!("account_id = \"{account_id}\""),
-    )
-}
+use support::{Cli, emulator_env, local_spec, moto_clients, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_destroys_to_nothing() {
@@ -81,15 +30,7 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
     std::fs::write(dir.path().join("env.toml"), spec).unwrap();
     let cli = Cli {
         dir: dir.path(),
-        env: vec![
-            ("AWS_ENDPOINT_URL", moto.url.clone()),
-            ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("DATABRICKS_HOST", databricks.url.clone()),
-            ("DATABRICKS_CLIENT_ID", databricks.client_id.clone()),
-            ("DATABRICKS_CLIENT_SECRET", databricks.client_secret.clone()),
-        ],
+        env: emulator_env(&moto, &databricks),
     };
     let mut transcript = String::new();
 
@@ -195,14 +136,7 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
         );
     }
 
-    let aws = brickstack_aws::AwsClients::new(&brickstack_aws::static_sdk_config(
-        &brickstack_aws::StaticEndpoint {
-            url: moto.url.clone(),
-            region: moto.region.clone(),
-            access_key_id: moto.access_key_id.clone(),
-            secret_access_key: moto.secret_access_key.clone(),
-        },
-    ));
+    let aws = moto_clients(&moto);
     let left = brickstack_aws::inventory::leftovers(&aws, &environment, &prefix)
         .await
         .unwrap();
@@ -280,14 +214,7 @@ async fn credentials_come_from_the_specs_ssm_parameters_when_the_environment_has
         "{message}"
     );
 
-    let aws = brickstack_aws::AwsProvider::new(&brickstack_aws::AwsClients::new(
-        &brickstack_aws::static_sdk_config(&brickstack_aws::StaticEndpoint {
-            url: moto.url.clone(),
-            region: moto.region.clone(),
-            access_key_id: moto.access_key_id.clone(),
-            secret_access_key: moto.secret_access_key.clone(),
-        }),
-    ));
+    let aws = brickstack_aws::AwsProvider::new(&moto_clients(&moto));
     for (name, value) in [
         ("client-id", &databricks.client_id),
         ("client-secret", &databricks.client_secret),

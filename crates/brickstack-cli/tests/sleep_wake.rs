@@ -6,6 +6,8 @@
 //! wake returns to a no-change plan; with the cluster terminated, sleep needs no `--force`; destroy
 //! leaves nothing.
 
+mod support;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -13,58 +15,10 @@ use brickstack_databricks::{Credentials, RetryPolicy, WorkspaceClient};
 use brickstack_provider::SecretValue;
 use brickstack_testkit::{require_databricks, require_moto, unique_account_id};
 use serde_json::Value;
-
-/// Runs `brickstack args…` in `dir` with only the emulators' settings in its environment.
-struct Cli<'a> {
-    dir: &'a Path,
-    env: Vec<(&'static str, String)>,
-}
-
-impl Cli<'_> {
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_brickstack"));
-        command
-            .args(args)
-            .current_dir(self.dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir)
-            .env("NO_COLOR", "1");
-        for (name, value) in &self.env {
-            command.env(name, value);
-        }
-        command.output().await.unwrap()
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use support::{Cli, emulator_env, local_spec, moto_clients, text};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// `environments/local.toml` under a fresh environment name, prefix and Databricks account, so
-/// runs never meet in the shared emulators (moto's bucket names are global).
-fn local_spec(environment: &str, prefix: &str, account_id: &str) -> String {
-    let spec = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../environments/local.toml"),
-    )
-    .unwrap();
-    spec.replace(
-        "name = \"local\"\nstage",
-        &format!("name = \"{environment}\"\nstage"),
-    )
-    .replace("prefix = \"bs-local\"", &format!("prefix = \"{prefix}\""))
-    .replace(
-        "account_id = \"00000000-0000-4000-8000-000000000001\"",
-        &format!("account_id = \"{account_id}\""),
-    )
 }
 
 /// What sleeps in the local environment.
@@ -109,24 +63,9 @@ async fn sleep_and_wake_the_local_environment() {
     .unwrap();
     let cli = Cli {
         dir: dir.path(),
-        env: vec![
-            ("AWS_ENDPOINT_URL", moto.url.clone()),
-            ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("DATABRICKS_HOST", databricks.url.clone()),
-            ("DATABRICKS_CLIENT_ID", databricks.client_id.clone()),
-            ("DATABRICKS_CLIENT_SECRET", databricks.client_secret.clone()),
-        ],
+        env: emulator_env(&moto, &databricks),
     };
-    let aws = brickstack_aws::AwsClients::new(&brickstack_aws::static_sdk_config(
-        &brickstack_aws::StaticEndpoint {
-            url: moto.url.clone(),
-            region: moto.region.clone(),
-            access_key_id: moto.access_key_id.clone(),
-            secret_access_key: moto.secret_access_key.clone(),
-        },
-    ));
+    let aws = moto_clients(&moto);
     let left = async || {
         brickstack_aws::inventory::leftovers(&aws, &environment, &prefix)
             .await
@@ -365,15 +304,7 @@ async fn an_asleep_environment_destroys_to_nothing() {
     .unwrap();
     let cli = Cli {
         dir: dir.path(),
-        env: vec![
-            ("AWS_ENDPOINT_URL", moto.url.clone()),
-            ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("DATABRICKS_HOST", databricks.url.clone()),
-            ("DATABRICKS_CLIENT_ID", databricks.client_id.clone()),
-            ("DATABRICKS_CLIENT_SECRET", databricks.client_secret.clone()),
-        ],
+        env: emulator_env(&moto, &databricks),
     };
     for args in [
         &["apply", "--file", "env.toml", "--auto-approve"][..],
@@ -388,14 +319,7 @@ async fn an_asleep_environment_destroys_to_nothing() {
         after["resources"].as_object().unwrap().is_empty(),
         "{after:#}"
     );
-    let aws = brickstack_aws::AwsClients::new(&brickstack_aws::static_sdk_config(
-        &brickstack_aws::StaticEndpoint {
-            url: moto.url.clone(),
-            region: moto.region.clone(),
-            access_key_id: moto.access_key_id.clone(),
-            secret_access_key: moto.secret_access_key.clone(),
-        },
-    ));
+    let aws = moto_clients(&moto);
     let left = brickstack_aws::inventory::leftovers(&aws, &environment, &prefix)
         .await
         .unwrap();

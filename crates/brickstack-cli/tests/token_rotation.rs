@@ -10,13 +10,15 @@
 //!
 //! The tests run one at a time: the emulator's clock is shared by everything using it.
 
-use std::path::Path;
+mod support;
+
 use std::process::Output;
 
 use brickstack_testkit::{
     DatabricksEndpoint, MotoEndpoint, require_databricks, require_moto, unique_account_id,
 };
 use serde_json::Value;
+use support::{Cli, emulator_env, local_spec, moto_clients, text};
 
 const TOKENS: [&str; 2] = ["databricks_token.deployer", "databricks_obo_token.deployer"];
 /// `environments/local.toml`'s token lifetime (the default: 6 days).
@@ -24,57 +26,6 @@ const LIFETIME_SECONDS: u64 = 518_400;
 
 /// One test at a time: advancing the emulator's clock would expire the other's tokens.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Runs `brickstack args…` in `dir` with only the emulators' settings in its environment, and
-/// every diagnostic on (`BRICKSTACK_LOG=debug`) so the leak search sees every log line.
-struct Cli<'a> {
-    dir: &'a Path,
-    env: Vec<(&'static str, String)>,
-}
-
-impl Cli<'_> {
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_brickstack"));
-        command
-            .args(args)
-            .current_dir(self.dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir)
-            .env("NO_COLOR", "1")
-            .env("BRICKSTACK_LOG", "debug");
-        for (name, value) in &self.env {
-            command.env(name, value);
-        }
-        command.output().await.unwrap()
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// `environments/local.toml` under a fresh environment name, prefix and Databricks account, so
-/// runs never meet in the shared emulators (moto's bucket names are global).
-fn local_spec(environment: &str, prefix: &str, account_id: &str) -> String {
-    let spec = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../environments/local.toml"),
-    )
-    .unwrap();
-    spec.replace(
-        "name = \"local\"\nstage",
-        &format!("name = \"{environment}\"\nstage"),
-    )
-    .replace("prefix = \"bs-local\"", &format!("prefix = \"{prefix}\""))
-    .replace(
-        "account_id = \"00000000-0000-4000-8000-000000000001\"",
-        &format!("account_id = \"{account_id}\""),
-    )
-}
 
 /// One deployed environment of a test: its directory, the CLI there, the emulators.
 struct Fixture {
@@ -117,18 +68,7 @@ impl Fixture {
     async fn run(&mut self, args: &[&str]) -> Output {
         let cli = Cli {
             dir: self.dir.path(),
-            env: vec![
-                ("AWS_ENDPOINT_URL", self.moto.url.clone()),
-                ("AWS_ACCESS_KEY_ID", self.moto.access_key_id.clone()),
-                ("AWS_SECRET_ACCESS_KEY", self.moto.secret_access_key.clone()),
-                ("AWS_EC2_METADATA_DISABLED", "true".into()),
-                ("DATABRICKS_HOST", self.databricks.url.clone()),
-                ("DATABRICKS_CLIENT_ID", self.databricks.client_id.clone()),
-                (
-                    "DATABRICKS_CLIENT_SECRET",
-                    self.databricks.client_secret.clone(),
-                ),
-            ],
+            env: emulator_env(&self.moto, &self.databricks),
         };
         let output = cli.run(args).await;
         self.transcript.push_str(&text(&output));
@@ -150,14 +90,7 @@ impl Fixture {
     }
 
     fn aws(&self) -> brickstack_aws::AwsClients {
-        brickstack_aws::AwsClients::new(&brickstack_aws::static_sdk_config(
-            &brickstack_aws::StaticEndpoint {
-                url: self.moto.url.clone(),
-                region: self.moto.region.clone(),
-                access_key_id: self.moto.access_key_id.clone(),
-                secret_access_key: self.moto.secret_access_key.clone(),
-            },
-        ))
+        moto_clients(&self.moto)
     }
 
     /// A token's parameter as SSM has it: `(value, version)`; `selector` picks a version
