@@ -17,7 +17,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{done_if_not_found, invalid_input, observed, parse, unexpected};
+use super::{done_if_not_found, invalid_input, nothing_updates, observed, parse, unexpected};
 use crate::account::credentials::Credential;
 use crate::client::error::Error;
 use crate::provider::DatabricksProvider;
@@ -159,10 +159,7 @@ pub(crate) async fn update(
     _object_id: &str,
     _attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
-    Err(invalid_input(
-        KIND,
-        "a credential configuration cannot change in place; every attribute forces replacement",
-    ))
+    Err(nothing_updates(KIND))
 }
 
 /// The vendor refuses (`INVALID_STATE`, a conflict) while a workspace uses the configuration.

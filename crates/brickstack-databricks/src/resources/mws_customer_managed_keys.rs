@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::mws_credentials::check_account;
-use super::{done_if_not_found, invalid_input, observed, parse, unexpected};
+use super::{done_if_not_found, invalid_input, nothing_updates, observed, parse, unexpected};
 use crate::account::keys::{AwsKeyInfo, CustomerManagedKey, NewCustomerManagedKey};
 use crate::provider::DatabricksProvider;
 
@@ -186,10 +186,7 @@ pub(crate) async fn update(
     _object_id: &str,
     _attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
-    Err(invalid_input(
-        KIND,
-        "a key configuration cannot change in place; every attribute forces replacement",
-    ))
+    Err(nothing_updates(KIND))
 }
 
 /// The vendor refuses (a conflict) while a running workspace uses the key.

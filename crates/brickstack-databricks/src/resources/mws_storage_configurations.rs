@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::mws_credentials::check_account;
-use super::{done_if_not_found, invalid_input, observed, parse, unexpected};
+use super::{done_if_not_found, nothing_updates, observed, parse, unexpected};
 use crate::account::storage::{NewStorageConfiguration, RootBucketInfo, StorageConfiguration};
 use crate::provider::DatabricksProvider;
 
@@ -113,10 +113,7 @@ pub(crate) async fn update(
     _object_id: &str,
     _attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
-    Err(invalid_input(
-        KIND,
-        "a storage configuration cannot change in place; every attribute forces replacement",
-    ))
+    Err(nothing_updates(KIND))
 }
 
 /// The vendor refuses (a conflict) while a workspace uses the configuration.
