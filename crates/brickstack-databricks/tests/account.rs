@@ -43,6 +43,7 @@ fn fast_retry() -> RetryPolicy {
         base: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
         jitter: Duration::ZERO,
+        ..RetryPolicy::default()
     }
 }
 

@@ -40,6 +40,7 @@ fn policy(budget: Duration, step: Duration) -> RetryPolicy {
         base: step,
         max_backoff: step,
         jitter: Duration::ZERO,
+        ..RetryPolicy::default()
     }
 }
 

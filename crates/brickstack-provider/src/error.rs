@@ -26,6 +26,10 @@ pub struct ProviderError {
     /// The API's error code, e.g. `InvalidVpcID.NotFound`, `RESOURCE_DOES_NOT_EXIST`.
     pub code: String,
     pub message: String,
+    /// The request may have reached the service and taken effect although no answer said so (a
+    /// timeout, a dropped connection, a 5xx after the request was sent). A create that fails this
+    /// way is looked up (`Provider::find`) before it is ever sent again.
+    pub maybe_applied: bool,
 }
 
 impl ProviderError {
@@ -34,7 +38,15 @@ impl ProviderError {
             class,
             code: code.into(),
             message: message.into(),
+            maybe_applied: false,
         }
+    }
+
+    /// The same error, marked as one whose request may have taken effect.
+    #[must_use]
+    pub fn maybe_applied(mut self) -> Self {
+        self.maybe_applied = true;
+        self
     }
 
     pub fn is_retryable(&self) -> bool {

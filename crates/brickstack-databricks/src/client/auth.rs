@@ -176,7 +176,7 @@ impl TokenSource {
             match retry.next_delay(attempt, started.elapsed(), retry_after, retryable) {
                 Some(delay) => tokio::time::sleep(delay).await,
                 None if retryable => {
-                    return Err(retry.give_up(attempt, started.elapsed(), detail));
+                    return Err(super::retry::give_up(attempt, started.elapsed(), detail));
                 }
                 None => return Err(detail),
             }

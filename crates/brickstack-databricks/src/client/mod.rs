@@ -312,11 +312,7 @@ impl Client {
                 // Out of budget for a retryable error: say so. Anything else is the answer itself,
                 // whatever came before it (a not-found after a throttled attempt is a not-found).
                 None if retryable => {
-                    return Err(fail(inner.retry.give_up(
-                        attempt,
-                        started.elapsed(),
-                        detail,
-                    )));
+                    return Err(fail(retry::give_up(attempt, started.elapsed(), detail)));
                 }
                 None => return Err(fail(detail)),
             }

@@ -38,6 +38,7 @@ pub fn retry() -> RetryPolicy {
         base: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         jitter: Duration::ZERO,
+        ..RetryPolicy::default()
     }
 }
 
