@@ -1,22 +1,17 @@
-//! The Databricks adapter: a typed REST client of the account and workspace APIs (`client`,
-//! `account`, `workspace`), the unified client configuration (`config`), which account to act in as whom
-//! (`setup`), and the provider that
-//! serves brickstack's `databricks_*` kinds with it (`provider`, one module per kind under
-//! `resources`).
+//! The Databricks adapter: which account to act in as whom (`setup`), and the provider that
+//! serves brickstack's `databricks_*` kinds (`provider`, one module per kind under `resources`).
+//!
+//! The REST client lives in `brickstack-databricks-client`; its modules are re-exported here
+//! so that users of the adapter (the CLI, tests) need one dependency.
 
-pub mod account;
-pub mod client;
-pub mod config;
+pub use brickstack_databricks_client::{account, client, config, workspace};
+
 pub mod provider;
 mod resources;
 pub mod setup;
-pub mod workspace;
 
-pub use account::AccountClient;
-pub use client::auth::Credentials;
-pub use client::error::{ApiError, Error, ErrorDetail, ErrorKind};
-pub use client::retry::RetryPolicy;
-pub use client::{BuildError, Client};
-pub use config::{ConfigError, Settings};
+pub use brickstack_databricks_client::{
+    AccountClient, ApiError, BuildError, Client, ConfigError, Credentials, Error, ErrorDetail,
+    ErrorKind, RetryPolicy, Settings, WorkspaceClient,
+};
 pub use provider::DatabricksProvider;
-pub use workspace::WorkspaceClient;

@@ -289,7 +289,9 @@ pub enum ErrorDetail {
 }
 
 impl Error {
-    pub(crate) fn new(method: &str, path: &str, detail: ErrorDetail) -> Self {
+    /// The error of the call `method path` (public for callers that build a client themselves
+    /// and report its failure as the call they were making).
+    pub fn new(method: &str, path: &str, detail: ErrorDetail) -> Self {
         Error {
             method: method.to_string(),
             path: path.to_string(),
