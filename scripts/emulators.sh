@@ -14,8 +14,8 @@
 #
 # Knobs: BRICKSTACK_EMULATOR_TIMEOUT (seconds to wait for each server, default 60);
 # BRICKSTACK_EMULATOR_BUILD (the cargo command that builds our Databricks emulator, default
-# `build -p brickstack-testkit --bin brickstack-databricks-emulator`; scripts/test.sh passes its own
-# test build so that everything is compiled once, in one feature resolution).
+# `build -p brickstack-databricks-emulator --bin brickstack-databricks-emulator`; scripts/test.sh
+# passes its own test build so that everything is compiled once, in one feature resolution).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -156,7 +156,7 @@ PY
 build_databricks_emulator() {
     local args
     # A list of cargo arguments: word splitting of the override is intended.
-    read -r -a args <<<"${BRICKSTACK_EMULATOR_BUILD:-build -p brickstack-testkit --bin brickstack-databricks-emulator}"
+    read -r -a args <<<"${BRICKSTACK_EMULATOR_BUILD:-build -p brickstack-databricks-emulator --bin brickstack-databricks-emulator}"
     say "building the Databricks emulator: cargo ${args[*]}"
     (cd "$ROOT" && cargo "${args[@]}")
     DATABRICKS_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/brickstack-databricks-emulator"

@@ -9,8 +9,8 @@ cd "$ROOT"
 
 # Our Databricks emulator is built by the very build `cargo test --workspace --all-targets` needs
 # (same command, so one feature resolution and every crate, the AWS SDK included, compiled once).
-# `cargo build -p brickstack-testkit` would resolve features for that crate alone and compile
-# hyper, syn, serde and their dependents a second time.
+# `cargo build -p brickstack-databricks-emulator` would resolve features for that crate alone and
+# compile hyper, syn, serde and their dependents a second time.
 export BRICKSTACK_EMULATOR_BUILD="test --workspace --all-targets --no-run"
 scripts/emulators.sh start
 trap 'scripts/emulators.sh stop' EXIT

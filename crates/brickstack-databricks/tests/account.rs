@@ -27,11 +27,12 @@ use brickstack_databricks::account::service_principals::{
 use brickstack_databricks::account::storage::{NewStorageConfiguration, RootBucketInfo};
 use brickstack_databricks::account::workspaces::{NewWorkspace, WaitError, WorkspaceUpdate};
 use brickstack_databricks::{AccountClient, Credentials, DatabricksProvider, RetryPolicy};
+use brickstack_databricks_emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+use brickstack_databricks_emulator::{DatabricksEmulator, DatabricksEmulatorConfig};
 use brickstack_provider::memory::MemorySecrets;
 use brickstack_provider::{CreateRequest, ErrorClass, Observed, Provider, SecretValue};
 use brickstack_state::ObjectLookup;
-use brickstack_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
-use brickstack_testkit::{DatabricksEmulator, DatabricksEmulatorConfig, unique_account_id};
+use brickstack_testkit::unique_account_id;
 use serde_json::{Value, json};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/cross-account";
@@ -273,7 +274,7 @@ async fn provisioning_configurations_through_the_typed_api() {
 async fn a_workspace_is_created_waited_for_updated_and_deleted() {
     let delay = Duration::from_millis(300);
     let env = Env::start_with(DatabricksEmulatorConfig {
-        provisioning: brickstack_testkit::account::Provisioning { delay, polls: 2 },
+        provisioning: brickstack_databricks_emulator::account::Provisioning { delay, polls: 2 },
         ..DatabricksEmulatorConfig::default()
     })
     .await;
@@ -357,7 +358,7 @@ async fn a_workspace_is_created_waited_for_updated_and_deleted() {
 #[tokio::test]
 async fn the_wait_for_running_gives_up_after_its_timeout() {
     let env = Env::start_with(DatabricksEmulatorConfig {
-        provisioning: brickstack_testkit::account::Provisioning {
+        provisioning: brickstack_databricks_emulator::account::Provisioning {
             delay: Duration::from_secs(3600),
             polls: 0,
         },
@@ -999,7 +1000,7 @@ async fn a_workspace_whose_create_answer_was_lost_is_found_and_waited_for() {
     let workspaces = FakeWorkspaces::start(0).await;
     let env = Env::start_with(DatabricksEmulatorConfig {
         workspace_url_template: Some(format!("{}/w/{{workspace_id}}", workspaces.url)),
-        provisioning: brickstack_testkit::account::Provisioning {
+        provisioning: brickstack_databricks_emulator::account::Provisioning {
             delay: Duration::from_millis(200),
             polls: 2,
         },

@@ -21,11 +21,11 @@ use axum::routing::post;
 use brickstack_databricks::{
     AccountClient, Client, Credentials, Error, ErrorDetail, ErrorKind, RetryPolicy, WorkspaceClient,
 };
-use brickstack_provider::{ErrorClass, ProviderError, SecretValue};
-use brickstack_testkit::{
+use brickstack_databricks_emulator::{
     DEFAULT_CLIENT_ID, DatabricksEmulator, DatabricksEmulatorConfig, FaultBody, FaultRule,
-    unique_account_id, unique_name,
 };
+use brickstack_provider::{ErrorClass, ProviderError, SecretValue};
+use brickstack_testkit::{unique_account_id, unique_name};
 use emulator::{EmulatorWorkspace, oauth};
 use serde_json::{Value, json};
 

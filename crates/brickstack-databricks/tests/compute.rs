@@ -18,12 +18,11 @@ use brickstack_databricks::workspace::clusters::{ClusterState, EventsRequest, Wa
 use brickstack_databricks::{
     AccountClient, Credentials, DatabricksProvider, RetryPolicy, WorkspaceClient,
 };
+use brickstack_databricks_emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+use brickstack_databricks_emulator::{DatabricksEmulator, DatabricksEmulatorConfig};
 use brickstack_provider::memory::MemorySecrets;
 use brickstack_provider::{ErrorClass, Provider, ProviderError, SecretValue};
-use brickstack_testkit::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
-use brickstack_testkit::{
-    DatabricksEmulator, DatabricksEmulatorConfig, unique_account_id, unique_name,
-};
+use brickstack_testkit::{unique_account_id, unique_name};
 use serde_json::{Value, json};
 
 use shared_compute::kinds;

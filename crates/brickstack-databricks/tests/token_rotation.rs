@@ -10,10 +10,11 @@ mod shared;
 use std::sync::Arc;
 use std::time::Duration;
 
+use brickstack_databricks_emulator::FaultRule;
 use brickstack_provider::memory::MemorySecrets;
 use brickstack_provider::{CreateRequest, ErrorClass, Observed, Provider, SecretStore};
 use brickstack_state::ObjectLookup;
-use brickstack_testkit::{FaultRule, unique_name};
+use brickstack_testkit::unique_name;
 use emulator::EmulatorWorkspace;
 use serde_json::{Value, json};
 use shared::kinds::SharedSecrets;

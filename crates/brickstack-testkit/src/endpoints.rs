@@ -61,6 +61,12 @@ pub struct Emulators {
 }
 
 /// Reading or parsing `.emulators.env` failed.
+/// The OAuth client id the Databricks emulator accepts unless configured otherwise (its
+/// `DEFAULT_CLIENT_ID`; the emulator's tests check the two agree).
+pub const EMULATOR_CLIENT_ID: &str = "brickstack-test-client";
+/// The OAuth client secret it accepts unless configured otherwise (test-only, not a secret).
+pub const EMULATOR_CLIENT_SECRET: &str = "brickstack-test-secret";
+
 #[derive(Debug, thiserror::Error)]
 pub enum EnvFileError {
     #[error("cannot read `{path}`: {source}")]
@@ -307,17 +313,16 @@ fn probe_databricks() -> Result<DatabricksEndpoint, String> {
             let emu = emulators();
             let url = configured(emu, &emu.databricks_url, ACCOUNT_HOST_VAR)?;
             probe_http(&url, "/health")?;
-            let defaults = crate::DatabricksEmulatorConfig::default();
             Ok(DatabricksEndpoint {
                 url,
                 client_id: emu
                     .databricks_client_id
                     .clone()
-                    .unwrap_or(defaults.client_id),
+                    .unwrap_or_else(|| EMULATOR_CLIENT_ID.to_string()),
                 client_secret: emu
                     .databricks_client_secret
                     .clone()
-                    .unwrap_or(defaults.client_secret),
+                    .unwrap_or_else(|| EMULATOR_CLIENT_SECRET.to_string()),
             })
         })
         .clone()

@@ -47,20 +47,8 @@ pub fn unique_bucket_name(test_name: &str) -> String {
     unique_name(&format!("bs-{test_name}"))
 }
 
-/// A 16-digit numeric string, the form of SCIM ids.
-pub(crate) fn numeric_id() -> String {
-    fastrand::u64(1_000_000_000_000_000..10_000_000_000_000_000).to_string()
-}
-
-/// `n` random lowercase hex digits.
-pub(crate) fn hex(n: usize) -> String {
-    (0..n)
-        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap())
-        .collect()
-}
-
 /// A random version-4 UUID in its usual lowercase text form.
-pub(crate) fn uuid_v4() -> String {
+fn uuid_v4() -> String {
     let hi = (fastrand::u64(..) & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
     let lo = (fastrand::u64(..) & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
     format!(

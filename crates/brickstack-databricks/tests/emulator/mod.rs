@@ -10,12 +10,12 @@ use brickstack_databricks::account::workspaces::NewWorkspace;
 use brickstack_databricks::{
     AccountClient, Credentials, DatabricksProvider, RetryPolicy, WorkspaceClient,
 };
+use brickstack_databricks_emulator::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksEmulator, DatabricksEmulatorConfig,
+};
 use brickstack_provider::SecretStore;
 use brickstack_provider::SecretValue;
-use brickstack_testkit::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksEmulator, DatabricksEmulatorConfig,
-    unique_account_id, unique_name,
-};
+use brickstack_testkit::{unique_account_id, unique_name};
 
 /// The emulator, an account in it, and one running workspace.
 pub struct EmulatorWorkspace {

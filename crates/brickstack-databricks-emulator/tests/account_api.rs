@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use brickstack_testkit::{
-    DatabricksEmulator, DatabricksEmulatorConfig, Provisioning, require_databricks,
-    unique_account_id, unique_name,
-};
+use brickstack_databricks_emulator::{DatabricksEmulator, DatabricksEmulatorConfig, Provisioning};
+use brickstack_testkit::{require_databricks, unique_account_id, unique_name};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -664,4 +662,18 @@ async fn shared_emulator_serves_an_isolated_account() {
         .await;
     let (_, list) = client.get("credentials").await;
     assert_eq!(list, json!([created]));
+}
+
+/// The testkit hands the emulator's default credentials to tests that find a running emulator
+/// without them in `.emulators.env`; they must be the ones the emulator accepts.
+#[test]
+fn testkit_knows_the_emulators_default_credentials() {
+    assert_eq!(
+        brickstack_testkit::endpoints::EMULATOR_CLIENT_ID,
+        brickstack_databricks_emulator::DEFAULT_CLIENT_ID
+    );
+    assert_eq!(
+        brickstack_testkit::endpoints::EMULATOR_CLIENT_SECRET,
+        brickstack_databricks_emulator::DEFAULT_CLIENT_SECRET
+    );
 }

@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
-use brickstack_testkit::{
+use brickstack_databricks_emulator::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksEmulatorConfig, Provisioning, router,
 };
 use clap::Parser;

@@ -3,7 +3,7 @@
 //! secret value ever handed out, and the cluster-failure rules.
 //!
 //! State is keyed by account id, so tests sharing one emulator process isolate themselves by using
-//! a fresh account id ([`crate::unique_account_id`]).
+//! a fresh account id (`brickstack_testkit::unique_account_id`).
 
 use std::collections::HashMap;
 use std::time::Duration;

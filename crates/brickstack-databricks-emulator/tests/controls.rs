@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use brickstack_testkit::{FaultBody, FaultRule};
+use brickstack_databricks_emulator::{FaultBody, FaultRule};
 use common::{Env, http};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

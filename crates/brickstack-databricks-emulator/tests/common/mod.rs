@@ -3,9 +3,8 @@
 
 #![allow(dead_code)]
 
-use brickstack_testkit::{
-    DatabricksEmulator, DatabricksEmulatorConfig, unique_account_id, unique_name,
-};
+use brickstack_databricks_emulator::{DatabricksEmulator, DatabricksEmulatorConfig};
+use brickstack_testkit::{unique_account_id, unique_name};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

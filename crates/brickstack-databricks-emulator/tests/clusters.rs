@@ -3,7 +3,7 @@
 
 mod common;
 
-use brickstack_testkit::ClusterFailure;
+use brickstack_databricks_emulator::ClusterFailure;
 use common::{Api, Env, error};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -476,7 +476,8 @@ async fn libraries_install_on_a_running_cluster_and_wait_for_a_terminated_one() 
 
 #[tokio::test]
 async fn by_default_a_cluster_starts_in_200_ms_of_emulator_time() {
-    let env = Env::start_with(brickstack_testkit::DatabricksEmulatorConfig::default()).await;
+    let env =
+        Env::start_with(brickstack_databricks_emulator::DatabricksEmulatorConfig::default()).await;
     let id = create(
         &env.ws,
         json!({"cluster_name": "quick", "spark_version": "15.4.x-scala2.12"}),
