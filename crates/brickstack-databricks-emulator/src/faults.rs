@@ -5,7 +5,8 @@
 //! workspace calls). Rules are tried in the order they were added; the first that matches and
 //! has `times` left is used (its `probability`, drawn from a seeded generator, may still let the
 //! request through, which does not use up a `times`). The emulator's own `/_emulator/` and
-//! `/health` paths are never faulted.
+//! `/health` paths are never faulted. A rule with `after_apply` serves the request first and
+//! answers with its fault instead of the real answer (an applied request whose answer is lost).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -54,6 +55,10 @@ pub struct FaultRule {
     /// Delay before answering (the fault, or the normal response when `status` is absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// Serve the request first (its effect happens), then answer with the fault instead of
+    /// the real answer: a lost answer, the case a client must look up before resending.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_apply: bool,
 }
 
 fn one() -> Option<u32> {
@@ -74,6 +79,15 @@ impl FaultRule {
             times: Some(1),
             probability: None,
             latency_ms: None,
+            after_apply: false,
+        }
+    }
+
+    /// A rule that lets the request take effect, then answers `status` instead (once).
+    pub fn after_apply(path_prefix: impl Into<String>, status: u16) -> Self {
+        FaultRule {
+            after_apply: true,
+            ..FaultRule::status(path_prefix, status)
         }
     }
 }
@@ -229,7 +243,13 @@ pub(crate) async fn inject(State(app): State<AppState>, request: Request, next: 
         FaultBody::Json
     });
     match (rule.status, body) {
-        (None, FaultBody::LoginPage) | (Some(_), _) => fault_response(&rule, body, &path),
+        (None, FaultBody::LoginPage) | (Some(_), _) => {
+            if rule.after_apply {
+                // The real answer is dropped; only its effect on the state remains.
+                let _applied = next.run(request).await;
+            }
+            fault_response(&rule, body, &path)
+        }
         (None, _) => next.run(request).await,
     }
 }

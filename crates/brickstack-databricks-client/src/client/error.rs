@@ -289,6 +289,23 @@ pub enum ErrorDetail {
 }
 
 impl Error {
+    /// Whether the request may have taken effect although no answer said so: no answer at all
+    /// (timeout, dropped connection), or a 5xx other than 503 (a 503, like a 429, proves the
+    /// request was refused), also as the last failure of exhausted retries.
+    pub fn may_have_been_applied(&self) -> bool {
+        fn ambiguous(detail: &ErrorDetail) -> bool {
+            match detail {
+                ErrorDetail::Transport(_) => true,
+                ErrorDetail::Api(api) => api.status >= 500 && api.status != 503,
+                _ => false,
+            }
+        }
+        match &self.detail {
+            ErrorDetail::RetriesExhausted { last, .. } => ambiguous(last),
+            other => ambiguous(other),
+        }
+    }
+
     /// The error of the call `method path` (public for callers that build a client themselves
     /// and report its failure as the call they were making).
     pub fn new(method: &str, path: &str, detail: ErrorDetail) -> Self {
@@ -344,6 +361,8 @@ impl Error {
 }
 
 impl From<Error> for ProviderError {
+    /// The class from the error's kind; `maybe_applied` for a call other than a read whose
+    /// failure leaves its effect unknown (see [`Error::may_have_been_applied`]).
     fn from(e: Error) -> Self {
         let class = match e.kind() {
             ErrorKind::NotFound => ErrorClass::NotFound,
@@ -356,7 +375,13 @@ impl From<Error> for ProviderError {
                 ErrorClass::Fatal
             }
         };
-        ProviderError::new(class, e.code(), e.to_string())
+        let maybe_applied = e.method != "GET" && e.may_have_been_applied();
+        let error = ProviderError::new(class, e.code(), e.to_string());
+        if maybe_applied {
+            error.maybe_applied()
+        } else {
+            error
+        }
     }
 }
 
@@ -525,5 +550,53 @@ mod tests {
             "{}",
             p.message
         );
+    }
+
+    #[test]
+    fn ambiguous_failures_of_calls_that_change_something_are_maybe_applied() {
+        let api = |status| ErrorDetail::Api(parse(status, None, b"", None, None));
+        // (method, detail, maybe_applied)
+        let cases = [
+            ("POST", ErrorDetail::Transport("timed out".into()), true),
+            ("POST", api(500), true),
+            ("POST", api(502), true),
+            ("POST", api(504), true),
+            // Refusals: the request did not take effect.
+            ("POST", api(503), false),
+            ("POST", api(429), false),
+            ("POST", api(400), false),
+            ("POST", api(404), false),
+            (
+                "POST",
+                ErrorDetail::RetriesExhausted {
+                    attempts: 3,
+                    elapsed_seconds: 1,
+                    last: Box::new(api(500)),
+                },
+                true,
+            ),
+            (
+                "POST",
+                ErrorDetail::RetriesExhausted {
+                    attempts: 3,
+                    elapsed_seconds: 1,
+                    last: Box::new(api(503)),
+                },
+                false,
+            ),
+            ("DELETE", api(500), true),
+            // A read changes nothing, whatever happened to it.
+            (
+                "GET",
+                ErrorDetail::Transport("connection reset".into()),
+                false,
+            ),
+            ("GET", api(500), false),
+        ];
+        for (method, detail, expected) in cases {
+            let shown = format!("{method} {detail}");
+            let e = Error::new(method, "/api/2.0/token/create", detail);
+            assert_eq!(ProviderError::from(e).maybe_applied, expected, "{shown}");
+        }
     }
 }

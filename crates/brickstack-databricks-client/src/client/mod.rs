@@ -185,6 +185,26 @@ impl Client {
             .await
     }
 
+    /// A non-idempotent POST with no way to look up what it made (a token: its value is shown
+    /// once): resent only after an answer proving it was refused (429, 503). After a failure that
+    /// may have reached the server the error is returned as it is
+    /// ([`Error::may_have_been_applied`]), for the caller to find and settle what it made.
+    pub async fn post_once<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let body = to_value("POST", path, body)?;
+        self.call(
+            reqwest::Method::POST,
+            path,
+            &[],
+            Some(body),
+            Resend::OnlyIfRefused,
+        )
+        .await
+    }
+
     /// A create that is not idempotent: tried again after a failure that may have reached the
     /// server (no answer, a 5xx) only once `lookup` found no object the lost attempt made.
     /// Answers that prove the request was refused (429, 503) are retried as usual.
@@ -211,7 +231,7 @@ impl Client {
                 .await
             {
                 Ok(created) => return Ok(created),
-                Err(e) if !may_have_been_applied(&e) => return Err(e),
+                Err(e) if !e.may_have_been_applied() => return Err(e),
                 Err(e) => {
                     tracing::debug!(path, error = %e, "create may have reached the server; looking for what it made");
                     if let Some(found) = lookup().await? {
@@ -364,20 +384,6 @@ fn is_retryable(api: &ApiError) -> bool {
 /// An answer proving the server did not act on the request: throttled or unavailable.
 fn was_refused(api: &ApiError) -> bool {
     api.status < 500 || api.status == 503
-}
-
-/// Whether a failed create may nevertheless have made its object.
-fn may_have_been_applied(e: &Error) -> bool {
-    match &e.detail {
-        ErrorDetail::Transport(_) => true,
-        ErrorDetail::Api(api) => api.status >= 500 && api.status != 503,
-        ErrorDetail::RetriesExhausted { last, .. } => match last.as_ref() {
-            ErrorDetail::Transport(_) => true,
-            ErrorDetail::Api(api) => api.status >= 500 && api.status != 503,
-            _ => false,
-        },
-        _ => false,
-    }
 }
 
 fn to_value<B: Serialize + ?Sized>(method: &str, path: &str, body: &B) -> Result<Value, Error> {

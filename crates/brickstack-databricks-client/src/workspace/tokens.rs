@@ -105,10 +105,10 @@ impl WorkspaceClient {
             lifetime_seconds,
             comment,
         };
-        // A plain POST: a lost create's token cannot be looked up usefully (its value is gone
-        // with the answer), so a retry mints another; `comment` identifies any orphan.
+        // Never resent after an answer that may hide a minted token (its value is gone with
+        // the answer): the caller finds it by `comment` and revokes it before minting again.
         self.client()
-            .post("/api/2.0/token/create", &body)
+            .post_once("/api/2.0/token/create", &body)
             .await
             .map_err(redact_decode)
     }
@@ -145,7 +145,7 @@ impl WorkspaceClient {
             comment,
         };
         self.client()
-            .post("/api/2.0/token-management/on-behalf-of/tokens", &body)
+            .post_once("/api/2.0/token-management/on-behalf-of/tokens", &body)
             .await
             .map_err(redact_decode)
     }
