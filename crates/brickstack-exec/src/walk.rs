@@ -99,8 +99,9 @@ enum Status {
     Skipped,
 }
 
-/// Name-like attributes an object can be found by after an interrupted create.
-const NAME_ATTRIBUTES: [&str; 11] = [
+/// Name-like attributes an object can be found by after an interrupted create (a token's
+/// `value_parameter` names it: its comment carries that parameter).
+const NAME_ATTRIBUTES: [&str; 12] = [
     "name",
     "bucket",
     "cluster_name",
@@ -112,6 +113,7 @@ const NAME_ATTRIBUTES: [&str; 11] = [
     "config_name",
     "label",
     "path",
+    "value_parameter",
 ];
 
 /// Applies `plan`. The caller holds the lock, has reconciled pending operations, and checked the

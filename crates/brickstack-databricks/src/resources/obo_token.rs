@@ -8,7 +8,7 @@ use brickstack_provider::{Attributes, CreateRequest, KindSchema, Observed, Provi
 use brickstack_state::ObjectLookup;
 
 use super::nothing_updates;
-use super::token::{Flavor, create_token, delete_token, read_token, schema_of};
+use super::token::{Flavor, create_token, delete_token, find_token, read_token, schema_of};
 use crate::provider::DatabricksProvider;
 
 pub(crate) const KIND: &str = "databricks_obo_token";
@@ -45,10 +45,11 @@ pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<()
     delete_token(Flavor::OnBehalfOf, p, object_id).await
 }
 
-/// Never adopts, for the reason `databricks_token`'s `find` gives: a lost create's value is gone.
+/// As `databricks_token`'s: the marked token whose value the parameter holds is adopted, any
+/// other marked one revoked (listed through token management).
 pub(crate) async fn find(
-    _p: &DatabricksProvider,
-    _lookup: &ObjectLookup,
+    p: &DatabricksProvider,
+    lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
-    Ok(None)
+    find_token(Flavor::OnBehalfOf, p, lookup).await
 }

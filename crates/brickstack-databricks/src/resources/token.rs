@@ -19,6 +19,14 @@
 //! returns no `expires_in_seconds` (a countdown in state would be stale at once). A new token is
 //! checked before its value is stored: one call made *with it* (`SCIM Me`) must succeed, so a
 //! replacement never retires a working token for one that does not work.
+//!
+//! Identity: a token carries no tags, so its comment does. The comment sent is the desired one
+//! followed by ` [brickstack:<environment>:<address>:<value_parameter>]` (read strips it, so
+//! the plan compares the desired comment). `find` (the lookup's `scope` is the workspace URL,
+//! its `name` the value parameter) lists the workspace's tokens with that mark: the one whose
+//! value the parameter holds (tagged with its id) is adopted; any other was minted by a create
+//! whose value never reached the parameter, and since a value is shown only once such a token
+//! can never be used: it is revoked, so that the create mints a new one and nothing is orphaned.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -87,8 +95,23 @@ impl Flavor {
         }
     }
 
-    async fn mint(self, ws: &Workspace, desired: &TokenAttributes) -> Result<MintedToken, Error> {
-        let comment = desired.comment.as_deref().unwrap_or_default();
+    /// Every token of the workspace this flavor's API can see: the caller's own, or (token
+    /// management, an admin's view) all of them.
+    async fn list(self, ws: &Workspace) -> Result<Vec<TokenInfo>, Error> {
+        match self {
+            Flavor::Personal => ws.client.list_tokens().await,
+            Flavor::OnBehalfOf => ws.client.list_managed_tokens(None).await,
+        }
+    }
+
+    async fn mint(
+        self,
+        ws: &Workspace,
+        desired: &TokenAttributes,
+        mark: &str,
+    ) -> Result<MintedToken, Error> {
+        let comment = marked_comment(desired.comment.as_deref(), mark);
+        let comment = comment.as_str();
         match self {
             Flavor::Personal => {
                 ws.client
@@ -208,6 +231,43 @@ pub(crate) fn schema_of(kind: &str) -> KindSchema {
     schema
 }
 
+/// What identifies a token brickstack mints: `brickstack:<environment>:<address>:<parameter>`.
+fn identity_mark(environment: &str, address: &str, parameter: &str) -> String {
+    format!("brickstack:{environment}:{address}:{parameter}")
+}
+
+/// The comment sent: the desired one, then the mark in brackets.
+fn marked_comment(comment: Option<&str>, mark: &str) -> String {
+    match comment {
+        Some(c) if !c.is_empty() => format!("{c} [{mark}]"),
+        _ => format!("[{mark}]"),
+    }
+}
+
+/// A comment without its mark, and the mark (without brackets) when it has one.
+fn split_comment(comment: &str) -> (&str, Option<&str>) {
+    match comment
+        .strip_suffix(']')
+        .and_then(|c| c.rsplit_once("[brickstack:"))
+    {
+        Some((rest, mark)) => (
+            rest.strip_suffix(' ').unwrap_or(rest),
+            Some(&comment[rest.len() + 1..comment.len() - 1]).filter(|_| !mark.is_empty()),
+        ),
+        None => (comment, None),
+    }
+}
+
+/// Whether the token's mark says it was minted for `parameter` in `environment`.
+fn marked_for(info: &TokenInfo, environment: &str, parameter: &str) -> bool {
+    let Some((_, Some(mark))) = info.comment.as_deref().map(split_comment) else {
+        return false;
+    };
+    mark.strip_prefix(&format!("brickstack:{environment}:"))
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(address, p)| !address.is_empty() && p == parameter)
+}
+
 /// `<token_id>|<value_parameter>`.
 fn native_id(token_id: &str, parameter: &str) -> String {
     format!("{token_id}|{parameter}")
@@ -257,7 +317,13 @@ fn observed_token(
     let attributes = TokenAttributes {
         workspace_url: ws.client.host().to_string(),
         application_id,
-        comment: info.comment.clone(),
+        comment: info
+            .comment
+            .as_deref()
+            .and_then(|c| match split_comment(c) {
+                ("", Some(_)) => None,
+                (rest, _) => Some(rest.to_string()),
+            }),
         lifetime_seconds: lifetime_seconds(info),
         rotate_before_seconds: None,
         value_parameter: stored.map(|s| s.name.clone()),
@@ -376,7 +442,10 @@ pub(crate) async fn create_token(
         return Err(invalid_input(kind, "`value_parameter` is required"));
     };
     let ws = p.workspace_at(&desired.workspace_url).await?;
-    let minted = flavor.mint(&ws, &desired).await?;
+    let mark = identity_mark(p.environment(), &request.address, parameter);
+    // An answer lost on the way back leaves a token nobody holds the value of: the error says
+    // `maybe_applied`, and `find` revokes that token before the create is sent again.
+    let minted = flavor.mint(&ws, &desired, &mark).await?;
     let token_id = minted.info.token_id.clone();
     if let Err(e) = verify(p, &ws, &minted.value).await {
         let revoked = revoke_after_failure(flavor, &ws, &token_id).await;
@@ -513,16 +582,69 @@ pub(crate) async fn delete_token(
     Ok(())
 }
 
-/// Never adopts. A create whose answer was lost minted a token whose value nobody holds: taking
-/// it over would record a token while its parameter has no value, or an older token's. The
-/// engine creates a new one instead; the orphan carries the desired `comment`, which is how it
-/// can be found and revoked (`token/list`, or token management for on-behalf-of tokens), and no
-/// parameter is tagged with its id.
 pub(crate) async fn find(
-    _p: &DatabricksProvider,
-    _lookup: &ObjectLookup,
+    p: &DatabricksProvider,
+    lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
-    Ok(None)
+    find_token(Flavor::Personal, p, lookup).await
+}
+
+/// The token a create interrupted before its record minted (see the module's documentation):
+/// the marked token whose value the parameter holds is adopted; every other token marked for
+/// this parameter in this environment is revoked (its value is lost, so it can never be used).
+/// `None` when no token holds the parameter's value, so the create mints a new one.
+pub(crate) async fn find_token(
+    flavor: Flavor,
+    p: &DatabricksProvider,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let (Some(url), Some(parameter)) = (lookup.scope.as_deref(), lookup.name.as_deref()) else {
+        return Ok(None);
+    };
+    let ws = match p.workspace_at(url).await {
+        Ok(ws) => ws,
+        // The workspace is gone, and its tokens with it.
+        Err(e) if e.class == brickstack_provider::ErrorClass::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let marked: Vec<TokenInfo> = flavor
+        .list(&ws)
+        .await?
+        .into_iter()
+        .filter(|t| marked_for(t, p.environment(), parameter))
+        .collect();
+    let mut adopted = None;
+    for info in marked {
+        if adopted.is_none()
+            && let Some(stored) = stored_value(p, parameter, &info.token_id).await?
+        {
+            adopted = Some((info, stored));
+            continue;
+        }
+        tracing::info!(
+            kind = flavor.kind(),
+            token_id = %info.token_id,
+            parameter,
+            "revoking a token whose value never reached its parameter"
+        );
+        done_if_not_found(flavor.revoke(&ws, &info.token_id).await)?;
+    }
+    let Some((info, stored)) = adopted else {
+        return Ok(None);
+    };
+    let application_id = match flavor {
+        Flavor::OnBehalfOf => owner_application_id(&ws, &info).await?,
+        Flavor::Personal => None,
+    };
+    let expires_in = expires_in_seconds(&info, ws.client.client().server_now_ms());
+    Ok(Some(observed_token(
+        &ws,
+        &info,
+        application_id,
+        parameter,
+        Some(&stored),
+        expires_in,
+    )))
 }
 
 #[cfg(test)]
@@ -570,6 +692,42 @@ mod tests {
         assert!(
             TokenAttributes::desired(Flavor::Personal, no_parameter.as_object().unwrap()).is_err()
         );
+    }
+
+    #[test]
+    fn the_comment_carries_the_identity_and_read_strips_it() {
+        let mark = identity_mark("dev", "databricks_token.deployer", "/bs/dev/pat");
+        let sent = marked_comment(Some("brickstack dev deployer"), &mark);
+        assert_eq!(
+            sent,
+            "brickstack dev deployer [brickstack:dev:databricks_token.deployer:/bs/dev/pat]"
+        );
+        assert_eq!(
+            split_comment(&sent),
+            ("brickstack dev deployer", Some(mark.as_str()))
+        );
+        assert_eq!(
+            split_comment(&marked_comment(None, &mark)),
+            ("", Some(mark.as_str()))
+        );
+        assert_eq!(
+            split_comment("made by hand [x]"),
+            ("made by hand [x]", None)
+        );
+        let token = |comment: &str| -> TokenInfo {
+            serde_json::from_value(json!({
+                "token_id": "t", "creation_time": 0, "expiry_time": -1, "comment": comment
+            }))
+            .unwrap()
+        };
+        assert!(marked_for(&token(&sent), "dev", "/bs/dev/pat"));
+        assert!(!marked_for(&token(&sent), "prod", "/bs/dev/pat"));
+        assert!(!marked_for(&token(&sent), "dev", "/bs/dev/other"));
+        assert!(!marked_for(
+            &token("brickstack dev deployer"),
+            "dev",
+            "/bs/dev/pat"
+        ));
     }
 
     #[test]
