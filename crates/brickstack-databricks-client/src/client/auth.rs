@@ -52,8 +52,41 @@ struct CachedToken {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
+    /// Seconds, as the server put it: a number, a string, anything (see [`token_lifetime`]).
     #[serde(default)]
-    expires_in: Option<u64>,
+    expires_in: Option<serde_json::Value>,
+}
+
+/// A token's lifetime unless the server says otherwise (the vendor's).
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// The longest lifetime believed: a server's `expires_in` is clamped to it, so a huge value
+/// neither overflows `Instant` arithmetic nor keeps a token past any real expiry.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The lifetime a token answer's `expires_in` means: whole or fractional seconds, as a number or
+/// a numeric string; zero or negative = already expiring (refreshed at the next call); absent,
+/// or anything else = the default; never above [`MAX_TOKEN_LIFETIME`].
+fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    let seconds = match expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_nan() => DEFAULT_TOKEN_LIFETIME,
+        Some(s) if s <= 0.0 => Duration::ZERO,
+        Some(s) => Duration::try_from_secs_f64(s)
+            .unwrap_or(MAX_TOKEN_LIFETIME)
+            .min(MAX_TOKEN_LIFETIME),
+        None => DEFAULT_TOKEN_LIFETIME,
+    }
+}
+
+/// When a token of `lifetime` fetched at `now` is to be refreshed (never overflows: a lifetime
+/// is at most [`MAX_TOKEN_LIFETIME`], and an `Instant` that far ahead is refused as `now`).
+fn refresh_at(now: Instant, lifetime: Duration) -> Instant {
+    now.checked_add(lifetime.saturating_sub(refresh_lead(lifetime)))
+        .unwrap_or(now)
 }
 
 /// The SDKs' refresh lead: half the token's lifetime, at most 20 minutes.
@@ -154,10 +187,10 @@ impl TokenSource {
                             self.token_url
                         ))
                     })?;
-                    let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
+                    let lifetime = token_lifetime(token.expires_in.as_ref());
                     return Ok(CachedToken {
                         value: SecretValue::new(token.access_token),
-                        refresh_at: Instant::now() + lifetime - refresh_lead(lifetime),
+                        refresh_at: refresh_at(Instant::now(), lifetime),
                     });
                 }
                 Ok(response) => ErrorDetail::Api(super::read_error(response).await),
@@ -210,6 +243,46 @@ mod tests {
         assert_eq!(
             refresh_lead(Duration::from_secs(600)),
             Duration::from_secs(300)
+        );
+    }
+
+    #[test]
+    fn any_expires_in_gives_a_bounded_lifetime_without_overflow() {
+        use serde_json::json;
+        let cases = [
+            (Some(json!(3600)), Duration::from_secs(3600)),
+            (Some(json!("600")), Duration::from_secs(600)),
+            (Some(json!(1.5)), Duration::from_millis(1500)),
+            (Some(json!(u64::MAX)), MAX_TOKEN_LIFETIME),
+            (Some(json!(1e300)), MAX_TOKEN_LIFETIME),
+            (
+                Some(json!("99999999999999999999999999")),
+                MAX_TOKEN_LIFETIME,
+            ),
+            (Some(json!(-5)), Duration::ZERO),
+            (Some(json!(i64::MIN)), Duration::ZERO),
+            (Some(json!("soon")), DEFAULT_TOKEN_LIFETIME),
+            (Some(json!(null)), DEFAULT_TOKEN_LIFETIME),
+            (Some(json!({"s": 1})), DEFAULT_TOKEN_LIFETIME),
+            (None, DEFAULT_TOKEN_LIFETIME),
+        ];
+        let now = Instant::now();
+        for (expires_in, expected) in cases {
+            let lifetime = token_lifetime(expires_in.as_ref());
+            assert_eq!(lifetime, expected, "{expires_in:?}");
+            let at = refresh_at(now, lifetime);
+            assert!(
+                at >= now && at <= now + MAX_TOKEN_LIFETIME,
+                "{expires_in:?}"
+            );
+        }
+        // A whole answer with a huge `expires_in` still parses.
+        let answer: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"t","expires_in":18446744073709551616}"#)
+                .unwrap();
+        assert_eq!(
+            token_lifetime(answer.expires_in.as_ref()),
+            MAX_TOKEN_LIFETIME
         );
     }
 

@@ -438,9 +438,7 @@ pub(crate) async fn read_error(response: reqwest::Response) -> ApiError {
             .map(str::to_string)
     };
     let content_type = header("content-type");
-    let retry_after = header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
     let request_id = header("x-request-id");
     let body = response.bytes().await.unwrap_or_default();
     error::parse(
@@ -450,6 +448,17 @@ pub(crate) async fn read_error(response: reqwest::Response) -> ApiError {
         retry_after,
         request_id,
     )
+}
+
+/// `Retry-After` as delay-seconds (RFC 9110): digits only; a number too large for `u64` is the
+/// longest delay (the retry policy clamps it to `max_server_delay`); anything else (negative,
+/// fractional, an HTTP date) is ignored, and the policy's own backoff applies.
+fn parse_retry_after(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)))
 }
 
 /// A transport error with its cause chain (reqwest's own message is often just "error sending request").
@@ -469,7 +478,39 @@ pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_http_date;
+    use super::{RetryPolicy, parse_http_date, parse_retry_after};
+    use std::time::Duration;
+
+    #[test]
+    fn retry_after_parses_without_overflow_and_ignores_what_is_not_seconds() {
+        let cases = [
+            ("0", Some(Duration::ZERO)),
+            (" 120 ", Some(Duration::from_secs(120))),
+            ("18446744073709551615", Some(Duration::from_secs(u64::MAX))),
+            (
+                "99999999999999999999999999999",
+                Some(Duration::from_secs(u64::MAX)),
+            ),
+            ("-1", None),
+            ("1.5", None),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_retry_after(text), expected, "{text:?}");
+        }
+        // Whatever the server asked, the policy waits at most its `max_server_delay`.
+        let policy = RetryPolicy::default();
+        let delay = policy
+            .next_delay(
+                1,
+                Duration::ZERO,
+                parse_retry_after("99999999999999999999"),
+                true,
+            )
+            .unwrap();
+        assert_eq!(delay, policy.max_server_delay);
+    }
 
     #[test]
     fn http_dates_parse_to_epoch_milliseconds() {

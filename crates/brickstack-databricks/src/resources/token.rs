@@ -294,13 +294,23 @@ fn split_native<'a>(
 /// The lifetime a token was created with, from its times (whole seconds, rounded); `None` for
 /// a token that never expires.
 fn lifetime_seconds(info: &TokenInfo) -> Option<i64> {
-    (info.expiry_time >= 0).then(|| (info.expiry_time - info.creation_time + 500).div_euclid(1000))
+    // Saturating: the times are the server's, and may be anything.
+    (info.expiry_time >= 0).then(|| {
+        info.expiry_time
+            .saturating_sub(info.creation_time)
+            .saturating_add(500)
+            .div_euclid(1000)
+    })
 }
 
 /// Whole seconds from `server_now_ms` until the token expires, rounded down (negative once
 /// expired); `None` for a token that never expires.
 fn expires_in_seconds(info: &TokenInfo, server_now_ms: i64) -> Option<i64> {
-    (info.expiry_time >= 0).then(|| (info.expiry_time - server_now_ms).div_euclid(1000))
+    (info.expiry_time >= 0).then(|| {
+        info.expiry_time
+            .saturating_sub(server_now_ms)
+            .div_euclid(1000)
+    })
 }
 
 /// The token as `read` reports it. `stored` is the parameter's metadata when it holds this
@@ -677,6 +687,15 @@ mod tests {
             Some(-10_800)
         );
         assert_eq!(expires_in_seconds(&info(0, -1), i64::MAX / 2), None);
+        // Times from a server are whatever it sent: no overflow.
+        assert_eq!(
+            expires_in_seconds(&info(0, i64::MAX), i64::MIN),
+            Some(i64::MAX / 1000)
+        );
+        assert_eq!(
+            lifetime_seconds(&info(i64::MIN, i64::MAX)),
+            Some(i64::MAX / 1000)
+        );
     }
 
     #[test]
