@@ -1428,3 +1428,58 @@ async fn delete_secret(
         .retain(|(sp, s)| !(*sp == id && s["id"] == json!(secret)));
     Json(json!({}))
 }
+
+/// The adapter is the one retry layer for its calls: a role the vendor cannot use yet is sent
+/// again here (spaced by the server-delay the policy allows), not by the engine.
+#[tokio::test]
+async fn a_role_not_usable_yet_is_created_again_within_the_budget() {
+    let emulator = DatabricksEmulator::start_with(DatabricksEmulatorConfig::default())
+        .await
+        .unwrap();
+    let policy = RetryPolicy {
+        budget: Duration::from_secs(2),
+        max_server_delay: Duration::from_millis(20),
+        ..fast_retry()
+    };
+    let account = AccountClient::new(
+        &emulator.url(),
+        &unique_account_id(),
+        oauth(),
+        policy.clone(),
+    )
+    .unwrap();
+    let p = DatabricksProvider::new(
+        account.clone(),
+        oauth(),
+        policy,
+        MemorySecrets::new(),
+        "test",
+    );
+    emulator
+        .add_faults(vec![brickstack_databricks_emulator::FaultRule {
+            method: Some("POST".into()),
+            error_code: Some("INVALID_PARAMETER_VALUE".into()),
+            message: Some(format!("Role {ROLE} cannot be assumed by Databricks")),
+            times: Some(2),
+            ..brickstack_databricks_emulator::FaultRule::status(
+                format!("/api/2.0/accounts/{}/credentials", account.account_id()),
+                400,
+            )
+        }])
+        .unwrap();
+    let created = p
+        .create(&request(
+            "databricks_mws_credentials",
+            &json!({ "account_id": account.account_id(), "credentials_name": "c", "role_arn": ROLE }),
+            named("c"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        emulator.faults().iter().map(|f| f.hits).collect::<Vec<_>>(),
+        [2]
+    );
+    let listed = account.list_credentials().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(created.object_id, listed[0].credentials_id);
+}

@@ -15,7 +15,7 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped};
+use super::{done_if_not_found, invalid_input, observed, parse, scoped_id, split_scoped, wait_for};
 use crate::provider::{DatabricksProvider, Workspace};
 
 pub(crate) const KIND: &str = "databricks_dbfs_file";
@@ -93,19 +93,40 @@ async fn workspace_of<'a>(
     Ok(p.workspace(workspace_id).await?.map(|w| (w, path)))
 }
 
-async fn write(workspace: &Workspace, file: &DbfsFile) -> Result<Observed, ProviderError> {
+/// Writes the file, then waits (within the retry budget, at most [`VISIBLE_TIMEOUT`]) until a
+/// read sees it: the engine does not retry on top, so a file not visible yet is waited for here;
+/// after that the error is `NOT_YET_VISIBLE`, retryable.
+async fn write(
+    p: &DatabricksProvider,
+    workspace: &Workspace,
+    file: &DbfsFile,
+) -> Result<Observed, ProviderError> {
     workspace
         .client
         .dbfs_put(&file.path, file.content.as_bytes(), true)
         .await?;
-    observed_at(workspace, &file.path).await?.ok_or_else(|| {
+    let timeout = p.retry().budget.min(VISIBLE_TIMEOUT);
+    wait_for(&format!("`{}` to be visible", file.path), timeout, || {
+        observed_at(workspace, &file.path)
+    })
+    .await
+    .map_err(|e| {
+        if e.code != "WaitTimeout" {
+            return e;
+        }
         ProviderError::new(
             ErrorClass::Retryable { after: None },
             "NOT_YET_VISIBLE",
-            format!("{KIND}: `{}` was written but is not there yet", file.path),
+            format!(
+                "{KIND}: `{}` was written but is not there yet ({})",
+                file.path, e.message
+            ),
         )
     })
 }
+
+/// How long a written file may take to be visible.
+const VISIBLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub(crate) async fn read(
     p: &DatabricksProvider,
@@ -123,7 +144,7 @@ pub(crate) async fn create(
 ) -> Result<Observed, ProviderError> {
     let desired = DbfsFile::desired(&request.attributes)?;
     let workspace = p.workspace_at(&desired.workspace_url).await?;
-    write(&workspace, &desired).await
+    write(p, &workspace, &desired).await
 }
 
 pub(crate) async fn update(
@@ -148,7 +169,7 @@ pub(crate) async fn update(
             ),
         ));
     }
-    write(&workspace, &desired).await
+    write(p, &workspace, &desired).await
 }
 
 pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {

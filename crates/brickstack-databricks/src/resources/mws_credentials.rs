@@ -3,12 +3,14 @@
 //!
 //! * Immutable: every desired attribute forces replacement.
 //! * Right after the role is created (or its policy attached) the vendor may refuse it, because
-//!   it validates the role by assuming it and IAM has not propagated yet. Those answers are
-//!   retryable (see [`ROLE_NOT_USABLE_YET`]), so the engine retries with backoff instead of
-//!   anyone sleeping blindly before the create.
+//!   it validates the role by assuming it and IAM has not propagated yet. Those answers (see
+//!   [`ROLE_NOT_USABLE_YET`]) are refusals, so the create is sent again here, spaced by
+//!   [`PROPAGATION_RETRY_AFTER`] within the provider's retry budget (this adapter is the one
+//!   retry layer for its calls: the engine does not retry on top), instead of anyone sleeping
+//!   blindly before the create. Once the budget is spent the error stays classified retryable.
 //! * Also home of [`check_account`], which every account-level kind uses.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use brickstack_provider::{
     AttributeBehaviour, Attributes, CreateRequest, ErrorClass, KindSchema, Observed, ProviderError,
@@ -130,20 +132,51 @@ pub(crate) async fn create(
 ) -> Result<Observed, ProviderError> {
     let desired: CredentialAttributes = parse(KIND, &request.attributes)?;
     check_account(p, KIND, &desired.account_id)?;
-    let created = p
-        .account()
-        .create_credential(&desired.credentials_name, &desired.role_arn)
-        .await
-        .map_err(create_error)?;
-    observe(p, created)
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let e = match p
+            .account()
+            .create_credential(&desired.credentials_name, &desired.role_arn)
+            .await
+        {
+            Ok(created) => return observe(p, created),
+            Err(e) => e,
+        };
+        // Only the refusal of a role not usable yet: anything transient was retried by the
+        // client already.
+        let not_yet = role_not_usable_yet(&e);
+        let error = create_error(e);
+        if !not_yet {
+            return Err(error);
+        }
+        match p.retry().next_delay(
+            attempt,
+            started.elapsed(),
+            Some(PROPAGATION_RETRY_AFTER),
+            true,
+        ) {
+            Some(delay) => {
+                tracing::debug!(attempt, ?delay, error = %error, "the role is not usable yet");
+                tokio::time::sleep(delay).await;
+            }
+            None => return Err(error),
+        }
+    }
+}
+
+/// Whether the vendor refused the role because it cannot assume it (yet).
+fn role_not_usable_yet(e: &Error) -> bool {
+    e.api().is_some_and(|api| {
+        let message = api.message.to_ascii_lowercase();
+        api.status == 400 && ROLE_NOT_USABLE_YET.iter().any(|p| message.contains(p))
+    })
 }
 
 /// A refused create, with an IAM role that cannot be used yet classified retryable.
 fn create_error(e: Error) -> ProviderError {
-    let not_usable_yet = e.api().is_some_and(|api| {
-        let message = api.message.to_ascii_lowercase();
-        api.status == 400 && ROLE_NOT_USABLE_YET.iter().any(|p| message.contains(p))
-    });
+    let not_usable_yet = role_not_usable_yet(&e);
     let mut error = ProviderError::from(e);
     if not_usable_yet {
         error.class = ErrorClass::Retryable {

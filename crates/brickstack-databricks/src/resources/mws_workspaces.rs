@@ -338,11 +338,14 @@ pub(crate) async fn update(
     let change = changes(&desired, &current)?;
     // Also when there is nothing to change: a retry after a wait that timed out waits again.
     p.account().update_workspace(id, &change).await?;
-    let running = p
-        .account()
-        .wait_running(id, RUNNING_TIMEOUT)
-        .await
-        .map_err(wait_error)?;
+    let running = match p.account().wait_running(id, RUNNING_TIMEOUT).await {
+        // Waited again here, within the retry budget: the engine no longer retries a timeout.
+        Err(WaitError::Timeout { .. }) if !p.retry().budget.is_zero() => {
+            p.account().wait_running(id, p.retry().budget).await
+        }
+        other => other,
+    }
+    .map_err(wait_error)?;
     observe(p, &running)
 }
 
@@ -444,10 +447,14 @@ pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<()
         Err(e) if e.is_not_found() => return Ok(()),
         Err(e) => return Err(e.into()),
     }
-    p.account()
-        .wait_deleted(id, DELETE_TIMEOUT)
-        .await
-        .map_err(wait_error)
+    match p.account().wait_deleted(id, DELETE_TIMEOUT).await {
+        // Waited again here, within the retry budget: the engine no longer retries a timeout.
+        Err(WaitError::Timeout { .. }) if !p.retry().budget.is_zero() => {
+            p.account().wait_deleted(id, p.retry().budget).await
+        }
+        other => other,
+    }
+    .map_err(wait_error)
 }
 
 /// By `workspace_name` among the workspaces carrying every tag of the lookup (brickstack's
