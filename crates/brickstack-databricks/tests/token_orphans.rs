@@ -97,7 +97,7 @@ async fn an_ambiguous_token_create_is_settled_by_find_and_leaves_one_live_token(
 
     let created = p.create(&request).await.unwrap();
     let token_id = created.attributes["token_id"].as_str().unwrap().to_string();
-    assert_eq!(live_tokens(&ws).await, [token_id.clone()]);
+    assert_eq!(live_tokens(&ws).await, vec![token_id.clone()]);
     assert_eq!(minted(&ws), 2);
     // The comment reads as desired (the identity mark is stripped).
     assert_eq!(
@@ -134,7 +134,7 @@ async fn a_token_minted_but_never_stored_is_revoked_and_one_stored_is_adopted() 
         .await
         .unwrap();
     assert_eq!(p.find(KIND, &request.lookup).await.unwrap(), None);
-    assert_eq!(live_tokens(&ws).await, [foreign.info.token_id.clone()]);
+    assert_eq!(live_tokens(&ws).await, vec![foreign.info.token_id.clone()]);
     assert_ne!(orphan.info.token_id, foreign.info.token_id);
 
     // A crash after the value was stored: the stored token is adopted as it is.

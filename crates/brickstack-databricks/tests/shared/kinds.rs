@@ -526,7 +526,21 @@ async fn token_replacement(
         &req.attributes["lifetime_seconds"]
     );
     read_back_token(p, kind, &first, lifetime).await;
+    // Without the parameter to go by, nothing is found...
     assert_eq!(p.find(kind, &req.lookup).await.expect("find"), None);
+    // ...with the engine's lookup (the workspace URL, the value parameter) the token whose value
+    // the parameter holds is adopted.
+    let lookup = ObjectLookup {
+        name: Some(parameter.clone()),
+        ..req.lookup.clone()
+    };
+    let found = p
+        .find(kind, &lookup)
+        .await
+        .expect("find")
+        .expect("the stored token is adopted");
+    assert_eq!(found.object_id, first.object_id);
+    assert_eq!(attr(&found, "token_id"), attr(&first, "token_id"));
     let update = p
         .update(kind, &first.object_id, &req.attributes)
         .await
