@@ -443,3 +443,43 @@ async fn every_handed_out_secret_is_recorded_and_reset_forgets_objects() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// `after_apply`: the request takes effect, then its answer is replaced by the fault (a lost
+/// answer), as posted through the controls.
+#[tokio::test]
+async fn an_after_apply_fault_applies_the_request_and_loses_its_answer() {
+    let env = Env::start().await;
+    let (status, _) = env
+        .control(
+            Method::POST,
+            "faults",
+            Some(json!({"rules": [{
+                "method": "POST",
+                "path_prefix": format!("/w/{}/api/2.0/token/create", env.workspace_id),
+                "status": 500,
+                "after_apply": true,
+            }]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let before = env.ws.read("/api/2.0/token/list").await["token_infos"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let (status, body) = env
+        .ws
+        .post("/api/2.0/token/create", json!({"comment": "lost"}))
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(body.get("token_value").is_none(), "{body}");
+    let tokens = env.ws.read("/api/2.0/token/list").await["token_infos"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(tokens.len(), before + 1, "{tokens:?}");
+    assert!(
+        tokens.iter().any(|t| t["comment"] == json!("lost")),
+        "{tokens:?}"
+    );
+    // The rule lists with its mode.
+    assert!(env.emulator.faults()[0].rule.after_apply);
+}
