@@ -414,8 +414,39 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 );
             })
             .await?;
-        let observed = self.create_once(&request).await?;
-        self.record(change, observed).await
+        match self.create_once(&request).await? {
+            Sent::Created(observed) => self.record(change, observed).await,
+            Sent::Found(found) => {
+                // Recorded first: from here on the object is tracked whatever happens next.
+                self.record(change, found.clone()).await?;
+                if !self.needs_update(&request, &found) {
+                    return Ok(());
+                }
+                let updated = self
+                    .provider
+                    .update(&change.kind, &found.object_id, &request.attributes)
+                    .await
+                    .map_err(|error| provider_error(&change.address, "update", error))?;
+                self.record(change, updated).await
+            }
+        }
+    }
+
+    /// Whether an object found after an ambiguous create lacks what the create does after its
+    /// first call (a VPC's DNS settings, a gateway's attachment, a key's rotation): an updatable
+    /// desired attribute it does not have, compared as the planner compares.
+    fn needs_update(&self, request: &CreateRequest, found: &Observed) -> bool {
+        let Some(schema) = self.provider.schema(&request.kind) else {
+            return false;
+        };
+        request.attributes.iter().any(|(name, desired)| {
+            schema.compared(name)
+                && schema.behaviour(name) == AttributeBehaviour::Updatable
+                && !found
+                    .attributes
+                    .get(name)
+                    .is_some_and(|observed| schema.same_value(name, desired, observed))
+        })
     }
 
     /// Sends `request` until it succeeds or fails for good. A failure that may hide an applied
@@ -423,12 +454,12 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
     /// up first and adopted if found; only if nothing is found is the create sent again, at most
     /// `create_resends` times. Any other error fails the operation (the adapter has retried what
     /// was worth retrying).
-    async fn create_once(&self, request: &CreateRequest) -> Result<Observed, ExecError> {
+    async fn create_once(&self, request: &CreateRequest) -> Result<Sent, ExecError> {
         let address = request.address.as_str();
         let mut lookups = 0;
         loop {
             let error = match self.provider.create(request).await {
-                Ok(observed) => return Ok(observed),
+                Ok(observed) => return Ok(Sent::Created(observed)),
                 Err(error) if error.maybe_applied => error,
                 Err(error) => return Err(provider_error(address, "create", error)),
             };
@@ -445,11 +476,33 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 .await
                 .map_err(|e| provider_error(address, "find", e))?
             {
-                Some(found) => return Ok(found),
+                // The object of another record (the deposed half of a create-before-destroy
+                // replacement carries the same tags) is never adopted: unsure, stop here.
+                Some(found)
+                    if self
+                        .recorded_elsewhere(address, &request.kind, &found)
+                        .await =>
+                {
+                    return Err(provider_error(address, "create", error));
+                }
+                Some(found) => return Ok(Sent::Found(found)),
                 None if lookups <= self.options.create_resends => {}
                 None => return Err(provider_error(address, "create", error)),
             }
         }
+    }
+
+    /// Whether `found` is on record under an address other than `address`.
+    async fn recorded_elsewhere(&self, address: &str, kind: &str, found: &Observed) -> bool {
+        self.writer
+            .with_state(|state| {
+                state.resources.iter().any(|(other, recorded)| {
+                    other != address
+                        && recorded.kind == kind
+                        && recorded.object_id == found.object_id
+                })
+            })
+            .await
     }
 
     /// Deletes the object recorded at `address` (the change's own, or its deposed one).
@@ -616,6 +669,12 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             })
             .await
     }
+}
+
+/// How a create ended: its answer, or the object found after an ambiguous failure.
+enum Sent {
+    Created(Observed),
+    Found(Observed),
 }
 
 fn provider_error(address: &str, operation: &'static str, error: ProviderError) -> ExecError {

@@ -434,6 +434,85 @@ async fn a_create_whose_answer_is_lost_is_found_not_sent_again() {
 }
 
 #[tokio::test]
+async fn an_object_found_after_an_ambiguous_create_is_completed_by_an_update() {
+    // A create that makes more than one call (a VPC and its DNS settings) may lose its answer
+    // after the first: the object found lacks the rest, which an update puts right at once.
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::FailAfterCall(lost_answer()),
+        1,
+    );
+    world.provider.inject(
+        Operation::Find,
+        "test_thing",
+        FaultEffect::Delay(Duration::from_millis(200)),
+        1,
+    );
+    let (report, ()) = tokio::join!(world.apply(&g), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let created = world.provider.objects_for("test_thing.a");
+        assert_eq!(created.len(), 1, "the lost create took effect");
+        world
+            .provider
+            .set_attribute(&created[0].object_id, "size", serde_json::json!(0));
+    });
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(world.calls_of(Operation::Update), ["test_thing.a"]);
+    assert_eq!(world.provider.objects_for("test_thing.a").len(), 1);
+    assert_eq!(
+        world.state().resources["test_thing.a"].attributes["size"],
+        serde_json::json!(1)
+    );
+    assert!(!world.plan(&g, &[], &[]).await.has_changes());
+}
+
+#[tokio::test]
+async fn the_old_half_of_a_replacement_is_never_adopted_as_the_new_one() {
+    // Create before destroy: the old object, kept as deposed, carries the same name the new
+    // one's lookup looks for; taking it for the new one would then delete it as the old one.
+    let mut schema = KindSchema::new("test_cbd").attribute("id", AttributeBehaviour::Computed);
+    schema.create_before_destroy = true;
+    let world = World {
+        provider: MemoryProvider::new().with_schema(schema),
+        store: MemoryStore::default(),
+    };
+    let mut resources = Resources::default();
+    resources.add("test_cbd", "x", map! { "name" => "x" });
+    let g = brickstack_graph::build(&spec(), resources).unwrap();
+    world.apply(&g).await;
+    let old = object_id(&world, "test_cbd.x");
+    world.provider.inject(
+        Operation::Create,
+        "test_cbd.x",
+        FaultEffect::FailAfterCall(lost_answer()),
+        1,
+    );
+    let replace = ["test_cbd.x".to_string()];
+    let report = world
+        .engine()
+        .apply(
+            &request_with_replace(&g, &replace),
+            None,
+            &fast(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    let state = world.state();
+    assert_eq!(state.resources["test_cbd.x#deposed"].object_id, old);
+    assert!(!state.resources.contains_key("test_cbd.x"), "not adopted");
+    assert!(
+        world.provider.objects().iter().any(|o| o.object_id == old),
+        "the old object stays"
+    );
+}
+
+#[tokio::test]
 async fn a_create_that_failed_ambiguously_and_is_not_found_is_sent_again_once() {
     let world = World::new();
     let g = graph(&["a"], &[]);
