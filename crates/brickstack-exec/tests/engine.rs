@@ -370,6 +370,33 @@ async fn a_throttled_call_is_not_retried_by_the_walk_nor_is_a_fatal_one() {
     }
 }
 
+#[tokio::test]
+async fn a_refresh_read_that_fails_is_not_retried_by_the_engine() {
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    world.apply(&g).await;
+    world.provider.inject(
+        Operation::Read,
+        "test_thing",
+        FaultEffect::Fail(ProviderError::new(
+            ErrorClass::Retryable { after: None },
+            "Throttling",
+            "slow down",
+        )),
+        1,
+    );
+    let reads_before = world.calls_of(Operation::Read).len();
+    let result = world
+        .engine()
+        .plan(&request(&g, &[], &[], RefreshMode::Full))
+        .await;
+    assert!(
+        result.is_err(),
+        "the adapter's budget is spent: the plan fails"
+    );
+    assert_eq!(world.calls_of(Operation::Read).len(), reads_before + 1);
+}
+
 /// An answer lost after the create took effect: a timeout, a dropped connection.
 fn lost_answer() -> ProviderError {
     ProviderError::new(
