@@ -96,15 +96,20 @@ fn max_attempts(policy: &RetryPolicy) -> u32 {
 /// (the engine looks the object up instead), and the state lock's conditional delete, whose
 /// second send would be refused as if the lock had never been ours (the backend reads the lock
 /// instead). Creates that take an idempotency token (`CreateNatGateway`, `CreateVpcEndpoint`,
-/// `CreateFlowLogs`, `CreateRouteTable`: the SDK keeps one token across its own attempts, and
-/// brickstack passes one per run) are not listed, nor creates whose second send is refused
-/// without a second object (`CreateRoute`, `AssociateRouteTable`), which the kinds read as "it
-/// is there".
+/// `CreateFlowLogs`, `CreateRouteTable`) are listed too: AWS would answer a second send with the
+/// first object, but an emulator may not (moto ignores `ClientToken`), and a lookup is as good;
+/// the token still guards the engine's resend after a lookup that found nothing. Creates whose
+/// second send is refused without a second object (`CreateRoute`, `AssociateRouteTable`) are
+/// not listed: the kinds read that refusal as "it is there".
 const NOT_RESENT: &[(&str, &str)] = &[
     ("EC2", "CreateVpc"),
     ("EC2", "CreateSubnet"),
     ("EC2", "CreateInternetGateway"),
     ("EC2", "AllocateAddress"),
+    ("EC2", "CreateRouteTable"),
+    ("EC2", "CreateNatGateway"),
+    ("EC2", "CreateVpcEndpoint"),
+    ("EC2", "CreateFlowLogs"),
     ("KMS", "CreateKey"),
     ("KMS", "CreateAlias"),
     ("IAM", "CreateRole"),
@@ -379,14 +384,16 @@ mod tests {
         for (service, operation) in [
             ("EC2", "CreateVpc"),
             ("EC2", "AllocateAddress"),
+            ("EC2", "CreateNatGateway"),
             ("KMS", "CreateKey"),
             ("IAM", "CreateRole"),
+            ("DynamoDB", "DeleteItem"),
         ] {
             assert!(not_resent(service, operation), "{operation}");
         }
         for (service, operation) in [
             ("EC2", "DescribeVpcs"),
-            ("EC2", "CreateNatGateway"),
+            ("EC2", "CreateRoute"),
             ("EC2", "CreateTags"),
             ("S3", "PutObject"),
             ("DynamoDB", "PutItem"),
