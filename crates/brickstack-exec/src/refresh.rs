@@ -1,6 +1,9 @@
 //! Refresh: what the cloud has now for every live recorded object. Full: one batched read per
 //! kind, the kinds read concurrently. Minimal: existence and tags from the provider's survey, plus
 //! a full read of the objects whose kind has a rotation rule (tokens).
+//!
+//! Nothing here retries: each read is retried by the adapter that makes it (the AWS SDK's retry
+//! layer, the Databricks client's loop), so an error that reaches the refresh has used its budget.
 
 use std::collections::BTreeMap;
 

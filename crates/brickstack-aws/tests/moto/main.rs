@@ -9,6 +9,7 @@ mod environment;
 mod iam;
 mod network;
 mod provider;
+mod retry_layer;
 mod secrets;
 mod state_backend;
 mod sts;
