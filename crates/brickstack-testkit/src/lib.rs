@@ -10,6 +10,8 @@
 //!   injection ([`faults`]) and controls under `/_emulator/` ([`controls`], [`inventory`]); started
 //!   in a test with `DatabricksEmulator::start()`, or as the `brickstack-databricks-emulator`
 //!   binary ([`server`] describes the URL layout).
+//! * [`FaultProxy`] ([`proxy`]): a fault-injecting HTTP proxy on loopback in front of moto (or
+//!   any upstream) that loses answers after the upstream applied a request, or throttles.
 
 pub mod account;
 pub mod clock;
@@ -19,6 +21,7 @@ mod error;
 pub mod faults;
 pub mod ids;
 pub mod inventory;
+pub mod proxy;
 mod scim;
 pub mod server;
 mod state;
@@ -32,6 +35,7 @@ pub use endpoints::{
 };
 pub use faults::{FaultBody, FaultRule, FaultStatus};
 pub use ids::{unique_account_id, unique_bucket_name, unique_moto_account_id, unique_name};
+pub use proxy::{FaultProxy, LostAnswer, OperationCounts, ProxyStats, RequestInfo};
 pub use server::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksEmulator, DatabricksEmulatorConfig,
     EmulatorError, router,
