@@ -3,6 +3,7 @@
 #   scripts/bench.sh          every benchmark
 #   scripts/bench.sh plan     planning a generated 10,000-resource environment, no network
 #   scripts/bench.sh calls    AWS calls of a no-op plan of the reference environment on moto
+#   scripts/bench.sh faults   lost answers per AWS kind and 20% throttling, through the fault proxy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -43,4 +44,34 @@ if [[ $which == all || $which == calls ]]; then
   echo "--- minimal refresh (brickstack plan --refresh=minimal --stats)"
   "$bin" plan --file "$scratch/reference.toml" "${excludes[@]}" --refresh=minimal --stats >/dev/null
   "$bin" destroy --file "$scratch/reference.toml" --auto-approve --destroy-data >/dev/null
+fi
+
+if [[ $which == all || $which == faults ]]; then
+  echo "==> faults: a lost create answer per AWS kind, and 20% throttling, on moto behind the fault proxy"
+  # The moto tests under crates/brickstack-aws/tests/moto/faults/ print one `fault-figures:` line
+  # each; a failing test still prints its figures (duplicates, failed plans), so the run goes on.
+  started_here_faults=false
+  if ! scripts/emulators.sh status >/dev/null 2>&1; then
+    scripts/emulators.sh start
+    started_here_faults=true
+  fi
+  log=$(mktemp)
+  status=0
+  CARGO_INCREMENTAL=0 cargo test -p brickstack-aws --test moto faults:: -- --nocapture >"$log" 2>&1 || status=$?
+  grep '^fault-figures: lost-answer' "$log" | sed 's/^fault-figures: lost-answer //' | sort |
+    python3 -c '
+import sys
+rows = [dict(f.split("=", 1) for f in line.split()) for line in sys.stdin]
+print("| kind | answer lost | requests of it | resources | duplicates | apply | plan empty | seconds |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r[\"kind\"]} | {r[\"operation\"]} | {r[\"sent\"]} | {r[\"resources\"]} | {r[\"duplicates\"]} | {r[\"apply\"]} | {r[\"plan_empty\"]} | {r[\"seconds\"]} |")
+print(f"total duplicates: {sum(int(r[\"duplicates\"]) for r in rows)}; rows passing: "
+      f"{sum(r[\"apply\"] == \"ok\" and r[\"duplicates\"] == \"0\" and r[\"plan_empty\"] == \"true\" for r in rows)} of {len(rows)}")
+'
+  grep '^fault-figures: throttling' "$log" | sed 's/^fault-figures: //'
+  grep -E '^test result:' "$log" || true
+  rm -f "$log"
+  if $started_here_faults; then scripts/emulators.sh stop; fi
+  [[ $status == 0 ]] || echo "(some fault tests failed: exit $status; the figures above say which)"
 fi
