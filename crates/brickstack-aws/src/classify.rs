@@ -9,6 +9,8 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use brickstack_provider::{ErrorClass, ProviderError};
 
+use crate::retry::{connector_failure_is_ambiguous, status_is_ambiguous};
+
 /// The object (or the configuration a sub-resource kind stands for) does not exist.
 const NOT_FOUND: &[&str] = &[
     "NotFound",
@@ -36,6 +38,26 @@ const NOT_FOUND: &[&str] = &[
     "InvalidRoute.NotFound",
     "InvalidAssociationID.NotFound",
 ];
+
+/// Throttling: the service refused the request without acting on it, so sending it again is
+/// safe for every operation (a 503 `SlowDown` included).
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+    "EC2ThrottledException",
+];
+
+/// Whether `code` is a throttling answer ([`THROTTLING`]).
+pub(crate) fn is_throttle(code: &str) -> bool {
+    THROTTLING.contains(&code)
+}
 
 /// Throttling and transient service trouble: worth another attempt.
 const RETRYABLE: &[&str] = &[
@@ -140,18 +162,34 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
 }
 
 /// Whether a refused policy's message blames a principal that does not exist (yet).
-fn names_unknown_principal(message: Option<&str>) -> bool {
+pub(crate) fn names_unknown_principal(message: Option<&str>) -> bool {
     message.is_some_and(|m| m.to_ascii_lowercase().contains("invalid principal"))
 }
 
 /// Classifies an SDK error from `operation` (e.g. `s3:HeadBucket`). Service errors go by their
 /// code; a timeout, an I/O failure or an unreadable response is retryable; a request the SDK
 /// could not build is invalid input. The message carries the whole cause chain.
+///
+/// The error is marked `maybe_applied` when the request may have taken effect although no answer
+/// said so: a timeout, a transport failure after the request may have left (not a refused
+/// connection), an unreadable answer, a 5xx that is not a throttle. The SDK has already retried
+/// what was worth retrying (except creates, [`crate::retry::CreateGuard`]); the engine looks a
+/// create failing this way up before it sends it again.
 pub fn classify<E>(operation: &str, error: &SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + Error + 'static,
 {
     let retryable = ErrorClass::Retryable { after: None };
+    let maybe_applied = match error {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(failure) => failure
+            .as_connector_error()
+            .is_none_or(connector_failure_is_ambiguous),
+        SdkError::ServiceError(service) => {
+            status_is_ambiguous(service.raw().status().as_u16(), service.err().code())
+        }
+        _ => false,
+    };
     let (class, code) = match error {
         SdkError::ServiceError(service) => {
             let code = service.err().code();
@@ -180,11 +218,16 @@ where
         }
         _ => (ErrorClass::Fatal, "Unknown".to_string()),
     };
-    ProviderError::new(
+    let error = ProviderError::new(
         class,
         code,
         format!("{operation} failed: {}", DisplayErrorContext(error)),
-    )
+    );
+    if maybe_applied {
+        error.maybe_applied()
+    } else {
+        error
+    }
 }
 
 /// `error` if it is not a not-found; `Ok(None)` for a not-found, which is how reads say "gone".

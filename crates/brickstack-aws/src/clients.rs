@@ -3,6 +3,7 @@
 use aws_config::SdkConfig;
 
 use crate::error::AwsError;
+use crate::retry::{CreateGuard, RetryableCodes, retry_partition};
 
 /// The SDK clients, all built from one [`SdkConfig`] (cheap to clone: each is an `Arc`).
 #[derive(Debug, Clone)]
@@ -21,20 +22,38 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    /// Builds every client from `config`.
+    /// Builds every client from `config`, each with brickstack's retry classifier and create
+    /// guard on top of the SDK's retry layer (`crate::retry`), sharing one retry partition
+    /// without a retry quota ([`retry_partition`]).
     pub fn new(config: &SdkConfig) -> Self {
-        let s3_config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
+        let partition = retry_partition();
+        macro_rules! guarded {
+            ($sdk:ident) => {
+                guarded!($sdk, $sdk::config::Builder::from(config))
+            };
+            ($sdk:ident, $builder:expr) => {
+                $sdk::Client::from_conf(
+                    $builder
+                        .retry_classifier(RetryableCodes)
+                        .interceptor(CreateGuard)
+                        .retry_partition(partition.clone())
+                        .build(),
+                )
+            };
+        }
         AwsClients {
-            ec2: aws_sdk_ec2::Client::new(config),
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
-            kms: aws_sdk_kms::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
-            dynamodb: aws_sdk_dynamodb::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
+            ec2: guarded!(aws_sdk_ec2),
+            s3: guarded!(
+                aws_sdk_s3,
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(config.endpoint_url().is_some())
+            ),
+            kms: guarded!(aws_sdk_kms),
+            iam: guarded!(aws_sdk_iam),
+            ssm: guarded!(aws_sdk_ssm),
+            dynamodb: guarded!(aws_sdk_dynamodb),
+            sts: guarded!(aws_sdk_sts),
+            tagging: guarded!(aws_sdk_resourcegroupstagging),
         }
     }
 

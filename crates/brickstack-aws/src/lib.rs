@@ -3,7 +3,10 @@
 //! * [`load_sdk_config`]: the standard chain (environment, profiles, SSO, IMDS), which also honours
 //!   `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` by itself.
 //! * [`static_sdk_config`]: an explicit endpoint, static credentials and region, reading no
-//!   environment, with retries off and short timeouts (for emulators such as moto).
+//!   environment, with the production retry layer scaled to an emulator (moto).
+//! * [`retry`]: the one retry layer of AWS calls, the SDK's, configured from
+//!   `brickstack_provider::RetryPolicy`, with brickstack's classifier and the guard that keeps
+//!   the SDK from resending a create whose answer was lost.
 //! * [`assume_role`]: the same configuration acting as another role (also how a test gets its own
 //!   moto account).
 //! * [`AwsClients`]: one client per service brickstack uses.
@@ -23,6 +26,7 @@ mod error;
 pub mod inventory;
 mod provider;
 mod resources;
+pub mod retry;
 mod secrets;
 pub mod state_backend;
 mod survey;
@@ -32,8 +36,8 @@ pub use calls::CallCounter;
 pub use classify::{classify, classify_code};
 pub use clients::AwsClients;
 pub use config::{
-    StaticEndpoint, assume_role, load_sdk_config, load_sdk_config_with_default_region,
-    static_sdk_config,
+    StaticEndpoint, assume_role, emulator_retry_policy, load_sdk_config,
+    load_sdk_config_with_default_region, static_sdk_config, static_sdk_config_with_policy,
 };
 pub use error::AwsError;
 pub use provider::AwsProvider;

@@ -28,6 +28,9 @@ pub struct AwsProvider {
     clients: AwsClients,
     calls: CallCounter,
     identity: OnceCell<Identity>,
+    /// When this provider was made (ns since the epoch): part of the EC2 idempotency tokens,
+    /// so that a later run's create of an address gets another token (`ec2::client_token`).
+    started: u128,
 }
 
 /// Who the credentials are, from `sts:GetCallerIdentity` (asked once).
@@ -46,7 +49,14 @@ impl AwsProvider {
             clients: calls.instrument(clients),
             calls,
             identity: OnceCell::new(),
+            started: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
         }
+    }
+
+    pub(crate) fn started(&self) -> u128 {
+        self.started
     }
 
     /// The API calls made so far, by operation.

@@ -11,6 +11,12 @@
 //! * State object: `GetObject` (the document and its ETag); `PutObject` with `aws:kms` and the
 //!   key, `If-Match: <ETag>` (or `If-None-Match: *` when there was no object): a concurrent writer
 //!   makes S3 answer 412, which is [`StateError::WriteConflict`].
+//! * Retries: the SDK's one retry layer (`crate::retry`) sends the conditional writes again after
+//!   a lost answer, because each reads its own lost answer correctly: a `PutObject` refused 412 is
+//!   ours if the object now holds exactly our bytes; a lock `PutItem` refused is ours if the
+//!   holder's id is ours; a heartbeat's condition still holds. The unlock's `DeleteItem` is not
+//!   sent again (its second send would be refused as if the lock had never been ours): after an
+//!   ambiguous failure the lock item says whether it went through.
 
 #![allow(
     clippy::result_large_err,
@@ -317,6 +323,17 @@ impl StateStore for S3Store {
             Err(e) => match e.as_service_error() {
                 Some(DeleteItemError::ConditionalCheckFailedException(refused)) => {
                     Err(self.not_held(lock_id, refused.item()))
+                }
+                // The delete may have gone through without an answer saying so (the SDK does not
+                // send it again, `crate::retry`: a second send would be refused as if the lock
+                // had never been ours): the lock item says.
+                _ if classify("dynamodb:DeleteItem", &e).maybe_applied => {
+                    match self.current_lock().await? {
+                        Some(current) if current.id == lock_id => {
+                            Err(self.sdk_error("dynamodb:DeleteItem", e))
+                        }
+                        _ => Ok(()),
+                    }
                 }
                 _ => Err(self.sdk_error("dynamodb:DeleteItem", e)),
             },

@@ -591,16 +591,14 @@ impl Progress {
                 bar.set_message(format!("{address}: {}…", doing(action)));
                 lines.insert(address, (bar, Instant::now()));
             }
-            Event::Retrying {
+            Event::LookingUp {
                 address,
                 attempt,
                 error,
-                delay,
             } => {
                 if let Some((bar, _)) = lines.get(&address) {
                     bar.set_message(format!(
-                        "{address}: retrying in {:.1}s (attempt {attempt}): {error}",
-                        delay.as_secs_f64()
+                        "{address}: no answer to the create ({error}); looking it up before sending it again (lookup {attempt})"
                     ));
                 }
             }

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use brickstack_graph::{Address, ContextValue, Reference, ResourceGraph};
 use brickstack_plan::{Action, Change, Plan};
@@ -21,14 +20,16 @@ use futures::stream::FuturesUnordered;
 use crate::error::ExecError;
 use crate::journal::StateWriter;
 
+/// How a walk runs. There is no retry setting: each provider call is retried by the adapter that
+/// makes it (one layer, `brickstack_provider::RetryPolicy`); the walk only sends a create again
+/// after an ambiguous failure whose lookup found nothing.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
     /// Operations running at once.
     pub parallelism: usize,
-    /// Attempts per operation for errors the provider classifies retryable.
-    pub max_attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
+    /// How many times a create whose answer was lost (`maybe_applied`) and whose lookup
+    /// (`Provider::find`) found nothing is sent again, each time looked up first.
+    pub create_resends: u32,
     /// Delete objects that still hold data (datalake buckets).
     pub destroy_data: bool,
 }
@@ -37,9 +38,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             parallelism: 10,
-            max_attempts: 6,
-            backoff_base: Duration::from_millis(250),
-            backoff_cap: Duration::from_secs(20),
+            create_resends: 2,
             destroy_data: false,
         }
     }
@@ -52,11 +51,12 @@ pub enum Event {
         address: String,
         action: Action,
     },
-    Retrying {
+    /// A create failed without an answer saying whether it took effect: the object is being
+    /// looked up before anything is sent again (`attempt` counts these lookups, from 1).
+    LookingUp {
         address: String,
         attempt: u32,
         error: String,
-        delay: Duration,
     },
     Finished {
         address: String,
@@ -358,10 +358,10 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 let attributes = self.desired(change).await?;
                 let object_id = change.object_id.clone().unwrap_or_default();
                 let observed = self
-                    .retrying(address, "update", || {
-                        self.provider.update(&change.kind, &object_id, &attributes)
-                    })
-                    .await?;
+                    .provider
+                    .update(&change.kind, &object_id, &attributes)
+                    .await
+                    .map_err(|error| provider_error(address, "update", error))?;
                 self.record(change, observed).await
             }
             Action::Delete => self.delete(address, change).await,
@@ -414,10 +414,95 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 );
             })
             .await?;
-        let observed = self
-            .retrying(&change.address, "create", || self.provider.create(&request))
-            .await?;
-        self.record(change, observed).await
+        match self.create_once(&request).await? {
+            Sent::Created(observed) => self.record(change, observed).await,
+            Sent::Found(found) => {
+                // Recorded first: from here on the object is tracked whatever happens next.
+                self.record(change, found.clone()).await?;
+                if !self.needs_update(&request, &found) {
+                    return Ok(());
+                }
+                let updated = self
+                    .provider
+                    .update(&change.kind, &found.object_id, &request.attributes)
+                    .await
+                    .map_err(|error| provider_error(&change.address, "update", error))?;
+                self.record(change, updated).await
+            }
+        }
+    }
+
+    /// Whether an object found after an ambiguous create lacks what the create does after its
+    /// first call (a VPC's DNS settings, a gateway's attachment, a key's rotation): an updatable
+    /// desired attribute it does not have, compared as the planner compares.
+    fn needs_update(&self, request: &CreateRequest, found: &Observed) -> bool {
+        let Some(schema) = self.provider.schema(&request.kind) else {
+            return false;
+        };
+        request.attributes.iter().any(|(name, desired)| {
+            schema.compared(name)
+                && schema.behaviour(name) == AttributeBehaviour::Updatable
+                && !found
+                    .attributes
+                    .get(name)
+                    .is_some_and(|observed| schema.same_value(name, desired, observed))
+        })
+    }
+
+    /// Sends `request` until it succeeds or fails for good. A failure that may hide an applied
+    /// create (`maybe_applied`) is never answered by sending again blindly: the object is looked
+    /// up first and adopted if found; only if nothing is found is the create sent again, at most
+    /// `create_resends` times. Any other error fails the operation (the adapter has retried what
+    /// was worth retrying).
+    async fn create_once(&self, request: &CreateRequest) -> Result<Sent, ExecError> {
+        let address = request.address.as_str();
+        let mut lookups = 0;
+        loop {
+            let error = match self.provider.create(request).await {
+                Ok(observed) => return Ok(Sent::Created(observed)),
+                Err(error) if error.maybe_applied => error,
+                Err(error) => return Err(provider_error(address, "create", error)),
+            };
+            lookups += 1;
+            (self.events)(Event::LookingUp {
+                address: address.to_string(),
+                attempt: lookups,
+                error: error.to_string(),
+            });
+            // A failed lookup leaves the intent journaled: the next run settles it.
+            match self
+                .provider
+                .find(&request.kind, &request.lookup)
+                .await
+                .map_err(|e| provider_error(address, "find", e))?
+            {
+                // The object of another record (the deposed half of a create-before-destroy
+                // replacement carries the same tags) is never adopted: unsure, stop here.
+                Some(found)
+                    if self
+                        .recorded_elsewhere(address, &request.kind, &found)
+                        .await =>
+                {
+                    return Err(provider_error(address, "create", error));
+                }
+                Some(found) => return Ok(Sent::Found(found)),
+                None if lookups <= self.options.create_resends => {}
+                None => return Err(provider_error(address, "create", error)),
+            }
+        }
+    }
+
+    /// Whether `found` is on record under an address other than `address`.
+    async fn recorded_elsewhere(&self, address: &str, kind: &str, found: &Observed) -> bool {
+        self.writer
+            .with_state(|state| {
+                state.resources.iter().any(|(other, recorded)| {
+                    other != address
+                        && recorded.kind == kind
+                        && recorded.object_id == found.object_id
+                })
+            })
+            .await
     }
 
     /// Deletes the object recorded at `address` (the change's own, or its deposed one).
@@ -461,16 +546,11 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 );
             })
             .await?;
-        match self
-            .retrying(address, "delete", || {
-                self.provider.delete(&change.kind, &object_id)
-            })
-            .await
-        {
+        match self.provider.delete(&change.kind, &object_id).await {
             Ok(()) => {}
             // Already gone: the goal is reached.
-            Err(ExecError::Provider { error, .. }) if error.class == ErrorClass::NotFound => {}
-            Err(e) => return Err(e),
+            Err(error) if error.class == ErrorClass::NotFound => {}
+            Err(error) => return Err(provider_error(address, "delete", error)),
         }
         self.writer
             .commit(|state| {
@@ -514,16 +594,11 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 }
             })
             .await?;
-        match self
-            .retrying(address, "delete", || {
-                self.provider.delete(&change.kind, &object_id)
-            })
-            .await
-        {
+        match self.provider.delete(&change.kind, &object_id).await {
             Ok(()) => {}
-            Err(ExecError::Provider { error, .. }) if error.class == ErrorClass::NotFound => {}
+            Err(error) if error.class == ErrorClass::NotFound => {}
             // The pending delete stays: the next run reads the object and settles the record.
-            Err(e) => return Err(e),
+            Err(error) => return Err(provider_error(address, "delete", error)),
         }
         self.writer
             .commit(|state| {
@@ -594,53 +669,19 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             })
             .await
     }
+}
 
-    /// Runs `call` until it succeeds, fails for good, or runs out of attempts. Only errors the
-    /// provider classifies retryable are retried, after a jittered exponential backoff (or the
-    /// delay the API asked for, if longer).
-    async fn retrying<T, F, Fut>(
-        &self,
-        address: &str,
-        operation: &'static str,
-        call: F,
-    ) -> Result<T, ExecError>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, ProviderError>>,
-    {
-        let options = self.options;
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Ok(value) => return Ok(value),
-                Err(error) if error.is_retryable() && attempt < options.max_attempts => {
-                    let exponential = options
-                        .backoff_base
-                        .saturating_mul(2u32.saturating_pow(attempt - 1))
-                        .min(options.backoff_cap);
-                    let jittered = exponential.mul_f64(0.5 + fastrand::f64() * 0.5);
-                    let delay = match error.class {
-                        ErrorClass::Retryable { after: Some(after) } => jittered.max(after),
-                        _ => jittered,
-                    };
-                    (self.events)(Event::Retrying {
-                        address: address.to_string(),
-                        attempt,
-                        error: error.to_string(),
-                        delay,
-                    });
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(error) => {
-                    return Err(ExecError::Provider {
-                        address: address.to_string(),
-                        operation,
-                        error,
-                    });
-                }
-            }
-        }
+/// How a create ended: its answer, or the object found after an ambiguous failure.
+enum Sent {
+    Created(Observed),
+    Found(Observed),
+}
+
+fn provider_error(address: &str, operation: &'static str, error: ProviderError) -> ExecError {
+    ExecError::Provider {
+        address: address.to_string(),
+        operation,
+        error,
     }
 }
 

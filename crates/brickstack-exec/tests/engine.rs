@@ -129,11 +129,7 @@ fn graph(names: &[&str], edges: &[(&str, &str)]) -> ResourceGraph {
 }
 
 fn fast() -> ApplyOptions {
-    ApplyOptions {
-        backoff_base: Duration::from_millis(1),
-        backoff_cap: Duration::from_millis(5),
-        ..ApplyOptions::default()
-    }
+    ApplyOptions::default()
 }
 
 struct World {
@@ -212,6 +208,15 @@ impl World {
             .calls()
             .into_iter()
             .filter(|(op, _)| *op == Operation::Create)
+            .map(|(_, a)| a)
+            .collect()
+    }
+    /// Calls of `operation`, by address (a lookup by name alone has none: `""`).
+    fn calls_of(&self, operation: Operation) -> Vec<String> {
+        self.provider
+            .calls()
+            .into_iter()
+            .filter(|(op, _)| *op == operation)
             .map(|(_, a)| a)
             .collect()
     }
@@ -337,38 +342,259 @@ async fn a_failure_skips_only_its_dependents_reported_once() {
 }
 
 #[tokio::test]
-async fn retryable_errors_are_retried_and_others_are_not() {
-    let world = World::new();
-    let throttled = ProviderError::new(
-        ErrorClass::Retryable { after: None },
-        "Throttling",
-        "slow down",
-    );
-    world.provider.inject(
-        Operation::Create,
-        "test_thing.a",
-        FaultEffect::Fail(throttled),
-        2,
-    );
-    let report = world.apply(&graph(&["a"], &[])).await;
-    assert!(report.succeeded());
-    assert_eq!(
-        world.creates().len(),
-        3,
-        "two throttled attempts, then success"
-    );
+async fn a_throttled_call_is_not_retried_by_the_walk_nor_is_a_fatal_one() {
+    // The adapter that makes a call retries it (one layer); what reaches the walk has used up
+    // that budget, so the walk fails the operation instead of retrying on top.
+    for error in [
+        ProviderError::new(
+            ErrorClass::Retryable { after: None },
+            "Throttling",
+            "slow down",
+        ),
+        ProviderError::new(ErrorClass::Fatal, "AccessDenied", "no"),
+    ] {
+        let world = World::new();
+        world.provider.inject(
+            Operation::Create,
+            "test_thing.a",
+            FaultEffect::Fail(error.clone()),
+            5,
+        );
+        let report = world.apply(&graph(&["a"], &[])).await;
+        assert_eq!(report.failed.len(), 1, "{}", error.code);
+        assert_eq!(world.creates().len(), 1, "{} is not retried", error.code);
+        assert!(
+            world.calls_of(Operation::Find).is_empty(),
+            "a refused create is not looked up"
+        );
+    }
+}
 
+/// An answer lost after the create took effect: a timeout, a dropped connection.
+fn lost_answer() -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Retryable { after: None },
+        "TimeoutError",
+        "no answer",
+    )
+    .maybe_applied()
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_found_not_sent_again() {
     let world = World::new();
-    let invalid = ProviderError::new(ErrorClass::Fatal, "AccessDenied", "no");
+    let g = graph(&["a", "b"], &[("b", "a")]);
     world.provider.inject(
         Operation::Create,
         "test_thing.a",
-        FaultEffect::Fail(invalid),
-        5,
+        FaultEffect::FailAfterCall(lost_answer()),
+        1,
     );
-    let report = world.apply(&graph(&["a"], &[])).await;
+    let events = Mutex::new(Vec::new());
+    let report = world
+        .engine()
+        .apply(
+            &request(&g, &[], &[], RefreshMode::Full),
+            None,
+            &fast(),
+            &|e| events.lock().unwrap().push(e),
+            &AtomicBool::new(false),
+        )
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    let created = world.provider.objects_for("test_thing.a");
+    assert_eq!(created.len(), 1, "exactly one object");
+    assert_eq!(
+        world
+            .creates()
+            .iter()
+            .filter(|a| *a == "test_thing.a")
+            .count(),
+        1,
+        "found, so never sent again"
+    );
+    assert_eq!(
+        world.state().resources["test_thing.a"].object_id,
+        created[0].object_id,
+        "the object found is the one recorded"
+    );
+    assert!(world.state().pending.is_empty());
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::LookingUp { address, attempt: 1, .. } if address == "test_thing.a")),
+        "the lookup is reported"
+    );
+    // Its dependent went on with the adopted object.
+    assert_eq!(world.provider.objects_for("test_thing.b").len(), 1);
+    assert!(!world.plan(&g, &[], &[]).await.has_changes());
+}
+
+#[tokio::test]
+async fn an_object_found_after_an_ambiguous_create_is_completed_by_an_update() {
+    // A create that makes more than one call (a VPC and its DNS settings) may lose its answer
+    // after the first: the object found lacks the rest, which an update puts right at once.
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::FailAfterCall(lost_answer()),
+        1,
+    );
+    world.provider.inject(
+        Operation::Find,
+        "test_thing",
+        FaultEffect::Delay(Duration::from_millis(200)),
+        1,
+    );
+    let (report, ()) = tokio::join!(world.apply(&g), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let created = world.provider.objects_for("test_thing.a");
+        assert_eq!(created.len(), 1, "the lost create took effect");
+        world
+            .provider
+            .set_attribute(&created[0].object_id, "size", serde_json::json!(0));
+    });
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(world.calls_of(Operation::Update), ["test_thing.a"]);
+    assert_eq!(world.provider.objects_for("test_thing.a").len(), 1);
+    assert_eq!(
+        world.state().resources["test_thing.a"].attributes["size"],
+        serde_json::json!(1)
+    );
+    assert!(!world.plan(&g, &[], &[]).await.has_changes());
+}
+
+#[tokio::test]
+async fn the_old_half_of_a_replacement_is_never_adopted_as_the_new_one() {
+    // Create before destroy: the old object, kept as deposed, carries the same name the new
+    // one's lookup looks for; taking it for the new one would then delete it as the old one.
+    let mut schema = KindSchema::new("test_cbd").attribute("id", AttributeBehaviour::Computed);
+    schema.create_before_destroy = true;
+    let world = World {
+        provider: MemoryProvider::new().with_schema(schema),
+        store: MemoryStore::default(),
+    };
+    let mut resources = Resources::default();
+    resources.add("test_cbd", "x", map! { "name" => "x" });
+    let g = brickstack_graph::build(&spec(), resources).unwrap();
+    world.apply(&g).await;
+    let old = object_id(&world, "test_cbd.x");
+    world.provider.inject(
+        Operation::Create,
+        "test_cbd.x",
+        FaultEffect::FailAfterCall(lost_answer()),
+        1,
+    );
+    let replace = ["test_cbd.x".to_string()];
+    let report = world
+        .engine()
+        .apply(
+            &request_with_replace(&g, &replace),
+            None,
+            &fast(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    let state = world.state();
+    assert_eq!(state.resources["test_cbd.x#deposed"].object_id, old);
+    assert!(!state.resources.contains_key("test_cbd.x"), "not adopted");
+    assert!(
+        world.provider.objects().iter().any(|o| o.object_id == old),
+        "the old object stays"
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_failed_ambiguously_and_is_not_found_is_sent_again_once() {
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    // The request never took effect, although no answer said so.
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::Fail(lost_answer()),
+        1,
+    );
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(world.provider.objects_for("test_thing.a").len(), 1);
+    let calls: Vec<Operation> = world
+        .provider
+        .calls()
+        .into_iter()
+        .map(|(op, _)| op)
+        .filter(|op| matches!(op, Operation::Create | Operation::Find))
+        .collect();
+    assert_eq!(
+        calls,
+        [Operation::Create, Operation::Find, Operation::Create],
+        "looked up before it was sent again, and sent again once"
+    );
+}
+
+#[tokio::test]
+async fn ambiguous_creates_are_resent_a_bounded_number_of_times_and_the_intent_stays() {
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::Fail(lost_answer()),
+        100,
+    );
+    let options = ApplyOptions {
+        create_resends: 2,
+        ..fast()
+    };
+    let report = world.apply_with(&g, &options, None).await.unwrap();
     assert_eq!(report.failed.len(), 1);
-    assert_eq!(world.creates().len(), 1, "a fatal error is not retried");
+    assert_eq!(world.creates().len(), 3, "the first send and two resends");
+    assert_eq!(
+        world.calls_of(Operation::Find).len(),
+        3,
+        "each looked up first"
+    );
+    assert!(
+        world.state().pending.contains_key("test_thing.a"),
+        "the intent stays for the next run to settle"
+    );
+}
+
+#[tokio::test]
+async fn a_lookup_that_fails_after_an_ambiguous_create_fails_the_operation_without_resending() {
+    let world = World::new();
+    let g = graph(&["a"], &[]);
+    world.provider.inject(
+        Operation::Create,
+        "test_thing.a",
+        FaultEffect::FailAfterCall(lost_answer()),
+        1,
+    );
+    // By kind: a lookup by name alone carries no address.
+    world.provider.inject(
+        Operation::Find,
+        "test_thing",
+        FaultEffect::Fail(ProviderError::new(ErrorClass::Fatal, "AccessDenied", "no")),
+        1,
+    );
+    let report = world.apply(&g).await;
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(world.creates().len(), 1, "never sent blindly");
+    assert!(world.state().pending.contains_key("test_thing.a"));
+
+    // The next run settles the intent by adopting the object: still one.
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(world.provider.objects_for("test_thing.a").len(), 1);
+    assert_eq!(world.creates().len(), 1);
 }
 
 /// Runs an apply that hangs at the injected point and drops it there, as a killed process would.

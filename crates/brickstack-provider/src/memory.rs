@@ -3,7 +3,8 @@
 //! Objects live in a map. Faults are matched by operation and address (or kind) and can return an
 //! error, add latency, or simulate a crash: `HangBeforeCall` never performs the operation and
 //! `HangAfterCall` performs it but never returns, so a test that drops the run there reproduces a
-//! process killed between the cloud call and the state commit.
+//! process killed between the cloud call and the state commit. `FailAfterCall` performs it and
+//! then fails: an answer lost on the way back.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -36,6 +37,9 @@ pub enum FaultEffect {
     Delay(Duration),
     HangBeforeCall,
     HangAfterCall,
+    /// The operation takes effect, then this error is returned (mark it `maybe_applied` for a
+    /// timeout or a dropped connection).
+    FailAfterCall(ProviderError),
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +197,10 @@ impl MemoryProvider {
             Some(FaultEffect::HangAfterCall) => {
                 let _ = body(self);
                 std::future::pending().await
+            }
+            Some(FaultEffect::FailAfterCall(error)) => {
+                let _ = body(self);
+                Err(error)
             }
             None => body(self),
         }

@@ -11,6 +11,23 @@ use super::Tags;
 use crate::classify::classify;
 use crate::provider::AwsProvider;
 
+/// An idempotency token (`ClientToken`) for the create of the object tagged `tags`: the same for
+/// every send of this run's create of its address (the SDK's own attempts and the engine's resend
+/// after a lookup found nothing), another in another run (a replacement), because EC2 answers a
+/// reused token with the first object it made, even one deleted since. The provider does not see
+/// the intent's journal time, so its own start time stands in for it: one run creates an address
+/// at most once. `None` (the SDK makes one) for an object without brickstack's address tag.
+pub(crate) fn client_token(aws: &AwsProvider, tags: &Tags) -> Option<String> {
+    use std::hash::{Hash, Hasher};
+    let address = tags.get("brickstack:address")?;
+    let environment = tags
+        .get("brickstack:environment")
+        .map_or("", String::as_str);
+    let mut hasher = std::hash::DefaultHasher::new();
+    (environment, address, aws.started()).hash(&mut hasher);
+    Some(format!("brickstack-{:016x}", hasher.finish()))
+}
+
 /// The most values one EC2 filter takes.
 const FILTER_VALUES: usize = 200;
 
@@ -179,4 +196,54 @@ pub(crate) fn unsuccessful(
             error.message().unwrap_or_default()
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AwsClients, StaticEndpoint, static_sdk_config};
+
+    fn provider() -> AwsProvider {
+        AwsProvider::new(&AwsClients::new(&static_sdk_config(&StaticEndpoint {
+            url: "http://127.0.0.1:9".into(),
+            region: "eu-west-1".into(),
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+        })))
+    }
+
+    fn tags(environment: &str, address: &str) -> Tags {
+        Tags::from([
+            (
+                "brickstack:environment".to_string(),
+                environment.to_string(),
+            ),
+            ("brickstack:address".to_string(), address.to_string()),
+            ("Name".to_string(), "n".to_string()),
+        ])
+    }
+
+    #[test]
+    fn a_client_token_is_one_per_run_and_address() {
+        let run = provider();
+        let token = client_token(&run, &tags("dev", "aws_nat_gateway.a")).expect("a token");
+        assert!(token.len() <= 64 && token.is_ascii(), "{token}");
+        assert_eq!(
+            client_token(&run, &tags("dev", "aws_nat_gateway.a")),
+            Some(token.clone()),
+            "every send of this run's create"
+        );
+        for other in [
+            client_token(&run, &tags("dev", "aws_nat_gateway.b")),
+            client_token(&run, &tags("prod", "aws_nat_gateway.a")),
+            client_token(&provider(), &tags("dev", "aws_nat_gateway.a")),
+        ] {
+            assert_ne!(other, Some(token.clone()));
+        }
+        assert_eq!(
+            client_token(&run, &Tags::new()),
+            None,
+            "no address, no token"
+        );
+    }
 }

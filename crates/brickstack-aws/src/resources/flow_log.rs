@@ -15,7 +15,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{
-    describe_ids, find_tagged, observed_tags, retag, tag_specification, tags_of, unsuccessful,
+    client_token, describe_ids, find_tagged, observed_tags, retag, tag_specification, tags_of,
+    unsuccessful,
 };
 use super::{Tags, observed, parse};
 use crate::classify::{classify, done_if_not_found, gone, missing_field};
@@ -164,6 +165,7 @@ pub(crate) async fn create(
         .log_destination(&desired.log_destination)
         .set_log_format(desired.log_format.clone())
         .max_aggregation_interval(desired.max_aggregation_interval)
+        .set_client_token(client_token(aws, &desired.tags))
         .set_tag_specifications(
             tag_specification(ResourceType::VpcFlowLog, &desired.tags).map(|t| vec![t]),
         )

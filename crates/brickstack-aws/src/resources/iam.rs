@@ -160,6 +160,25 @@ where
 
 /// Whether an object with `tags` may be adopted for `lookup`: it carries every brickstack tag
 /// the lookup has, so another environment's object of the same name is never taken.
+/// What a create refused with `EntityAlreadyExists` looks for (IAM names are unique in the
+/// account): the object of that name carrying brickstack's tags of the desired ones, so another
+/// environment's object is never taken for this one. A second send of a create whose first
+/// answer was lost is refused this way; the object found is the one the first send made.
+pub(crate) fn already_there(name: &str, desired_tags: &Tags) -> ObjectLookup {
+    ObjectLookup {
+        name: Some(name.to_string()),
+        tags: desired_tags
+            .iter()
+            .filter(|(k, _)| k.starts_with("brickstack:"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        scope: None,
+    }
+}
+
+/// IAM's refusal to create a name that exists.
+pub(crate) const ENTITY_ALREADY_EXISTS: &str = "EntityAlreadyExists";
+
 pub(crate) fn carries_lookup_tags(lookup: &ObjectLookup, tags: &Tags) -> bool {
     lookup.tags.iter().all(|(k, v)| tags.get(k) == Some(v))
 }

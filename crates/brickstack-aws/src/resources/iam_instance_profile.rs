@@ -20,7 +20,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::iam::{
-    authorization_details, carries_lookup_tags, retag, root_path, tag_list, tags_of, unchanged,
+    ENTITY_ALREADY_EXISTS, already_there, authorization_details, carries_lookup_tags, retag,
+    root_path, tag_list, tags_of, unchanged,
 };
 use super::{Tags, observed, parse, read_each};
 use crate::classify::{
@@ -196,7 +197,16 @@ pub(crate) async fn create(
         .set_tags(tag_list(KIND, &profile.tags)?)
         .send()
         .await
-        .map_err(|e| classify(OPERATION, &e))?;
+        .map_err(|e| classify(OPERATION, &e));
+    let out = match out {
+        Ok(out) => out,
+        Err(error) if error.code == ENTITY_ALREADY_EXISTS => {
+            return find(aws, &already_there(&profile.name, &profile.tags))
+                .await?
+                .ok_or(error);
+        }
+        Err(error) => return Err(error),
+    };
     let arn = out
         .instance_profile()
         .ok_or_else(|| missing_field(OPERATION, "InstanceProfile"))?

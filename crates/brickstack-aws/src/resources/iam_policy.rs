@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::iam::{
-    GAAD, authorization_details, carries_lookup_tags, non_empty, policy_document, require_document,
-    retag, root_path, tag_list, tags_of, unchanged,
+    ENTITY_ALREADY_EXISTS, GAAD, already_there, authorization_details, carries_lookup_tags,
+    non_empty, policy_document, require_document, retag, root_path, tag_list, tags_of, unchanged,
 };
 use super::{Tags, observed, parse, read_each};
 use crate::classify::{
@@ -217,7 +217,16 @@ pub(crate) async fn create(
         .set_tags(tag_list(KIND, &policy.tags)?)
         .send()
         .await
-        .map_err(|e| classify(OPERATION, &e))?;
+        .map_err(|e| classify(OPERATION, &e));
+    let out = match out {
+        Ok(out) => out,
+        Err(error) if error.code == ENTITY_ALREADY_EXISTS => {
+            return find(aws, &already_there(&policy.name, &policy.tags))
+                .await?
+                .ok_or(error);
+        }
+        Err(error) => return Err(error),
+    };
     let arn = out
         .policy()
         .and_then(|p| p.arn())

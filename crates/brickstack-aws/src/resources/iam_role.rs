@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::iam::{
-    asked, authorization_details, carries_lookup_tags, non_empty, policy_document,
-    require_document, retag, tag_list, tags_of, unchanged,
+    ENTITY_ALREADY_EXISTS, already_there, asked, authorization_details, carries_lookup_tags,
+    non_empty, policy_document, require_document, retag, tag_list, tags_of, unchanged,
 };
 use super::{Tags, observed, parse};
 use crate::classify::{absent_if_not_found, classify, done_if_not_found, gone, missing_field};
@@ -181,7 +181,16 @@ pub(crate) async fn create(
         .set_tags(tag_list(KIND, &role.tags)?)
         .send()
         .await
-        .map_err(|e| classify(OPERATION, &e))?;
+        .map_err(|e| classify(OPERATION, &e));
+    let out = match out {
+        Ok(out) => out,
+        Err(error) if error.code == ENTITY_ALREADY_EXISTS => {
+            return find(aws, &already_there(&role.name, &role.tags))
+                .await?
+                .ok_or(error);
+        }
+        Err(error) => return Err(error),
+    };
     let arn = out
         .role()
         .ok_or_else(|| missing_field(OPERATION, "Role"))?

@@ -14,7 +14,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{
-    describe_ids, find_tagged, id_filters, observed_tags, retag, tag_specification, tags_of,
+    client_token, describe_ids, find_tagged, id_filters, observed_tags, retag, tag_specification,
+    tags_of,
 };
 use super::{Tags, observed, parse, wait_for};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
@@ -150,6 +151,7 @@ pub(crate) async fn create(
         .subnet_id(&desired.subnet_id)
         .set_allocation_id(desired.allocation_id.clone())
         .connectivity_type(ConnectivityType::from(desired.connectivity_type.as_str()))
+        .set_client_token(client_token(aws, &desired.tags))
         .set_tag_specifications(
             tag_specification(ResourceType::Natgateway, &desired.tags).map(|t| vec![t]),
         )

@@ -3,8 +3,10 @@
 //! a route has no id of its own; reads come from `DescribeRouteTables`, so a batched read is one
 //! call (per page) however many tables the routes are in.
 //!
-//! A route takes no tags, so `find` cannot adopt one by brickstack's tags; a create interrupted
-//! after the call fails with `RouteAlreadyExists` (a conflict) rather than making a second route.
+//! A route takes no tags, so `find` cannot adopt one by brickstack's tags; a create sent again
+//! after its answer was lost (or after a crash) is refused with `RouteAlreadyExists` rather than
+//! making a second route, and `create` then returns the route that is there: it is in a table
+//! brickstack made, for this destination, so it is this resource's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,7 +121,8 @@ pub(crate) async fn create(
     attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
     let route = Route::desired(attributes)?;
-    aws.clients()
+    let sent = aws
+        .clients()
         .ec2
         .create_route()
         .route_table_id(&route.route_table_id)
@@ -128,8 +131,17 @@ pub(crate) async fn create(
         .set_nat_gateway_id(route.nat_gateway_id.clone())
         .send()
         .await
-        .map_err(|e| classify("ec2:CreateRoute", &e))?;
+        .map_err(|e| classify("ec2:CreateRoute", &e));
     let id = route.object_id();
+    match sent {
+        Ok(_) => {}
+        // Sent again after a first send whose answer was lost: the route is there (a target
+        // changed meanwhile shows as drift, which the next plan updates).
+        Err(error) if error.code == "RouteAlreadyExists" => {
+            return read(aws, &id).await?.ok_or(error);
+        }
+        Err(error) => return Err(error),
+    }
     read(aws, &id).await?.ok_or_else(|| gone(KIND, &id))
 }
 

@@ -10,7 +10,9 @@ use brickstack_provider::{AttributeBehaviour, Attributes, KindSchema, Observed, 
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::ec2::{describe_ids, find_tagged, observed_tags, retag, tag_specification, tags_of};
+use super::ec2::{
+    client_token, describe_ids, find_tagged, observed_tags, retag, tag_specification, tags_of,
+};
 use super::{Tags, observed, parse};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
 use crate::provider::AwsProvider;
@@ -114,6 +116,7 @@ pub(crate) async fn create(
         .ec2
         .create_route_table()
         .vpc_id(&desired.vpc_id)
+        .set_client_token(client_token(aws, &desired.tags))
         .set_tag_specifications(
             tag_specification(ResourceType::RouteTable, &desired.tags).map(|t| vec![t]),
         )

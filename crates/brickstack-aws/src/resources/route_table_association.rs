@@ -2,12 +2,13 @@
 //! the association id (`rtbassoc-...`); reads come from `DescribeRouteTables` filtered by
 //! association id, one call (per page) for a batched read.
 //!
-//! An association takes no tags, so `find` cannot adopt one by brickstack's tags; a create
-//! interrupted after the call fails with `Resource.AlreadyAssociated` rather than duplicating.
+//! An association takes no tags, so `find` cannot adopt one by brickstack's tags; a create sent
+//! again after its answer was lost is refused with `Resource.AlreadyAssociated` rather than
+//! duplicating, and `create` then returns the association that is there.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_ec2::types::RouteTable as SdkRouteTable;
+use aws_sdk_ec2::types::{Filter, RouteTable as SdkRouteTable};
 use brickstack_provider::{AttributeBehaviour, Attributes, KindSchema, Observed, ProviderError};
 use serde::{Deserialize, Serialize};
 
@@ -87,11 +88,44 @@ pub(crate) async fn create(
         .route_table_id(&association.route_table_id)
         .send()
         .await
-        .map_err(|e| classify("ec2:AssociateRouteTable", &e))?;
+        .map_err(|e| classify("ec2:AssociateRouteTable", &e));
+    let out = match out {
+        Ok(out) => out,
+        // Sent again after a first send whose answer was lost: the association is there.
+        Err(error) if error.code == ALREADY_ASSOCIATED => {
+            return match associated(aws, &association).await? {
+                Some(found) => Ok(found),
+                None => Err(error),
+            };
+        }
+        Err(error) => return Err(error),
+    };
     let id = out
         .association_id()
         .ok_or_else(|| missing_field("ec2:AssociateRouteTable", "AssociationId"))?;
     read(aws, id).await?.ok_or_else(|| gone(KIND, id))
+}
+
+/// EC2's refusal to associate a subnet that already is.
+const ALREADY_ASSOCIATED: &str = "Resource.AlreadyAssociated";
+
+/// The association of `desired`'s subnet with `desired`'s table, if there is one.
+async fn associated(
+    aws: &AwsProvider,
+    desired: &Association,
+) -> Result<Option<Observed>, ProviderError> {
+    let filters = vec![
+        Filter::builder()
+            .name("association.subnet-id")
+            .values(&desired.subnet_id)
+            .build(),
+    ];
+    let tables = describe_raw(aws, filters).await?;
+    Ok(tables.iter().flat_map(associations_of).find(|o| {
+        o.attributes.get("subnet_id").and_then(|v| v.as_str()) == Some(&desired.subnet_id)
+            && o.attributes.get("route_table_id").and_then(|v| v.as_str())
+                == Some(&desired.route_table_id)
+    }))
 }
 
 /// Both attributes force replacement, so there is nothing to change in place.

@@ -23,7 +23,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{
-    first_matching, lookup_filters, observed_tags, retag, tag_specification, tags_of, unsuccessful,
+    client_token, first_matching, lookup_filters, observed_tags, retag, tag_specification, tags_of,
+    unsuccessful,
 };
 use super::{Tags, observed, parse, read_each, wait_for};
 use crate::classify::{absent_if_not_found, after_created, classify, gone, missing_field};
@@ -222,6 +223,7 @@ pub(crate) async fn create(
         .set_subnet_ids(non_empty(&desired.subnet_ids))
         .set_security_group_ids(non_empty(&desired.security_group_ids))
         .set_private_dns_enabled(desired.private_dns_enabled)
+        .set_client_token(client_token(aws, &desired.tags))
         .set_tag_specifications(
             tag_specification(ResourceType::VpcEndpoint, &desired.tags).map(|t| vec![t]),
         )

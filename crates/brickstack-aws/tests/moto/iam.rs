@@ -327,6 +327,49 @@ async fn role_is_found_by_name_only_with_this_environments_tags() {
 }
 
 #[tokio::test]
+async fn iam_creates_sent_again_return_the_object_the_first_send_made() {
+    // The second send of a create whose first answer was lost is refused `EntityAlreadyExists`;
+    // the object of that name with this environment's tags is the first send's.
+    let Some(iam) = Iam::new("iam_create_sent_again").await else {
+        return;
+    };
+    let name = unique_name("role");
+    let first = iam.create_role(&name).await;
+    let again = iam.create_role(&name).await;
+    assert_eq!(again, first, "the role that is there");
+    let name = unique_name("policy");
+    let first = iam.create_policy(&name).await;
+    assert_eq!(
+        iam.create_policy(&name).await,
+        first,
+        "the policy that is there"
+    );
+}
+
+#[tokio::test]
+async fn an_iam_create_refused_for_another_environments_name_is_a_conflict_not_an_adoption() {
+    let Some(iam) = Iam::new("iam_create_other_environment").await else {
+        return;
+    };
+    let name = unique_name("role");
+    iam.create_role(&name).await;
+    let mut desired = iam.role(&name, "ec2.amazonaws.com");
+    desired["tags"]["brickstack:environment"] = json!("another-environment");
+    let request = CreateRequest {
+        address: format!("{ROLE}.{name}"),
+        kind: ROLE.to_string(),
+        attributes: attributes(desired),
+        lookup: iam.lookup(&format!("{ROLE}.{name}"), Some(&name)),
+    };
+    let error = iam
+        .provider
+        .create(&request)
+        .await
+        .expect_err("the name is another environment's");
+    assert_eq!(error.code, "EntityAlreadyExists", "{error:?}");
+}
+
+#[tokio::test]
 async fn role_delete_frees_it_of_inline_policies_attachments_and_instance_profiles() {
     let Some(iam) = Iam::new("iam_role_delete").await else {
         return;

@@ -10,6 +10,7 @@ mod faults;
 mod iam;
 mod network;
 mod provider;
+mod retry_layer;
 mod secrets;
 mod state_backend;
 mod sts;

@@ -481,6 +481,52 @@ async fn route_lifecycle_is_identified_by_table_and_destination() {
 }
 
 #[tokio::test]
+async fn a_route_or_an_association_sent_again_is_the_one_that_is_there() {
+    // Neither takes tags: a create sent again after its answer was lost is refused
+    // (`RouteAlreadyExists`, `Resource.AlreadyAssociated`) and returns what the first made.
+    let Some(n) = Network::new("route_sent_again").await else {
+        return;
+    };
+    let (vpc_id, gateway_id, table_id) = routed_vpc(&n).await;
+    let route = json!({
+        "route_table_id": table_id,
+        "destination_cidr_block": "0.0.0.0/0",
+        "gateway_id": gateway_id,
+    });
+    let first = n.create("aws_route", "aws_route.public", &route).await;
+    let again = n.create("aws_route", "aws_route.public", &route).await;
+    assert_eq!(again, first);
+
+    let subnet = json!({
+        "vpc_id": vpc_id,
+        "cidr_block": "10.0.1.0/24",
+        "availability_zone": n.availability_zone("a"),
+        "map_public_ip_on_launch": false,
+        "tags": n.tags("aws_subnet.a", "a"),
+    });
+    let subnet_id = n
+        .create("aws_subnet", "aws_subnet.a", &subnet)
+        .await
+        .object_id;
+    let association = json!({ "subnet_id": subnet_id, "route_table_id": table_id });
+    let first = n
+        .create(
+            "aws_route_table_association",
+            "aws_route_table_association.a",
+            &association,
+        )
+        .await;
+    let again = n
+        .create(
+            "aws_route_table_association",
+            "aws_route_table_association.a",
+            &association,
+        )
+        .await;
+    assert_eq!(again, first);
+}
+
+#[tokio::test]
 async fn route_read_many_is_one_describe_for_routes_of_two_tables() {
     let Some(n) = Network::new("route_read_many").await else {
         return;

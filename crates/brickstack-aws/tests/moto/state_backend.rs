@@ -10,7 +10,8 @@ use aws_sdk_s3::types::{
     ServerSideEncryption, VersioningConfiguration,
 };
 use brickstack_aws::state_backend::{LOCK_TABLE_KEY, S3Store};
-use brickstack_aws::{AwsClients, StaticEndpoint, static_sdk_config};
+use brickstack_aws::{AwsClients, StaticEndpoint, static_sdk_config_with_policy};
+use brickstack_provider::RetryPolicy;
 use brickstack_state::conformance::{self, LEASE_SECONDS, T0};
 use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore};
 use brickstack_testkit::{unique_bucket_name, unique_name};
@@ -309,12 +310,15 @@ async fn unreachable_endpoint_is_a_retryable_backend_error() {
         .local_addr()
         .unwrap()
         .port();
-    let config = static_sdk_config(&StaticEndpoint {
-        url: format!("http://127.0.0.1:{port}"),
-        region: "eu-west-1".into(),
-        access_key_id: "testing".into(),
-        secret_access_key: "testing".into(),
-    });
+    let config = static_sdk_config_with_policy(
+        &StaticEndpoint {
+            url: format!("http://127.0.0.1:{port}"),
+            region: "eu-west-1".into(),
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+        },
+        &RetryPolicy::none(),
+    );
     let store = S3Store::new(&AwsClients::new(&config), "b", "k", "t", "key");
     for result in [
         store.read().await.map(|_| ()),
