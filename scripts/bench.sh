@@ -58,18 +58,27 @@ if [[ $which == all || $which == faults ]]; then
   log=$(mktemp)
   status=0
   CARGO_INCREMENTAL=0 cargo test -p brickstack-aws --test moto faults:: -- --nocapture >"$log" 2>&1 || status=$?
-  grep '^fault-figures: lost-answer' "$log" | sed 's/^fault-figures: lost-answer //' | sort |
-    python3 -c '
+  python3 - "$log" <<'PY'
 import sys
-rows = [dict(f.split("=", 1) for f in line.split()) for line in sys.stdin]
+rows, throttling = [], []
+for line in open(sys.argv[1]):
+    if line.startswith("fault-figures: lost-answer "):
+        rows.append(dict(f.split("=", 1) for f in line.split()[2:]))
+    elif line.startswith("fault-figures: throttling "):
+        throttling.append(dict(f.split("=", 1) for f in line.split()[2:]))
+rows.sort(key=lambda r: r["kind"])
 print("| kind | answer lost | requests of it | resources | duplicates | apply | plan empty | seconds |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:
-    print(f"| {r[\"kind\"]} | {r[\"operation\"]} | {r[\"sent\"]} | {r[\"resources\"]} | {r[\"duplicates\"]} | {r[\"apply\"]} | {r[\"plan_empty\"]} | {r[\"seconds\"]} |")
-print(f"total duplicates: {sum(int(r[\"duplicates\"]) for r in rows)}; rows passing: "
-      f"{sum(r[\"apply\"] == \"ok\" and r[\"duplicates\"] == \"0\" and r[\"plan_empty\"] == \"true\" for r in rows)} of {len(rows)}")
-'
-  grep '^fault-figures: throttling' "$log" | sed 's/^fault-figures: //'
+    print("| {kind} | {operation} | {sent} | {resources} | {duplicates} | {apply} | {plan_empty} | {seconds} |".format(**r))
+passing = sum(r["apply"] == "ok" and r["duplicates"] == "0" and r["plan_empty"] == "true" for r in rows)
+print(f"duplicates: {sum(int(r['duplicates']) for r in rows)}; rows passing: {passing} of {len(rows)}")
+print()
+print("| resources | apply | plans ok | requests | throttled | SDK resends | apply s | 5 plans s |")
+print("|---|---|---|---|---|---|---|---|")
+for t in throttling:
+    print("| {resources} | {apply} | {plans_ok} | {requests} | {throttled} | {sdk_resends} | {apply_seconds} | {plan_seconds} |".format(**t))
+PY
   grep -E '^test result:' "$log" || true
   rm -f "$log"
   if $started_here_faults; then scripts/emulators.sh stop; fi
