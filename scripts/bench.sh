@@ -3,6 +3,7 @@
 #   scripts/bench.sh          every benchmark
 #   scripts/bench.sh plan     planning a generated 10,000-resource environment, no network
 #   scripts/bench.sh calls    AWS calls of a no-op plan of the reference environment on moto
+#   scripts/bench.sh faults   lost answers per AWS kind and 20% throttling, through the fault proxy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -43,4 +44,43 @@ if [[ $which == all || $which == calls ]]; then
   echo "--- minimal refresh (brickstack plan --refresh=minimal --stats)"
   "$bin" plan --file "$scratch/reference.toml" "${excludes[@]}" --refresh=minimal --stats >/dev/null
   "$bin" destroy --file "$scratch/reference.toml" --auto-approve --destroy-data >/dev/null
+fi
+
+if [[ $which == all || $which == faults ]]; then
+  echo "==> faults: a lost create answer per AWS kind, and 20% throttling, on moto behind the fault proxy"
+  # The moto tests under crates/brickstack-aws/tests/moto/faults/ print one `fault-figures:` line
+  # each; a failing test still prints its figures (duplicates, failed plans), so the run goes on.
+  started_here_faults=false
+  if ! scripts/emulators.sh status >/dev/null 2>&1; then
+    scripts/emulators.sh start
+    started_here_faults=true
+  fi
+  log=$(mktemp)
+  status=0
+  CARGO_INCREMENTAL=0 cargo test -p brickstack-aws --test moto faults:: -- --nocapture >"$log" 2>&1 || status=$?
+  python3 - "$log" <<'PY'
+import sys
+rows, throttling = [], []
+for line in open(sys.argv[1]):
+    if line.startswith("fault-figures: lost-answer "):
+        rows.append(dict(f.split("=", 1) for f in line.split()[2:]))
+    elif line.startswith("fault-figures: throttling "):
+        throttling.append(dict(f.split("=", 1) for f in line.split()[2:]))
+rows.sort(key=lambda r: r["kind"])
+print("| kind | answer lost | requests of it | resources | duplicates | apply | plan empty | seconds |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    print("| {kind} | {operation} | {sent} | {resources} | {duplicates} | {apply} | {plan_empty} | {seconds} |".format(**r))
+passing = sum(r["apply"] == "ok" and r["duplicates"] == "0" and r["plan_empty"] == "true" for r in rows)
+print(f"duplicates: {sum(int(r['duplicates']) for r in rows)}; rows passing: {passing} of {len(rows)}")
+print()
+print("| resources | apply | plans ok | requests | throttled | SDK resends | apply s | 5 plans s |")
+print("|---|---|---|---|---|---|---|---|")
+for t in throttling:
+    print("| {resources} | {apply} | {plans_ok} | {requests} | {throttled} | {sdk_resends} | {apply_seconds} | {plan_seconds} |".format(**t))
+PY
+  grep -E '^test result:' "$log" || true
+  rm -f "$log"
+  if $started_here_faults; then scripts/emulators.sh stop; fi
+  [[ $status == 0 ]] || echo "(some fault tests failed: exit $status; the figures above say which)"
 fi

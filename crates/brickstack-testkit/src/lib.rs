@@ -6,14 +6,18 @@
 //!   setting variables), with the skip-or-panic policy of [`require_moto`] and friends.
 //! * [`ids`]: per-test isolation (a fresh moto account, unique bucket names, unique Databricks
 //!   account ids).
+//! * [`FaultProxy`] ([`proxy`]): a fault-injecting HTTP proxy on loopback in front of moto (or
+//!   any upstream) that loses answers after the upstream applied a request, or throttles.
 //!
 //! The Databricks emulator itself is the `brickstack-databricks-emulator` crate.
 
 pub mod endpoints;
 pub mod ids;
+pub mod proxy;
 
 pub use endpoints::{
     DatabricksEndpoint, Emulators, EnvFileError, MinilakeEndpoint, MotoEndpoint, databricks,
     minilake, moto, require_databricks, require_minilake, require_moto,
 };
 pub use ids::{unique_account_id, unique_bucket_name, unique_moto_account_id, unique_name};
+pub use proxy::{FaultProxy, LostAnswer, OperationCounts, ProxyStats, RequestInfo};

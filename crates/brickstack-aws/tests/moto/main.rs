@@ -6,6 +6,7 @@
 
 mod config;
 mod environment;
+mod faults;
 mod iam;
 mod network;
 mod provider;
