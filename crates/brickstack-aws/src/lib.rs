@@ -36,4 +36,4 @@ pub use config::{
     static_sdk_config,
 };
 pub use error::AwsError;
-pub use provider::AwsProvider;
+pub use provider::{AwsProvider, served_kinds};

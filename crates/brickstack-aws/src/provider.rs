@@ -113,6 +113,12 @@ macro_rules! served_kinds {
             $($variant),*
         }
 
+        /// The kinds this provider serves, from its dispatch table (the kind registry's
+        /// `aws` family must be exactly these: `brickstack-cli`'s registry test checks it).
+        pub fn served_kinds() -> &'static [&'static str] {
+            &[$($module::KIND),*]
+        }
+
         impl Kind {
             const ALL: &[Kind] = &[$(Kind::$variant),*];
 
@@ -323,6 +329,17 @@ impl Provider for AwsProvider {
             Kind::S3Bucket => s3_bucket::contents(self, object_id).await,
             // Nothing else holds data.
             _ => Ok(0),
+        }
+    }
+
+    async fn empty(&self, kind: &str, object_id: &str) -> Result<(), ProviderError> {
+        match Kind::supported(kind)? {
+            Kind::S3Bucket => s3_bucket::empty(self, object_id).await,
+            _ => Err(ProviderError::new(
+                brickstack_provider::ErrorClass::Fatal,
+                "NothingToEmpty",
+                format!("kind `{kind}` holds no data to remove (`{object_id}`)"),
+            )),
         }
     }
 }

@@ -18,5 +18,5 @@ pub use client::error::{ApiError, Error, ErrorDetail, ErrorKind};
 pub use client::retry::RetryPolicy;
 pub use client::{BuildError, Client};
 pub use config::{ConfigError, Settings};
-pub use provider::DatabricksProvider;
+pub use provider::{DatabricksProvider, served_kinds};
 pub use workspace::WorkspaceClient;
