@@ -23,7 +23,7 @@ if [[ ${1:-} == destroy ]]; then
         # shellcheck disable=SC1091
         source .emulators.env
         echo "==> destroying the local environment"
-        "$brickstack" destroy -e local --auto-approve | tail -n 3
+        "$brickstack" destroy -e local --auto-approve --destroy-data | tail -n 3
     else
         echo "==> the emulators are not running: nothing to destroy (the objects went with them)"
         rm -f state/local.json state/local.bootstrap.json

@@ -40,4 +40,4 @@ pub use config::{
     load_sdk_config_with_default_region, static_sdk_config, static_sdk_config_with_policy,
 };
 pub use error::AwsError;
-pub use provider::AwsProvider;
+pub use provider::{AwsProvider, served_kinds};

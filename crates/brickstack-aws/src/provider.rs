@@ -17,9 +17,9 @@ use crate::resources::{
     default_security_group, dynamodb_table, eip, flow_log, iam_instance_profile, iam_policy,
     iam_role, iam_role_policy, iam_role_policy_attachment, internet_gateway, kms_alias, kms_key,
     nat_gateway, route, route_table, route_table_association, s3_bucket,
-    s3_bucket_lifecycle_configuration, s3_bucket_policy, s3_bucket_public_access_block,
-    s3_bucket_server_side_encryption_configuration, s3_bucket_versioning, subnet, vpc,
-    vpc_endpoint,
+    s3_bucket_lifecycle_configuration, s3_bucket_logging, s3_bucket_policy,
+    s3_bucket_public_access_block, s3_bucket_server_side_encryption_configuration,
+    s3_bucket_versioning, subnet, vpc, vpc_endpoint,
 };
 
 /// The AWS provider, acting with the credentials and in the region its clients were built with.
@@ -123,6 +123,12 @@ macro_rules! served_kinds {
             $($variant),*
         }
 
+        /// The kinds this provider serves, from its dispatch table (the kind registry's
+        /// `aws` family must be exactly these: `brickstack-cli`'s registry test checks it).
+        pub fn served_kinds() -> &'static [&'static str] {
+            &[$($module::KIND),*]
+        }
+
         impl Kind {
             const ALL: &[Kind] = &[$(Kind::$variant),*];
 
@@ -198,6 +204,7 @@ served_kinds! {
     S3BucketServerSideEncryptionConfiguration => s3_bucket_server_side_encryption_configuration,
     S3BucketPublicAccessBlock => s3_bucket_public_access_block,
     S3BucketLifecycleConfiguration => s3_bucket_lifecycle_configuration,
+    S3BucketLogging => s3_bucket_logging,
     S3BucketPolicy => s3_bucket_policy,
     DynamodbTable => dynamodb_table,
     Vpc => vpc,
@@ -332,6 +339,17 @@ impl Provider for AwsProvider {
             Kind::S3Bucket => s3_bucket::contents(self, object_id).await,
             // Nothing else holds data.
             _ => Ok(0),
+        }
+    }
+
+    async fn empty(&self, kind: &str, object_id: &str) -> Result<(), ProviderError> {
+        match Kind::supported(kind)? {
+            Kind::S3Bucket => s3_bucket::empty(self, object_id).await,
+            _ => Err(ProviderError::new(
+                brickstack_provider::ErrorClass::Fatal,
+                "NothingToEmpty",
+                format!("kind `{kind}` holds no data to remove (`{object_id}`)"),
+            )),
         }
     }
 }

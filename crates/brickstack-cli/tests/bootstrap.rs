@@ -167,7 +167,8 @@ fn plan_apply_state_and_destroy_through_the_binary() {
         text(&json)
     );
 
-    // The AWS provider serves buckets already: apply just one, with what it depends on.
+    // The AWS provider serves buckets already: apply just one, with what it depends on (its
+    // KMS key, which outlives it, and the role the key's policy names).
     let apply = run(
         dir.path(),
         &moto,
@@ -175,9 +176,23 @@ fn plan_apply_state_and_destroy_through_the_binary() {
     );
     assert!(apply.status.success(), "{}", text(&apply));
     let list = run(dir.path(), &moto, &with(&["state", "list"]));
+    let listed = String::from_utf8_lossy(&list.stdout);
+    let addresses: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(
-        String::from_utf8_lossy(&list.stdout).trim(),
-        format!("aws_s3_bucket.raw  {prefix}-raw")
+        addresses,
+        [
+            "aws_iam_role.cross_account",
+            "aws_kms_key.datalake",
+            "aws_s3_bucket.raw"
+        ],
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!("aws_s3_bucket.raw  {prefix}-raw")),
+        "{listed}"
     );
     let show = run(
         dir.path(),
@@ -208,7 +223,7 @@ fn plan_apply_state_and_destroy_through_the_binary() {
     let destroy = run(dir.path(), &moto, &with(&["destroy", "--auto-approve"]));
     assert!(destroy.status.success(), "{}", text(&destroy));
     assert!(
-        String::from_utf8_lossy(&destroy.stdout).contains("1 to destroy"),
+        String::from_utf8_lossy(&destroy.stdout).contains("3 to destroy"),
         "{}",
         text(&destroy)
     );

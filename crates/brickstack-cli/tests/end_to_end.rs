@@ -122,7 +122,13 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
     assert!(!transcript.contains(&databricks.client_secret));
 
     let destroy = cli
-        .run(&["destroy", "--file", "env.toml", "--auto-approve"])
+        .run(&[
+            "destroy",
+            "--file",
+            "env.toml",
+            "--auto-approve",
+            "--destroy-data",
+        ])
         .await;
     assert!(
         destroy.status.success(),

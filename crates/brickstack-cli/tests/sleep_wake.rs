@@ -271,7 +271,13 @@ async fn sleep_and_wake_the_local_environment() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
     let destroy = cli
-        .run(&["destroy", "--file", "env.toml", "--auto-approve"])
+        .run(&[
+            "destroy",
+            "--file",
+            "env.toml",
+            "--auto-approve",
+            "--destroy-data",
+        ])
         .await;
     assert!(
         destroy.status.success(),
@@ -309,7 +315,13 @@ async fn an_asleep_environment_destroys_to_nothing() {
     for args in [
         &["apply", "--file", "env.toml", "--auto-approve"][..],
         &["sleep", "--file", "env.toml", "--auto-approve", "--force"],
-        &["destroy", "--file", "env.toml", "--auto-approve"],
+        &[
+            "destroy",
+            "--file",
+            "env.toml",
+            "--auto-approve",
+            "--destroy-data",
+        ],
     ] {
         let run = cli.run(args).await;
         assert!(run.status.success(), "{args:?} failed:\n{}", text(&run));

@@ -155,7 +155,13 @@ impl Fixture {
 
     async fn destroy(mut self) {
         let destroy = self
-            .run(&["destroy", "--file", "env.toml", "--auto-approve"])
+            .run(&[
+                "destroy",
+                "--file",
+                "env.toml",
+                "--auto-approve",
+                "--destroy-data",
+            ])
             .await;
         assert!(
             destroy.status.success(),

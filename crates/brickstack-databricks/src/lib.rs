@@ -14,4 +14,4 @@ pub use brickstack_databricks_client::{
     AccountClient, ApiError, BuildError, Client, ConfigError, Credentials, Error, ErrorDetail,
     ErrorKind, RetryPolicy, Settings, WorkspaceClient,
 };
-pub use provider::DatabricksProvider;
+pub use provider::{DatabricksProvider, served_kinds};

@@ -243,6 +243,12 @@ macro_rules! served_kinds {
             $($variant),*
         }
 
+        /// The kinds this provider serves, from its dispatch table (the kind registry's
+        /// `databricks` family must be exactly these: `brickstack-cli`'s registry test checks it).
+        pub fn served_kinds() -> &'static [&'static str] {
+            &[$($module::KIND),*]
+        }
+
         impl Kind {
             const ALL: &[Kind] = &[$(Kind::$variant),*];
 
@@ -386,6 +392,8 @@ impl Provider for DatabricksProvider {
         Ok(BTreeMap::new())
     }
 
+    /// No Databricks kind's data can be counted: a workspace (`holds_data`) is guarded whatever
+    /// it holds, by the kind registry's `Data::Uncounted`, and `empty` is not offered.
     async fn contents(&self, _kind: &str, _object_id: &str) -> Result<u64, ProviderError> {
         Ok(0)
     }

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::error::ExecError;
 use crate::journal::{StateWriter, reconcile_pending};
 use crate::refresh::{RefreshMode, refresh, refresh_minimal};
-use crate::walk::{ApplyOptions, ApplyReport, Event, apply};
+use crate::walk::{ApplyOptions, ApplyReport, Event, apply, refuse_unserved};
 
 /// Who is running, for lock information.
 #[derive(Debug, Clone)]
@@ -174,6 +174,8 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             },
             mode,
         );
+        // A change no provider can make is refused now, before anything changes.
+        refuse_unserved(self.provider, &plan)?;
         // A plan made before the first write binds to "no state yet" (an empty lineage), not
         // to the lineage this run happened to draw.
         let mut plan = plan;

@@ -11,7 +11,7 @@ mod refresh;
 mod walk;
 
 pub use engine::{Engine, EngineError, Refusal, Request, Runner, nothing};
-pub use error::ExecError;
+pub use error::{ExecError, HeldData};
 pub use journal::{StateWriter, reconcile_pending};
 pub use refresh::{RefreshMode, refresh, refresh_minimal};
-pub use walk::{ApplyOptions, ApplyReport, Event, apply};
+pub use walk::{ApplyOptions, ApplyReport, Event, apply, refuse_unserved};

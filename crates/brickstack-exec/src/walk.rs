@@ -5,10 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use brickstack_graph::kinds::{self, Data};
 use brickstack_graph::{Address, ContextValue, Reference, ResourceGraph};
 use brickstack_plan::{Action, Change, Plan};
 use brickstack_provider::{
-    AttributeBehaviour, Attributes, CreateRequest, ErrorClass, Observed, Provider, ProviderError,
+    AttributeBehaviour, Attributes, CreateRequest, ErrorClass, KindSchema, Observed, Provider,
+    ProviderError,
 };
 use brickstack_state::{
     ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus, State,
@@ -17,7 +19,7 @@ use brickstack_state::{
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use crate::error::ExecError;
+use crate::error::{ExecError, HeldData};
 use crate::journal::StateWriter;
 
 /// How a walk runs. There is no retry setting: each provider call is retried by the adapter that
@@ -138,8 +140,19 @@ pub async fn apply<P: Provider, S: StateStore>(
         .filter(|c| c.action != Action::NoOp)
         .map(|c| (c.address.as_str(), c))
         .collect();
+    refuse_unserved(provider, plan)?;
     if !options.destroy_data {
-        refuse_data_loss(provider, &ops).await?;
+        let asleep: BTreeSet<String> = writer
+            .with_state(|state| {
+                state
+                    .resources
+                    .iter()
+                    .filter(|(_, r)| r.status == ResourceStatus::Asleep)
+                    .map(|(a, _)| a.clone())
+                    .collect()
+            })
+            .await;
+        refuse_data_loss(provider, &ops, &asleep).await?;
     }
     let walk = &Walk {
         provider,
@@ -294,36 +307,83 @@ fn wait_edges(
         .collect()
 }
 
-/// Refuses, before touching anything, to delete objects that still hold data.
+/// Refuses, before touching anything, a plan with a change of a kind the provider does not
+/// serve: one error naming every such kind with its addresses. The engine checks it when it
+/// plans, and again here for a saved plan.
+pub fn refuse_unserved<P: Provider>(provider: &P, plan: &Plan) -> Result<(), ExecError> {
+    let mut kinds: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for change in &plan.changes {
+        if change.action != Action::NoOp && provider.schema(&change.kind).is_none() {
+            kinds
+                .entry(change.kind.clone())
+                .or_default()
+                .push(change.address.clone());
+        }
+    }
+    if kinds.is_empty() {
+        Ok(())
+    } else {
+        Err(ExecError::UnservedKinds { kinds })
+    }
+}
+
+/// Refuses, before touching anything, to delete or replace objects that still hold data, naming
+/// every one. A kind whose data is counted (a bucket: object versions and delete markers) is
+/// refused when it holds any; one whose data is not counted (a workspace: notebooks, jobs, DBFS)
+/// whenever the object exists. An asleep record's object is already gone.
 async fn refuse_data_loss<P: Provider>(
     provider: &P,
     ops: &BTreeMap<&str, &Change>,
+    asleep: &BTreeSet<String>,
 ) -> Result<(), ExecError> {
+    let mut held = Vec::new();
     for (address, change) in ops {
         let deletes = matches!(
             change.action,
             Action::Delete | Action::Replace | Action::Sleep
         );
         let holds_data = provider.schema(&change.kind).is_some_and(|s| s.holds_data);
-        if let (true, true, Some(object_id)) = (deletes, holds_data, &change.object_id) {
-            let count = provider
-                .contents(&change.kind, object_id)
-                .await
-                .map_err(|error| ExecError::Provider {
-                    address: address.to_string(),
-                    operation: "count contents",
-                    error,
-                })?;
-            if count > 0 {
-                return Err(ExecError::HoldsData {
-                    address: address.to_string(),
-                    object_id: object_id.clone(),
-                    count,
-                });
-            }
+        let Some(object_id) = &change.object_id else {
+            continue;
+        };
+        if !deletes || !holds_data || asleep.contains(*address) {
+            continue;
         }
+        let what = match kinds::kind(&change.kind).map(|k| k.data) {
+            Some(Data::Uncounted(what)) => what.to_string(),
+            _ => {
+                let count = provider
+                    .contents(&change.kind, object_id)
+                    .await
+                    .map_err(|error| ExecError::Provider {
+                        address: address.to_string(),
+                        operation: "count contents",
+                        error,
+                    })?;
+                if count == 0 {
+                    continue;
+                }
+                format!("{count} object(s)")
+            }
+        };
+        held.push(HeldData {
+            address: address.to_string(),
+            object_id: object_id.clone(),
+            what,
+        });
     }
-    Ok(())
+    if held.is_empty() {
+        Ok(())
+    } else {
+        Err(ExecError::HoldsData { held })
+    }
+}
+
+/// Whether `--destroy-data` empties an object of `kind` before deleting it: kinds holding data
+/// the provider counts (a bucket). A workspace's data goes with the workspace.
+fn emptied_before_delete(schema: Option<KindSchema>, kind: &str) -> bool {
+    schema.is_some_and(|s| s.holds_data)
+        && !matches!(kinds::kind(kind).map(|k| k.data), Some(Data::Uncounted(_)))
 }
 
 /// What every operation of one run shares.
@@ -347,7 +407,9 @@ pub fn deposed_address(address: &str) -> String {
 impl<P: Provider, S: StateStore> Walk<'_, P, S> {
     async fn run(&self, change: &Change) -> Result<(), ExecError> {
         let address = change.address.as_str();
-        // Refused before anything is journaled: no intent is left for an object nobody can create.
+        // `apply` refuses a plan with an unserved kind before any operation (`refuse_unserved`);
+        // this keeps the promise per operation: no intent is journaled for an object nobody can
+        // create.
         if self.provider.schema(&change.kind).is_none() {
             return Err(ExecError::UnsupportedKind {
                 address: address.to_string(),
@@ -548,6 +610,17 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 );
             })
             .await?;
+        // `--destroy-data`: the guard let this object go with its data, so remove the data
+        // first (S3 refuses to delete a bucket that is not empty). The adapter retries its own
+        // calls.
+        if self.options.destroy_data
+            && emptied_before_delete(self.provider.schema(&change.kind), &change.kind)
+        {
+            self.provider
+                .empty(&change.kind, &object_id)
+                .await
+                .map_err(|error| provider_error(address, "empty", error))?;
+        }
         match self.provider.delete(&change.kind, &object_id).await {
             Ok(()) => {}
             // Already gone: the goal is reached.

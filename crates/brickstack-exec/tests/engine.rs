@@ -868,12 +868,33 @@ async fn destroy_goes_in_reverse_dependency_order_and_refuses_to_lose_data() {
         .provider
         .set_contents(&world.state().resources["test_thing.b"].object_id, 42);
 
+    world
+        .provider
+        .set_contents(&world.state().resources["test_thing.c"].object_id, 1);
+
     let err = world
         .apply_with(&nothing(), &fast(), None)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("holds 42 object(s)"), "{err}");
+    // Every object holding data is named at once.
+    let b = &world.state().resources["test_thing.b"].object_id;
+    let c = &world.state().resources["test_thing.c"].object_id;
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "refusing to destroy data: test_thing.b (`{b}`) holds 42 object(s); \
+             test_thing.c (`{c}`) holds 1 object(s)"
+        )
+    );
     assert_eq!(world.provider.objects().len(), 3, "nothing was deleted");
+    assert!(
+        !world
+            .provider
+            .calls()
+            .iter()
+            .any(|(op, _)| matches!(op, Operation::Delete | Operation::Empty)),
+        "the refusal comes before any change"
+    );
 
     let report = world
         .apply_with(
@@ -895,7 +916,228 @@ async fn destroy_goes_in_reverse_dependency_order_and_refuses_to_lose_data() {
         .map(|(_, a)| a)
         .collect();
     assert_eq!(deletes, ["test_thing.c", "test_thing.b", "test_thing.a"]);
+    // `--destroy-data` empties each object right before its delete (the memory provider, like
+    // S3, refuses to delete one that still holds data).
+    let changes: Vec<(Operation, String)> = world
+        .provider
+        .calls()
+        .into_iter()
+        .filter(|(op, _)| matches!(op, Operation::Delete | Operation::Empty))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (Operation::Empty, "test_thing.c".to_string()),
+            (Operation::Delete, "test_thing.c".to_string()),
+            (Operation::Empty, "test_thing.b".to_string()),
+            (Operation::Delete, "test_thing.b".to_string()),
+            (Operation::Empty, "test_thing.a".to_string()),
+            (Operation::Delete, "test_thing.a".to_string()),
+        ]
+    );
     assert!(world.state().resources.is_empty());
+}
+
+/// The generator's widest graph (every option of the spec on), for engine tests on real kinds.
+fn every_option_graph() -> ResourceGraph {
+    let path = format!(
+        "{}/../../tests/specs/every_option.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let spec = brickstack_spec::parse(&path, &text).unwrap();
+    brickstack_graph::generate(&spec).unwrap()
+}
+
+/// A memory provider whose buckets and workspaces hold data, as the real adapters declare, and
+/// that computes every attribute the every-option graph refers to.
+fn data_holding_provider() -> MemoryProvider {
+    let mut provider = data_holding_schemas();
+    let mut referred = std::collections::BTreeSet::new();
+    for resource in every_option_graph().resources() {
+        for value in resource.attributes.values() {
+            for r in value.references() {
+                referred.insert((r.address.kind.clone(), r.attribute.clone()));
+            }
+        }
+    }
+    for (kind, attribute) in referred {
+        provider = provider.with_computed(&kind, &attribute);
+    }
+    provider
+}
+
+fn data_holding_schemas() -> MemoryProvider {
+    let computed = |kind: &str| {
+        KindSchema::new(kind)
+            .attribute("id", AttributeBehaviour::Computed)
+            .attribute("arn", AttributeBehaviour::Computed)
+    };
+    MemoryProvider::new()
+        .with_schema(KindSchema {
+            holds_data: true,
+            ..computed("aws_s3_bucket").attribute("bucket", AttributeBehaviour::ForcesReplacement)
+        })
+        .with_schema(KindSchema {
+            holds_data: true,
+            ..computed("databricks_mws_workspaces")
+                .attribute("workspace_name", AttributeBehaviour::ForcesReplacement)
+        })
+}
+
+#[tokio::test]
+async fn a_key_is_scheduled_for_deletion_only_after_every_bucket_and_token_it_encrypts() {
+    let world = World {
+        provider: data_holding_provider(),
+        store: MemoryStore::default(),
+    };
+    let g = every_option_graph();
+    let report = world.apply(&g).await;
+    assert!(report.succeeded(), "{report:?}");
+    let state = world.state();
+    let raw = &state.resources["aws_s3_bucket.raw"].object_id;
+    world.provider.set_contents(raw, 7);
+
+    let report = world
+        .apply_with(
+            &nothing(),
+            &ApplyOptions {
+                destroy_data: true,
+                ..fast()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert!(world.provider.objects().is_empty(), "everything is gone");
+    let deletes: Vec<String> = world
+        .provider
+        .calls()
+        .into_iter()
+        .filter(|(op, _)| *op == Operation::Delete)
+        .map(|(_, a)| a)
+        .collect();
+    let position = |address: &str| {
+        deletes
+            .iter()
+            .position(|d| d == address)
+            .unwrap_or_else(|| panic!("{address} was not deleted: {deletes:?}"))
+    };
+    let mut checked = 0;
+    for (address, record) in &state.resources {
+        let key = match record.kind.as_str() {
+            "aws_s3_bucket" => state.resources[&address.replace(
+                "aws_s3_bucket.",
+                "aws_s3_bucket_server_side_encryption_configuration.",
+            )]
+                .dependencies
+                .iter()
+                .chain(&record.dependencies)
+                .find(|d| d.starts_with("aws_kms_key."))
+                .cloned(),
+            "databricks_token" | "databricks_obo_token" => record
+                .dependencies
+                .iter()
+                .find(|d| d.starts_with("aws_kms_key."))
+                .cloned(),
+            _ => continue,
+        };
+        let key = key.unwrap_or_else(|| panic!("{address} has no key"));
+        assert!(
+            position(address) < position(&key),
+            "{key} was scheduled for deletion before {address}, which it encrypts"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 7 + 2, "seven buckets and two tokens");
+}
+
+#[tokio::test]
+async fn a_workspace_is_deleted_or_replaced_only_with_destroy_data() {
+    let world = World {
+        provider: data_holding_provider(),
+        store: MemoryStore::default(),
+    };
+    let g = every_option_graph();
+    assert!(world.apply(&g).await.succeeded());
+    let workspace = world.state().resources["databricks_mws_workspaces.main"]
+        .object_id
+        .clone();
+
+    let refused = world
+        .apply_with(&nothing(), &fast(), None)
+        .await
+        .unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        message.contains(&format!(
+            "databricks_mws_workspaces.main (`{workspace}`) holds notebooks, jobs, DBFS files"
+        )),
+        "{message}"
+    );
+    let EngineError::Exec(exec) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(exec.hint().unwrap().contains("--destroy-data"));
+
+    // A replacement loses the same data.
+    let replace = ["databricks_mws_workspaces.main".to_string()];
+    let refused = world
+        .engine()
+        .apply(
+            &Request {
+                environment: "test",
+                graph: &g,
+                targets: &[],
+                excludes: &[],
+                replace: &replace,
+                refresh: RefreshMode::Full,
+            },
+            None,
+            &fast(),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("notebooks, jobs, DBFS"),
+        "{refused}"
+    );
+    assert!(
+        !world
+            .provider
+            .calls()
+            .iter()
+            .any(|(op, _)| matches!(op, Operation::Delete | Operation::Empty)),
+        "nothing was deleted"
+    );
+    assert_eq!(
+        world.state().resources["databricks_mws_workspaces.main"].object_id,
+        workspace
+    );
+
+    // With `--destroy-data` it goes, with no emptying call: its data goes with it.
+    let report = world
+        .apply_with(
+            &nothing(),
+            &ApplyOptions {
+                destroy_data: true,
+                ..fast()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert!(
+        !world
+            .provider
+            .calls()
+            .iter()
+            .any(|(op, a)| *op == Operation::Empty && a.starts_with("databricks_")),
+    );
 }
 
 #[tokio::test]
@@ -924,12 +1166,12 @@ async fn a_second_run_waits_for_the_lock_holder() {
 }
 
 #[tokio::test]
-async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
-    /// Serves every kind but `test_unserved`.
+async fn a_plan_with_unserved_kinds_is_refused_before_any_change_naming_each_kind_and_address() {
+    /// Serves every kind but those starting `test_unserved`.
     struct Partial(MemoryProvider);
     impl brickstack_provider::Provider for Partial {
         fn schema(&self, kind: &str) -> Option<KindSchema> {
-            (kind != "test_unserved")
+            (!kind.starts_with("test_unserved"))
                 .then(|| self.0.schema(kind))
                 .flatten()
         }
@@ -993,6 +1235,9 @@ async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
         async fn contents(&self, k: &str, id: &str) -> Result<u64, ProviderError> {
             self.0.contents(k, id).await
         }
+        async fn empty(&self, k: &str, id: &str) -> Result<(), ProviderError> {
+            self.0.empty(k, id).await
+        }
     }
     let provider = Partial(MemoryProvider::new());
     let store = MemoryStore::default();
@@ -1004,8 +1249,10 @@ async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
     let mut resources = Resources::default();
     resources.add("test_thing", "a", map! { "name" => "a" });
     resources.add("test_unserved", "b", map! { "name" => "b" });
+    resources.add("test_unserved", "c", map! { "name" => "c" });
+    resources.add("test_unserved_too", "d", map! { "name" => "d" });
     let g = brickstack_graph::build(&spec(), resources).unwrap();
-    let request = Request {
+    let mut request = Request {
         environment: "test",
         graph: &g,
         targets: &[],
@@ -1013,27 +1260,56 @@ async fn a_kind_no_provider_serves_fails_without_leaving_an_intent() {
         replace: &[],
         refresh: RefreshMode::Full,
     };
-    let report = engine
+    let expected = "no provider serves kind `test_unserved` (test_unserved.b, test_unserved.c), \
+                    kind `test_unserved_too` (test_unserved_too.d); nothing was changed";
+
+    let refused = engine.plan(&request).await.unwrap_err();
+    assert_eq!(refused.to_string(), expected, "plan says it too");
+    let refused = engine
         .apply(&request, None, &fast(), &|_| {}, &AtomicBool::new(false))
         .await
-        .unwrap();
-    assert_eq!(report.finished, ["test_thing.a"]);
-    assert_eq!(
-        report.failed[0].1.to_string(),
-        "test_unserved.b: no provider serves kind `test_unserved` yet"
+        .unwrap_err();
+    assert_eq!(refused.to_string(), expected);
+    let EngineError::Exec(exec) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        exec.hint().unwrap().contains("--exclude"),
+        "{:?}",
+        exec.hint()
     );
+    // No operation ran, not even the served kind's create, and no intent was journaled.
+    assert!(
+        provider
+            .0
+            .calls()
+            .iter()
+            .all(|(op, _)| matches!(op, Operation::Read | Operation::Survey)),
+        "{:?}",
+        provider.0.calls()
+    );
+    assert!(provider.0.objects().is_empty());
     assert!(
         store
             .state
             .lock()
             .unwrap()
             .as_ref()
-            .unwrap()
-            .pending
-            .is_empty()
+            .is_none_or(|s| s.resources.is_empty() && s.pending.is_empty())
     );
-    // The next plan is not blocked by anything the failed run left.
-    assert!(engine.plan(&request).await.unwrap().has_changes());
+
+    // Left out, the rest applies.
+    let excludes = [
+        "test_unserved.b".to_string(),
+        "test_unserved.c".to_string(),
+        "test_unserved_too.d".to_string(),
+    ];
+    request.excludes = &excludes;
+    let report = engine
+        .apply(&request, None, &fast(), &|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert_eq!(report.finished, ["test_thing.a"]);
 }
 
 #[tokio::test]

@@ -1,4 +1,23 @@
-//! The resource kinds brickstack manages, named after the Terraform type of the same object.
+//! The kind registry: every resource kind the generator can emit, named after the Terraform type
+//! of the same object, with the provider family that serves it, how it carries brickstack's tags,
+//! how its object is found again after an interrupted create, and what data it holds.
+//!
+//! It is the one table the generator (tags), the engine (data guard) and the tests that tie kinds
+//! to adapters read: `brickstack-cli/tests/kind_registry.rs` checks it against
+//! `brickstack_aws::served_kinds()` and `brickstack_databricks::served_kinds()`, and
+//! `every_kind_a_spec_can_produce_is_registered` (in this crate) checks the generator against it
+//! with every option of the spec on, so a kind emitted but served by no adapter fails a test.
+
+use Recovery::{Name, RefusedAsDuplicate, ResentHarmlessly, Tags as ByTags, Unidentifiable};
+
+/// Which provider adapter serves a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Family {
+    /// `brickstack-aws`.
+    Aws,
+    /// `brickstack-databricks`.
+    Databricks,
+}
 
 /// How a kind carries brickstack's tags, if its API takes tags at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,63 +30,181 @@ pub enum Tagging {
     None,
 }
 
-/// `(kind, tagging)` for every kind the generator emits.
-pub const KINDS: &[(&str, Tagging)] = &[
-    ("aws_vpc", Tagging::Tags),
-    ("aws_subnet", Tagging::Tags),
-    ("aws_internet_gateway", Tagging::Tags),
-    ("aws_eip", Tagging::Tags),
-    ("aws_nat_gateway", Tagging::Tags),
-    ("aws_route_table", Tagging::Tags),
-    ("aws_route", Tagging::None),
-    ("aws_route_table_association", Tagging::None),
-    ("aws_default_security_group", Tagging::Tags),
-    ("aws_flow_log", Tagging::Tags),
-    ("aws_vpc_endpoint", Tagging::Tags),
-    ("aws_kms_key", Tagging::Tags),
-    ("aws_kms_alias", Tagging::None),
-    ("aws_s3_bucket", Tagging::Tags),
-    ("aws_s3_bucket_versioning", Tagging::None),
-    (
+/// How the object of a create that was sent but never recorded (the answer lost, the process
+/// killed) is found before anything is sent again, as the adapter's `find` does it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// By brickstack's tags (`brickstack:environment`, `brickstack:address`): the cloud names the
+    /// object itself (EC2 ids, KMS key ids), or the name is not unique (workspaces, clusters).
+    Tags,
+    /// By its deterministic name, unique where it lives (buckets, IAM, account objects).
+    Name,
+    /// The create carries an idempotency token, so sending it again returns the first object.
+    IdempotencyToken,
+    /// The create is an idempotent put or grant: sending it again changes nothing.
+    ResentHarmlessly,
+    /// Sending it again is refused as a duplicate (`RouteAlreadyExists`,
+    /// `Resource.AlreadyAssociated`): nothing is duplicated, the conflict is reported.
+    RefusedAsDuplicate,
+    /// Nothing identifies the object: a lost create leaves one behind (a token whose value was
+    /// never stored; its `comment` names the environment so it can be revoked).
+    Unidentifiable,
+}
+
+/// What an object of the kind holds that deleting it destroys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    /// Nothing beyond its own settings.
+    Nothing,
+    /// Objects the provider counts (`Provider::contents`) and removes (`Provider::empty`) under
+    /// `--destroy-data`: a bucket's object versions and delete markers.
+    Counted,
+    /// Data no API counts cheaply; deleting or replacing the object is always refused without
+    /// `--destroy-data`. The text says what is lost.
+    Uncounted(&'static str),
+}
+
+/// One kind of the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindInfo {
+    /// The Terraform type name (`aws_s3_bucket`).
+    pub name: &'static str,
+    pub family: Family,
+    pub tagging: Tagging,
+    pub recovery: Recovery,
+    pub data: Data,
+}
+
+const fn aws(name: &'static str, tagging: Tagging, recovery: Recovery) -> KindInfo {
+    KindInfo {
+        name,
+        family: Family::Aws,
+        tagging,
+        recovery,
+        data: Data::Nothing,
+    }
+}
+
+const fn databricks(name: &'static str, tagging: Tagging, recovery: Recovery) -> KindInfo {
+    KindInfo {
+        name,
+        family: Family::Databricks,
+        tagging,
+        recovery,
+        data: Data::Nothing,
+    }
+}
+
+const fn holding(kind: KindInfo, data: Data) -> KindInfo {
+    KindInfo { data, ..kind }
+}
+
+/// What deleting a workspace destroys, for the refusal that guards it (`ADDR (`ID`) holds …`).
+pub const WORKSPACE_DATA: &str = "notebooks, jobs, DBFS files and its users' work, which \
+     deleting or replacing a workspace loses (no call counts them)";
+
+/// Every kind the generator emits (main and bootstrap graphs).
+pub const REGISTRY: &[KindInfo] = &[
+    aws("aws_vpc", Tagging::Tags, ByTags),
+    aws("aws_subnet", Tagging::Tags, ByTags),
+    aws("aws_internet_gateway", Tagging::Tags, ByTags),
+    aws("aws_eip", Tagging::Tags, ByTags),
+    aws("aws_nat_gateway", Tagging::Tags, ByTags),
+    aws("aws_route_table", Tagging::Tags, ByTags),
+    aws("aws_route", Tagging::None, RefusedAsDuplicate),
+    aws(
+        "aws_route_table_association",
+        Tagging::None,
+        RefusedAsDuplicate,
+    ),
+    aws("aws_default_security_group", Tagging::Tags, ByTags),
+    aws("aws_flow_log", Tagging::Tags, ByTags),
+    aws("aws_vpc_endpoint", Tagging::Tags, ByTags),
+    aws("aws_kms_key", Tagging::Tags, ByTags),
+    aws("aws_kms_alias", Tagging::None, Name),
+    holding(aws("aws_s3_bucket", Tagging::Tags, Name), Data::Counted),
+    aws("aws_s3_bucket_versioning", Tagging::None, ResentHarmlessly),
+    aws(
         "aws_s3_bucket_server_side_encryption_configuration",
         Tagging::None,
+        ResentHarmlessly,
     ),
-    ("aws_s3_bucket_public_access_block", Tagging::None),
-    ("aws_s3_bucket_policy", Tagging::None),
-    ("aws_s3_bucket_lifecycle_configuration", Tagging::None),
-    ("aws_s3_bucket_logging", Tagging::None),
-    ("aws_iam_role", Tagging::Tags),
-    ("aws_iam_role_policy", Tagging::None),
-    ("aws_iam_policy", Tagging::Tags),
-    ("aws_iam_role_policy_attachment", Tagging::None),
-    ("aws_iam_instance_profile", Tagging::Tags),
-    ("aws_dynamodb_table", Tagging::Tags),
-    ("databricks_mws_credentials", Tagging::None),
-    ("databricks_mws_storage_configurations", Tagging::None),
-    ("databricks_mws_networks", Tagging::None),
-    ("databricks_mws_customer_managed_keys", Tagging::None),
-    ("databricks_mws_workspaces", Tagging::CustomTags),
-    ("databricks_mws_log_delivery", Tagging::None),
-    ("databricks_service_principal", Tagging::None),
-    ("databricks_group", Tagging::None),
-    ("databricks_group_member", Tagging::None),
-    ("databricks_group_role", Tagging::None),
-    ("databricks_permissions", Tagging::None),
-    ("databricks_token", Tagging::None),
-    ("databricks_obo_token", Tagging::None),
-    ("databricks_dbfs_file", Tagging::None),
-    ("databricks_global_init_script", Tagging::None),
-    ("databricks_instance_profile", Tagging::None),
-    ("databricks_group_instance_profile", Tagging::None),
-    ("databricks_cluster", Tagging::CustomTags),
-    ("databricks_cluster_policy", Tagging::None),
-    ("databricks_ip_access_list", Tagging::None),
-    ("databricks_workspace_conf", Tagging::None),
-    ("databricks_secret_scope", Tagging::None),
-    ("databricks_secret_acl", Tagging::None),
+    aws(
+        "aws_s3_bucket_public_access_block",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    aws("aws_s3_bucket_policy", Tagging::None, ResentHarmlessly),
+    aws(
+        "aws_s3_bucket_lifecycle_configuration",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    aws("aws_s3_bucket_logging", Tagging::None, ResentHarmlessly),
+    aws("aws_iam_role", Tagging::Tags, Name),
+    aws("aws_iam_role_policy", Tagging::None, ResentHarmlessly),
+    aws("aws_iam_policy", Tagging::Tags, Name),
+    aws(
+        "aws_iam_role_policy_attachment",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    aws("aws_iam_instance_profile", Tagging::Tags, Name),
+    aws("aws_dynamodb_table", Tagging::Tags, Name),
+    databricks("databricks_mws_credentials", Tagging::None, Name),
+    databricks("databricks_mws_storage_configurations", Tagging::None, Name),
+    databricks("databricks_mws_networks", Tagging::None, Name),
+    databricks(
+        "databricks_mws_customer_managed_keys",
+        Tagging::None,
+        Unidentifiable,
+    ),
+    holding(
+        databricks("databricks_mws_workspaces", Tagging::CustomTags, ByTags),
+        Data::Uncounted(WORKSPACE_DATA),
+    ),
+    databricks("databricks_mws_log_delivery", Tagging::None, Name),
+    databricks("databricks_service_principal", Tagging::None, Name),
+    databricks("databricks_group", Tagging::None, Name),
+    databricks("databricks_group_member", Tagging::None, ResentHarmlessly),
+    databricks("databricks_group_role", Tagging::None, ResentHarmlessly),
+    databricks("databricks_permissions", Tagging::None, ResentHarmlessly),
+    databricks("databricks_token", Tagging::None, Unidentifiable),
+    databricks("databricks_obo_token", Tagging::None, Unidentifiable),
+    databricks("databricks_dbfs_file", Tagging::None, Name),
+    databricks("databricks_global_init_script", Tagging::None, Name),
+    databricks(
+        "databricks_instance_profile",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    databricks(
+        "databricks_group_instance_profile",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    databricks("databricks_cluster", Tagging::CustomTags, ByTags),
+    databricks("databricks_cluster_policy", Tagging::None, Name),
+    databricks("databricks_ip_access_list", Tagging::None, Name),
+    databricks("databricks_workspace_conf", Tagging::None, ResentHarmlessly),
+    databricks("databricks_secret_scope", Tagging::None, Name),
+    databricks("databricks_secret_acl", Tagging::None, ResentHarmlessly),
 ];
+
+/// The registry's entry for `kind`; `None` for kinds brickstack does not know.
+pub fn kind(kind: &str) -> Option<&'static KindInfo> {
+    REGISTRY.iter().find(|k| k.name == kind)
+}
 
 /// How a kind is tagged; `None` for kinds brickstack does not know.
 pub fn tagging(kind: &str) -> Option<Tagging> {
-    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t)
+    self::kind(kind).map(|k| k.tagging)
+}
+
+/// The registered kinds of one provider family, in registry order.
+pub fn of_family(family: Family) -> impl Iterator<Item = &'static str> {
+    REGISTRY
+        .iter()
+        .filter(move |k| k.family == family)
+        .map(|k| k.name)
 }

@@ -209,11 +209,7 @@ fn data_roles_cover_every_datalake_layer() {
 
 #[test]
 fn databricks() {
-    let kinds: Vec<&str> = kinds::KINDS
-        .iter()
-        .map(|(k, _)| *k)
-        .filter(|k| k.starts_with("databricks_"))
-        .collect();
+    let kinds: Vec<&str> = kinds::of_family(kinds::Family::Databricks).collect();
     insta::assert_snapshot!(check(MINIMAL, &kinds));
 }
 
@@ -360,9 +356,9 @@ fn the_environments_together_emit_every_catalogued_kind() {
             seen.extend(graph.kind_counts().keys().map(|k| k.to_string()));
         }
     }
-    let missing: Vec<_> = kinds::KINDS
+    let missing: Vec<_> = kinds::REGISTRY
         .iter()
-        .map(|(k, _)| *k)
+        .map(|k| k.name)
         .filter(|k| !seen.contains(*k))
         .collect();
     assert!(missing.is_empty(), "no environment exercises {missing:?}");
@@ -490,4 +486,128 @@ fn the_token_selection_is_the_tokens() {
         ["databricks_obo_token.deployer", "databricks_token.deployer"]
     );
     assert!(brickstack_graph::selections::select("nap", &spec, &graph).is_none());
+}
+
+/// The spec with every option on (`tests/specs/every_option.toml`): the generator's widest output.
+fn every_option() -> Spec {
+    let path = format!(
+        "{}/../../tests/specs/every_option.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    brickstack_spec::parse(&path, &text).unwrap_or_else(|e| panic!("{}", e.render(false)))
+}
+
+#[test]
+fn every_kind_a_spec_can_produce_is_registered() {
+    let spec = every_option();
+    let mut emitted = std::collections::BTreeSet::new();
+    for graph in [
+        brickstack_graph::generate(&spec).unwrap(),
+        brickstack_graph::bootstrap(&spec).unwrap(),
+    ] {
+        emitted.extend(graph.kind_counts().keys().map(|k| k.to_string()));
+    }
+    let unregistered: Vec<_> = emitted
+        .iter()
+        .filter(|k| kinds::kind(k).is_none())
+        .collect();
+    assert!(
+        unregistered.is_empty(),
+        "emitted but not in the kind registry: {unregistered:?}"
+    );
+    // And the spec really turns everything on: every registered kind comes out of it, so a
+    // new option's kind cannot escape this test by being off here.
+    let not_emitted: Vec<_> = kinds::REGISTRY
+        .iter()
+        .map(|k| k.name)
+        .filter(|k| !emitted.contains(*k))
+        .collect();
+    assert!(
+        not_emitted.is_empty(),
+        "tests/specs/every_option.toml does not turn on {not_emitted:?}"
+    );
+}
+
+#[test]
+fn the_registry_names_each_kind_once_with_its_family_prefix() {
+    let mut seen = std::collections::BTreeSet::new();
+    for kind in kinds::REGISTRY {
+        assert!(seen.insert(kind.name), "{} is registered twice", kind.name);
+        let prefix = match kind.family {
+            kinds::Family::Aws => "aws_",
+            kinds::Family::Databricks => "databricks_",
+        };
+        assert!(kind.name.starts_with(prefix), "{kind:?}");
+    }
+}
+
+#[test]
+fn a_key_outlives_every_bucket_and_token_parameter_it_encrypts() {
+    let spec = every_option();
+    for graph in [
+        brickstack_graph::generate(&spec).unwrap(),
+        brickstack_graph::bootstrap(&spec).unwrap(),
+    ] {
+        let mut checked = 0;
+        for resource in graph.resources() {
+            // The key each object's data is encrypted under.
+            let key = match resource.kind() {
+                "aws_s3_bucket" => {
+                    let sse = Address::new(
+                        "aws_s3_bucket_server_side_encryption_configuration",
+                        &resource.address.name,
+                    );
+                    let by_spec = spec
+                        .buckets
+                        .all
+                        .iter()
+                        .find(|b| b.key == resource.address.name)
+                        .map(|b| Address::new("aws_kms_key", &b.kms_key));
+                    by_spec.or_else(|| {
+                        graph
+                            .dependencies(&sse)
+                            .into_iter()
+                            .find(|d| d.kind == "aws_kms_key")
+                            .cloned()
+                    })
+                }
+                "databricks_token" | "databricks_obo_token" => {
+                    resource.attributes["value_parameter_kms_key_id"]
+                        .references()
+                        .into_iter()
+                        .map(|r| r.address.clone())
+                        .next()
+                }
+                _ => continue,
+            };
+            let key = key.unwrap_or_else(|| panic!("{} has no key", resource.address));
+            assert!(
+                graph.dependencies(&resource.address).contains(&&key),
+                "{} does not depend on {key}: the key could be scheduled for deletion first",
+                resource.address
+            );
+            checked += 1;
+        }
+        assert!(checked > 0);
+    }
+}
+
+#[test]
+fn access_logging_waits_for_the_policy_that_lets_s3_write_the_logs() {
+    let graph = brickstack_graph::generate(&every_option()).unwrap();
+    let logging: Vec<_> = graph
+        .resources()
+        .filter(|r| r.kind() == "aws_s3_bucket_logging")
+        .collect();
+    assert_eq!(logging.len(), 6, "every bucket but access_logs logs");
+    for resource in logging {
+        assert!(
+            graph
+                .dependencies(&resource.address)
+                .contains(&&Address::new("aws_s3_bucket_policy", "access_logs")),
+            "{}",
+            resource.address
+        );
+    }
 }

@@ -28,6 +28,8 @@ pub enum Operation {
     Delete,
     Find,
     Survey,
+    /// [`Provider::empty`]: the object's data removed before its delete.
+    Empty,
 }
 
 /// What an injected fault does.
@@ -78,6 +80,8 @@ pub struct MemoryProvider {
     schemas: Mutex<BTreeMap<String, KindSchema>>,
     /// Kinds `survey` leaves out, as a cloud's tagging listing leaves out untaggable kinds.
     unsurveyed: Mutex<Vec<String>>,
+    /// Attributes a kind's cloud computes (`key_id`, `workspace_url`), set on create.
+    computed: Mutex<BTreeMap<String, Vec<String>>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
 }
@@ -93,6 +97,18 @@ impl MemoryProvider {
             .lock()
             .unwrap()
             .insert(schema.kind.clone(), schema);
+        self
+    }
+
+    /// Makes `create` of `kind` report `attribute` (its value: the object id), as a cloud
+    /// computes a key's `key_id` or a workspace's `workspace_url`, for graphs that refer to it.
+    pub fn with_computed(self, kind: &str, attribute: &str) -> Self {
+        self.computed
+            .lock()
+            .unwrap()
+            .entry(kind.to_string())
+            .or_default()
+            .push(attribute.to_string());
         self
     }
 
@@ -298,6 +314,18 @@ impl Provider for MemoryProvider {
                 "arn".into(),
                 Value::String(format!("arn:memory:{}:{object_id}", request.kind)),
             );
+            for name in p
+                .computed
+                .lock()
+                .unwrap()
+                .get(&request.kind)
+                .into_iter()
+                .flatten()
+            {
+                attributes
+                    .entry(name.clone())
+                    .or_insert_with(|| Value::String(object_id.clone()));
+            }
             let object = MemoryObject {
                 kind: request.kind.clone(),
                 address: request.address.clone(),
@@ -337,10 +365,21 @@ impl Provider for MemoryProvider {
         .await
     }
 
+    /// Refuses an object that still holds data, as S3 refuses a bucket that is not empty.
     async fn delete(&self, kind: &str, object_id: &str) -> Result<(), ProviderError> {
         let address = self.address_of(object_id);
         self.call(Operation::Delete, &address, kind, |p| {
-            p.inner.lock().unwrap().objects.remove(object_id);
+            let mut inner = p.inner.lock().unwrap();
+            if let Some(held) = inner.objects.get(object_id).map(|o| o.contents)
+                && held > 0
+            {
+                return Err(ProviderError::new(
+                    crate::ErrorClass::Conflict,
+                    "NotEmpty",
+                    format!("{kind} `{object_id}` still holds {held} object(s)"),
+                ));
+            }
+            inner.objects.remove(object_id);
             Ok(())
         })
         .await
@@ -401,6 +440,17 @@ impl Provider for MemoryProvider {
                     (o.clone(), presence)
                 })
                 .collect())
+        })
+        .await
+    }
+
+    async fn empty(&self, kind: &str, object_id: &str) -> Result<(), ProviderError> {
+        let address = self.address_of(object_id);
+        self.call(Operation::Empty, &address, kind, |p| {
+            if let Some(o) = p.inner.lock().unwrap().objects.get_mut(object_id) {
+                o.contents = 0;
+            }
+            Ok(())
         })
         .await
     }

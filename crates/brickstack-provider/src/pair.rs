@@ -134,4 +134,11 @@ impl<A: Provider, B: Provider> Provider for Pair<A, B> {
             Side::Second => self.second.contents(kind, object_id).await,
         }
     }
+
+    async fn empty(&self, kind: &str, object_id: &str) -> Result<(), ProviderError> {
+        match self.side(kind)? {
+            Side::First => self.first.empty(kind, object_id).await,
+            Side::Second => self.second.empty(kind, object_id).await,
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use brickstack_state::ObjectLookup;
 
-use crate::error::ProviderError;
+use crate::error::{ErrorClass, ProviderError};
 use crate::schema::KindSchema;
 
 /// Attribute values as JSON, references already resolved.
@@ -114,4 +114,21 @@ pub trait Provider: Send + Sync {
         kind: &str,
         object_id: &str,
     ) -> impl Future<Output = Result<u64, ProviderError>> + Send;
+
+    /// For kinds that hold data: removes everything the object holds (every object version and
+    /// delete marker of a bucket), so that `delete` can then delete it. The engine calls it only
+    /// under `--destroy-data`, right before the delete. A kind with nothing to remove is refused
+    /// (`NothingToEmpty`) rather than silently skipped.
+    fn empty(
+        &self,
+        kind: &str,
+        object_id: &str,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send {
+        let refused = ProviderError::new(
+            ErrorClass::Fatal,
+            "NothingToEmpty",
+            format!("kind `{kind}` holds no data this provider can remove (`{object_id}`)"),
+        );
+        async move { Err(refused) }
+    }
 }

@@ -4,9 +4,11 @@
 //! * Created in the region the clients act in (a `LocationConstraint` outside `us-east-1`).
 //! * `force_destroy` acts only at delete, and delete gets nothing but the name, so `true` is kept
 //!   as the tag `brickstack:force_destroy`; read reports it from there and leaves it out of `tags`.
-//! * Buckets hold data: `contents` counts object versions and delete markers. Delete empties
-//!   the bucket only under `force_destroy`; otherwise a bucket with data fails with `BucketNotEmpty`
-//!   (the engine refuses such deletes before getting here unless told to destroy data).
+//! * Buckets hold data: `contents` counts object versions and delete markers, and `empty`
+//!   deletes them all (what `--destroy-data` asks for: the engine calls it before the delete).
+//!   Delete itself empties the bucket only under `force_destroy`; otherwise a bucket with data
+//!   fails with `BucketNotEmpty` (the engine refuses such deletes before getting here unless
+//!   told to destroy data).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +29,8 @@ use crate::provider::AwsProvider;
 pub(crate) const KIND: &str = "aws_s3_bucket";
 
 const FORCE_DESTROY_TAG: &str = "brickstack:force_destroy";
+/// Object versions listed and deleted per call: the most `DeleteObjects` takes.
+const PAGE: i32 = 1000;
 /// The region where a bucket is created without a location constraint.
 const NO_CONSTRAINT_REGION: &str = "us-east-1";
 
@@ -225,7 +229,7 @@ pub(crate) async fn delete(aws: &AwsProvider, name: &str) -> Result<(), Provider
         return Ok(());
     };
     if Bucket::from_stored(name, tags).force_destroy {
-        empty(s3, name).await?;
+        empty_versions(s3, name).await?;
     }
     match s3.delete_bucket().bucket(name).send().await {
         Ok(_) => Ok(()),
@@ -265,10 +269,23 @@ pub(crate) async fn contents(aws: &AwsProvider, name: &str) -> Result<u64, Provi
     }
 }
 
-/// Deletes every object version and delete marker, a page (up to 1,000) at a time.
-async fn empty(s3: &Client, name: &str) -> Result<(), ProviderError> {
+/// Deletes every object version and delete marker of the bucket (none when it is gone).
+pub(crate) async fn empty(aws: &AwsProvider, name: &str) -> Result<(), ProviderError> {
+    empty_versions(&aws.clients().s3, name).await
+}
+
+/// Deletes every object version and delete marker, a page (up to 1,000, what one
+/// `DeleteObjects` takes) at a time. Each page is listed from the start: the previous page's
+/// entries are gone, so no marker is needed.
+async fn empty_versions(s3: &Client, name: &str) -> Result<(), ProviderError> {
     loop {
-        let page = match s3.list_object_versions().bucket(name).send().await {
+        let page = match s3
+            .list_object_versions()
+            .bucket(name)
+            .max_keys(PAGE)
+            .send()
+            .await
+        {
             Ok(page) => page,
             Err(e) => return done_if_not_found(classify("s3:ListObjectVersions", &e)),
         };

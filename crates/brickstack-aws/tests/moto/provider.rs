@@ -483,6 +483,119 @@ async fn bucket_configuration_kinds_lifecycle() {
     must("delete bucket", p.delete("aws_s3_bucket", &bucket).await);
 }
 
+/// A bucket that `logging.s3.amazonaws.com` may write into, as the generator's access-log
+/// bucket policy allows (S3 refuses a logging target without it). `force_destroy`, since S3
+/// starts writing access logs into it at once.
+async fn access_log_target(provider: &AwsProvider, test_name: &str) -> String {
+    let target = unique_bucket_name(test_name);
+    create(
+        provider,
+        "aws_s3_bucket",
+        &json!({ "bucket": target, "force_destroy": true }),
+    )
+    .await;
+    create(
+        provider,
+        "aws_s3_bucket_policy",
+        &json!({
+            "bucket": target,
+            "policy": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "AllowS3ServerAccessLogs",
+                    "Effect": "Allow",
+                    "Principal": { "Service": "logging.s3.amazonaws.com" },
+                    "Action": "s3:PutObject",
+                    "Resource": format!("arn:aws:s3:::{target}/*"),
+                }],
+            },
+        }),
+    )
+    .await;
+    target
+}
+
+#[tokio::test]
+async fn s3_bucket_logging_lifecycle_puts_reads_back_retargets_and_turns_logging_off() {
+    let Some((moto, p)) = provider("s3_bucket_logging").await else {
+        return;
+    };
+    let bucket = new_bucket(&p, "s3_bucket_logging").await;
+    let target = access_log_target(&p, "s3_bucket_logging_target").await;
+    let other_target = access_log_target(&p, "s3_bucket_logging_other").await;
+    assert_eq!(
+        read(&p, "aws_s3_bucket_logging", &bucket).await,
+        None,
+        "a bucket that logs nowhere has no logging object"
+    );
+
+    let id = lifecycle(
+        &p,
+        "aws_s3_bucket_logging",
+        json!({
+            "bucket": bucket,
+            "target_bucket": target,
+            "target_prefix": format!("s3-access/{bucket}/"),
+        }),
+        Some(json!({
+            "bucket": bucket,
+            "target_bucket": other_target,
+            "target_prefix": "elsewhere/",
+        })),
+    )
+    .await;
+    assert_eq!(id, bucket, "the logging object's id is the bucket name");
+    let status = ok(
+        "s3:GetBucketLogging",
+        moto.clients
+            .s3
+            .get_bucket_logging()
+            .bucket(&bucket)
+            .send()
+            .await,
+    );
+    assert_eq!(status.logging_enabled(), None, "delete turns logging off");
+
+    // A target that does not let S3's logging service write is refused, not half-applied.
+    let closed = new_bucket(&p, "s3_bucket_logging_closed").await;
+    let refused = p
+        .create(&CreateRequest {
+            address: "aws_s3_bucket_logging.test".into(),
+            kind: "aws_s3_bucket_logging".into(),
+            attributes: attributes(json!({
+                "bucket": bucket,
+                "target_bucket": closed,
+                "target_prefix": "",
+            })),
+            lookup: ObjectLookup::default(),
+        })
+        .await
+        .expect_err("a target without the logging service's permission is refused");
+    assert_eq!(refused.code, "InvalidTargetBucketForLogging", "{refused}");
+    assert_eq!(read(&p, "aws_s3_bucket_logging", &bucket).await, None);
+
+    let schema = p.schema("aws_s3_bucket_logging").expect("served");
+    assert_eq!(
+        schema.behaviour("bucket"),
+        AttributeBehaviour::ForcesReplacement
+    );
+    assert_eq!(
+        schema.behaviour("target_prefix"),
+        AttributeBehaviour::Updatable
+    );
+
+    // Logging of a bucket that is gone is gone too.
+    must("delete bucket", p.delete("aws_s3_bucket", &bucket).await);
+    assert_eq!(read(&p, "aws_s3_bucket_logging", &bucket).await, None);
+    must(
+        "delete logging of a gone bucket",
+        p.delete("aws_s3_bucket_logging", &bucket).await,
+    );
+    for target in [target, other_target, closed] {
+        must("delete target", p.delete("aws_s3_bucket", &target).await);
+    }
+}
+
 #[tokio::test]
 async fn dynamodb_table_lifecycle_waits_and_updates_in_place() {
     let Some((moto, p)) = provider("dynamodb_table_lifecycle").await else {
@@ -1220,5 +1333,171 @@ async fn bootstrap_graph_applies_plans_no_changes_and_destroys() {
             .iter()
             .all(|a| a.alias_name() != Some(alias.as_str())),
         "alias `{alias}` still exists"
+    );
+}
+
+/// Puts `count` more delete markers on `keys` of a versioned bucket with `DeleteObjects` (each
+/// delete of a key without a version id adds a marker), up to 1,000 a call.
+async fn put_delete_markers(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[&str], count: usize) {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let all: Vec<&str> = keys.iter().copied().cycle().take(count).collect();
+    for chunk in all.chunks(1000) {
+        let objects = chunk
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(*k).build().unwrap())
+            .collect();
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .unwrap();
+        ok(
+            "s3:DeleteObjects",
+            s3.delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await,
+        );
+    }
+}
+
+#[tokio::test]
+async fn destroy_data_empties_every_version_and_delete_marker_of_a_versioned_bucket_then_deletes_it()
+ {
+    let Some((moto, p)) = provider("destroy_data_empties").await else {
+        return;
+    };
+    let s3 = &moto.clients.s3;
+    let name = unique_bucket_name("destroy_data_empties");
+    let mut resources = brickstack_graph::Resources::default();
+    resources.add(
+        "aws_s3_bucket",
+        "data",
+        brickstack_graph::map! { "bucket" => name.as_str(), "force_destroy" => false },
+    );
+    let spec = bootstrap_spec(&unique_name("dd"), "eu-west-1");
+    let graph = brickstack_graph::build(&spec, resources).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("local.json"));
+    let engine = Engine {
+        provider: &p,
+        store: &store,
+        runner: Runner::default(),
+    };
+    fn request(graph: &brickstack_graph::ResourceGraph) -> Request<'_> {
+        Request {
+            environment: "local",
+            graph,
+            targets: &[],
+            excludes: &[],
+            replace: &[],
+            refresh: brickstack_exec::RefreshMode::Full,
+        }
+    }
+    let cancel = AtomicBool::new(false);
+    let applied = engine
+        .apply(
+            &request(&graph),
+            None,
+            &ApplyOptions::default(),
+            &|_| {},
+            &cancel,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("apply: {e}"));
+    assert!(applied.succeeded(), "{:#?}", applied.failed);
+    // Versioning is turned on outside the graph: an `aws_s3_bucket_versioning` resource would be
+    // deleted (suspended) before the bucket, and moto 5.2 then fails deleting a delete marker by
+    // its version id in a suspended bucket (HTTP 500: `FakeDeleteMarker` has no `dispose`),
+    // which S3 does not.
+    ok(
+        "s3:PutBucketVersioning",
+        s3.put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await,
+    );
+
+    // Several versions of several keys, a delete marker on some, and enough delete markers
+    // that emptying takes more than one page of 1,000.
+    for (key, body) in [
+        ("a", "1"),
+        ("a", "2"),
+        ("a", "3"),
+        ("b", "4"),
+        ("b", "5"),
+        ("c", "6"),
+    ] {
+        ok(
+            "s3:PutObject",
+            s3.put_object()
+                .bucket(&name)
+                .key(key)
+                .body(ByteStream::from_static(body.as_bytes()))
+                .send()
+                .await,
+        );
+    }
+    for key in ["a", "c"] {
+        ok(
+            "s3:DeleteObject",
+            s3.delete_object().bucket(&name).key(key).send().await,
+        );
+    }
+    put_delete_markers(s3, &name, &["a", "b"], 1100).await;
+    let held = 6 + 2 + 1100;
+    assert_eq!(
+        must("contents", p.contents("aws_s3_bucket", &name).await),
+        held
+    );
+
+    let empty = nothing();
+    let refused = engine
+        .apply(
+            &request(&empty),
+            None,
+            &ApplyOptions::default(),
+            &|_| {},
+            &cancel,
+        )
+        .await
+        .expect_err("a destroy of a bucket with data is refused");
+    assert!(
+        refused.to_string().contains(&format!(
+            "aws_s3_bucket.data (`{name}`) holds {held} object(s)"
+        )),
+        "{refused}"
+    );
+    assert_eq!(
+        must("contents", p.contents("aws_s3_bucket", &name).await),
+        held,
+        "nothing was touched"
+    );
+
+    let destroyed = engine
+        .apply(
+            &request(&empty),
+            None,
+            &ApplyOptions {
+                destroy_data: true,
+                ..ApplyOptions::default()
+            },
+            &|_| {},
+            &cancel,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("destroy --destroy-data: {e}"));
+    assert!(destroyed.succeeded(), "{:#?}", destroyed.failed);
+    assert!(destroyed.state.resources.is_empty());
+    assert_eq!(read(&p, "aws_s3_bucket", &name).await, None, "deleted");
+    assert!(
+        s3.head_bucket().bucket(&name).send().await.is_err(),
+        "bucket `{name}` still exists"
     );
 }

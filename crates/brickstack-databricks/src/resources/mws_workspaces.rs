@@ -16,7 +16,8 @@
 //!   refused with a hint instead of silently not happening.
 //! * Computed: `workspace_id` (a number), `workspace_url`, `creation_time`. The status is not an
 //!   attribute: it changes under brickstack's feet and would read as drift.
-//! * Delete waits until the API no longer knows the workspace (15 minutes at most).
+//! * Delete waits until the API no longer knows the workspace (15 minutes at most). The schema
+//!   declares `holds_data`: the engine refuses a delete or replacement without `--destroy-data`.
 //! * `find` adopts the workspace of the looked-up name that carries the lookup's tags.
 
 use std::collections::BTreeMap;
@@ -83,8 +84,14 @@ impl WorkspaceAttributes {
     }
 }
 
+/// `holds_data`: a workspace holds notebooks, jobs and DBFS files that no call counts cheaply,
+/// so deleting or replacing one is refused without `--destroy-data`, whatever it holds (the
+/// kind registry's `Data::Uncounted` says what is lost).
 pub(crate) fn schema() -> KindSchema {
-    let mut schema = KindSchema::new(KIND);
+    let mut schema = KindSchema {
+        holds_data: true,
+        ..KindSchema::new(KIND)
+    };
     for name in [
         "account_id",
         "workspace_name",

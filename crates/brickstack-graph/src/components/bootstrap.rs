@@ -51,6 +51,8 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
             map! { "bucket" => &s3.bucket, "force_destroy" => false },
         )
         .name_tag(&s3.bucket)
+        // The state objects are encrypted with the key: it goes only after the bucket.
+        .depends_on(&key)
         .address();
     let name = reference(&bucket, "bucket");
     let arn = reference(&bucket, "arn");

@@ -21,6 +21,9 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
                 map! { "bucket" => &bucket.name, "force_destroy" => false },
             )
             .name_tag(&bucket.name)
+            // Its objects are encrypted with the key: the key is scheduled for deletion only
+            // once the bucket is gone (the encryption setting alone would let it go first).
+            .depends_on(&addresses::kms_key(&bucket.kms_key))
             .address();
         let bucket_name = reference(&address, "bucket");
         let public_access_block = out
@@ -90,7 +93,9 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
                     "target_bucket" => reference(&addresses::bucket("access_logs"), "bucket"),
                     "target_prefix" => format!("s3-access/{}/", bucket.name),
                 },
-            );
+            )
+            // S3 refuses a target that does not yet let its logging service write.
+            .depends_on(&addresses::bucket_policy("access_logs"));
         }
         let statements = policy_statements(
             bucket,

@@ -30,6 +30,9 @@ pub mod addresses {
     pub fn bucket(key: &str) -> Address {
         Address::new("aws_s3_bucket", key)
     }
+    pub fn bucket_policy(key: &str) -> Address {
+        Address::new("aws_s3_bucket_policy", key)
+    }
     pub fn role(name: &str) -> Address {
         Address::new("aws_iam_role", name)
     }
