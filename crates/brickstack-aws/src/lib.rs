@@ -1,9 +1,11 @@
 //! AWS adapter: builds the official SDK's configuration and clients; the only crate that talks to AWS.
 //!
 //! * [`load_sdk_config`]: the standard chain (environment, profiles, SSO, IMDS), which also honours
-//!   `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` by itself.
+//!   `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` by itself, and `AWS_CA_BUNDLE` (extra CAs
+//!   to trust, which the Rust SDK does not read) through brickstack.
 //! * [`static_sdk_config`]: an explicit endpoint, static credentials and region, reading no
-//!   environment, with retries off and short timeouts (for emulators such as moto).
+//!   environment, with retries off and short timeouts (for emulators such as moto), trusting the
+//!   CA bundle it is given.
 //! * [`assume_role`]: the same configuration acting as another role (also how a test gets its own
 //!   moto account).
 //! * [`AwsClients`]: one client per service brickstack uses.
@@ -32,8 +34,8 @@ pub use calls::CallCounter;
 pub use classify::{classify, classify_code};
 pub use clients::AwsClients;
 pub use config::{
-    StaticEndpoint, assume_role, load_sdk_config, load_sdk_config_with_default_region,
-    static_sdk_config,
+    CA_BUNDLE_VAR, ConfigError, StaticEndpoint, assume_role, https_client_trusting,
+    load_sdk_config, load_sdk_config_with_default_region, static_sdk_config,
 };
 pub use error::AwsError;
 pub use provider::AwsProvider;
