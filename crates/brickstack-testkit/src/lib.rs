@@ -27,8 +27,9 @@ pub mod workspace;
 pub use account::Provisioning;
 pub use controls::ClusterFailure;
 pub use endpoints::{
-    DatabricksEndpoint, Emulators, EnvFileError, MinilakeEndpoint, MotoEndpoint, databricks,
-    minilake, moto, require_databricks, require_minilake, require_moto,
+    CA_BUNDLE_VAR, DatabricksEndpoint, Emulators, EnvFileError, MOTO_PLAIN_HTTP_VAR,
+    MinilakeEndpoint, MotoEndpoint, databricks, minilake, moto, require_databricks,
+    require_minilake, require_moto,
 };
 pub use faults::{FaultBody, FaultRule, FaultStatus};
 pub use ids::{unique_account_id, unique_bucket_name, unique_moto_account_id, unique_name};

@@ -13,4 +13,5 @@ mod secrets;
 mod state_backend;
 mod sts;
 mod support;
+mod tls;
 mod vpc;
