@@ -17,9 +17,9 @@ use crate::resources::{
     default_security_group, dynamodb_table, eip, flow_log, iam_instance_profile, iam_policy,
     iam_role, iam_role_policy, iam_role_policy_attachment, internet_gateway, kms_alias, kms_key,
     nat_gateway, route, route_table, route_table_association, s3_bucket,
-    s3_bucket_lifecycle_configuration, s3_bucket_policy, s3_bucket_public_access_block,
-    s3_bucket_server_side_encryption_configuration, s3_bucket_versioning, subnet, vpc,
-    vpc_endpoint,
+    s3_bucket_lifecycle_configuration, s3_bucket_logging, s3_bucket_policy,
+    s3_bucket_public_access_block, s3_bucket_server_side_encryption_configuration,
+    s3_bucket_versioning, subnet, vpc, vpc_endpoint,
 };
 
 /// The AWS provider, acting with the credentials and in the region its clients were built with.
@@ -188,6 +188,7 @@ served_kinds! {
     S3BucketServerSideEncryptionConfiguration => s3_bucket_server_side_encryption_configuration,
     S3BucketPublicAccessBlock => s3_bucket_public_access_block,
     S3BucketLifecycleConfiguration => s3_bucket_lifecycle_configuration,
+    S3BucketLogging => s3_bucket_logging,
     S3BucketPolicy => s3_bucket_policy,
     DynamodbTable => dynamodb_table,
     Vpc => vpc,

@@ -26,6 +26,7 @@ pub(crate) mod route_table;
 pub(crate) mod route_table_association;
 pub(crate) mod s3_bucket;
 pub(crate) mod s3_bucket_lifecycle_configuration;
+pub(crate) mod s3_bucket_logging;
 pub(crate) mod s3_bucket_policy;
 pub(crate) mod s3_bucket_public_access_block;
 pub(crate) mod s3_bucket_server_side_encryption_configuration;

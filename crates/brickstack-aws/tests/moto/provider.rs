@@ -483,6 +483,119 @@ async fn bucket_configuration_kinds_lifecycle() {
     must("delete bucket", p.delete("aws_s3_bucket", &bucket).await);
 }
 
+/// A bucket that `logging.s3.amazonaws.com` may write into, as the generator's access-log
+/// bucket policy allows (S3 refuses a logging target without it). `force_destroy`, since S3
+/// starts writing access logs into it at once.
+async fn access_log_target(provider: &AwsProvider, test_name: &str) -> String {
+    let target = unique_bucket_name(test_name);
+    create(
+        provider,
+        "aws_s3_bucket",
+        &json!({ "bucket": target, "force_destroy": true }),
+    )
+    .await;
+    create(
+        provider,
+        "aws_s3_bucket_policy",
+        &json!({
+            "bucket": target,
+            "policy": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "AllowS3ServerAccessLogs",
+                    "Effect": "Allow",
+                    "Principal": { "Service": "logging.s3.amazonaws.com" },
+                    "Action": "s3:PutObject",
+                    "Resource": format!("arn:aws:s3:::{target}/*"),
+                }],
+            },
+        }),
+    )
+    .await;
+    target
+}
+
+#[tokio::test]
+async fn s3_bucket_logging_lifecycle_puts_reads_back_retargets_and_turns_logging_off() {
+    let Some((moto, p)) = provider("s3_bucket_logging").await else {
+        return;
+    };
+    let bucket = new_bucket(&p, "s3_bucket_logging").await;
+    let target = access_log_target(&p, "s3_bucket_logging_target").await;
+    let other_target = access_log_target(&p, "s3_bucket_logging_other").await;
+    assert_eq!(
+        read(&p, "aws_s3_bucket_logging", &bucket).await,
+        None,
+        "a bucket that logs nowhere has no logging object"
+    );
+
+    let id = lifecycle(
+        &p,
+        "aws_s3_bucket_logging",
+        json!({
+            "bucket": bucket,
+            "target_bucket": target,
+            "target_prefix": format!("s3-access/{bucket}/"),
+        }),
+        Some(json!({
+            "bucket": bucket,
+            "target_bucket": other_target,
+            "target_prefix": "elsewhere/",
+        })),
+    )
+    .await;
+    assert_eq!(id, bucket, "the logging object's id is the bucket name");
+    let status = ok(
+        "s3:GetBucketLogging",
+        moto.clients
+            .s3
+            .get_bucket_logging()
+            .bucket(&bucket)
+            .send()
+            .await,
+    );
+    assert_eq!(status.logging_enabled(), None, "delete turns logging off");
+
+    // A target that does not let S3's logging service write is refused, not half-applied.
+    let closed = new_bucket(&p, "s3_bucket_logging_closed").await;
+    let refused = p
+        .create(&CreateRequest {
+            address: "aws_s3_bucket_logging.test".into(),
+            kind: "aws_s3_bucket_logging".into(),
+            attributes: attributes(json!({
+                "bucket": bucket,
+                "target_bucket": closed,
+                "target_prefix": "",
+            })),
+            lookup: ObjectLookup::default(),
+        })
+        .await
+        .expect_err("a target without the logging service's permission is refused");
+    assert_eq!(refused.code, "InvalidTargetBucketForLogging", "{refused}");
+    assert_eq!(read(&p, "aws_s3_bucket_logging", &bucket).await, None);
+
+    let schema = p.schema("aws_s3_bucket_logging").expect("served");
+    assert_eq!(
+        schema.behaviour("bucket"),
+        AttributeBehaviour::ForcesReplacement
+    );
+    assert_eq!(
+        schema.behaviour("target_prefix"),
+        AttributeBehaviour::Updatable
+    );
+
+    // Logging of a bucket that is gone is gone too.
+    must("delete bucket", p.delete("aws_s3_bucket", &bucket).await);
+    assert_eq!(read(&p, "aws_s3_bucket_logging", &bucket).await, None);
+    must(
+        "delete logging of a gone bucket",
+        p.delete("aws_s3_bucket_logging", &bucket).await,
+    );
+    for target in [target, other_target, closed] {
+        must("delete target", p.delete("aws_s3_bucket", &target).await);
+    }
+}
+
 #[tokio::test]
 async fn dynamodb_table_lifecycle_waits_and_updates_in_place() {
     let Some((moto, p)) = provider("dynamodb_table_lifecycle").await else {
