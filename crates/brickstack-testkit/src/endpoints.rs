@@ -546,7 +546,7 @@ mod tests {
     }
 
     #[test]
-    fn only_loopback_http_urls_are_accepted() {
+    fn only_loopback_http_and_https_urls_are_accepted() {
         assert!(loopback_addr("http://127.0.0.1:5000").is_some());
         assert!(loopback_addr("http://127.0.0.1:5000/").is_some());
         assert!(loopback_addr("http://[::1]:5000").is_some());
