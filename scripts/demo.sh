@@ -89,7 +89,8 @@ print(f"    state: {sys.argv[1]} (serial {state['serial']})")
 PY
 cat <<MSG
 
-Emulators (still running): AWS at $AWS_ENDPOINT_URL (moto), Databricks at $DATABRICKS_HOST.
+Emulators (still running): AWS at $AWS_ENDPOINT_URL (moto, over TLS: its CA is $AWS_CA_BUNDLE,
+which brickstack and the AWS CLI trust once .emulators.env is sourced), Databricks at $DATABRICKS_HOST.
 Written to target/demo/: reference.txt/.json/.dot (the reference graph; render the dot file with
 \`dot -Tsvg target/demo/reference.dot > graph.svg\`), local-apply.txt, local-replan.txt.
 Look around:   source .emulators.env && $brickstack state list -e local

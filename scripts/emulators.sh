@@ -7,10 +7,15 @@
 #   scripts/emulators.sh stop    stop exactly the processes `start` recorded; remove .emulators.env
 #   scripts/emulators.sh status  show what runs where; exit 1 unless all three are healthy
 #
-# After `start`, `source .emulators.env` exports AWS_ENDPOINT_URL, BRICKSTACK_MINILAKE_URL,
+# After `start`, `source .emulators.env` exports AWS_ENDPOINT_URL (moto, over https),
+# AWS_CA_BUNDLE (the CA that signed moto's certificate), BRICKSTACK_MINILAKE_URL,
 # DATABRICKS_ACCOUNT_HOST and DATABRICKS_HOST (both our emulator) and friends; tests also find the
 # file on their own.
-# Runtime files (logs, PIDs, minilake's data) live in .emulators/.
+# Runtime files (logs, PIDs, minilake's data) live in .emulators/. moto serves TLS with a server
+# certificate for 127.0.0.1 and localhost signed by a CA generated once per checkout and kept in
+# .emulators/tls/ (ca.pem is the bundle to trust; ca.key never leaves that directory). moto also
+# listens on plain http (BRICKSTACK_MOTO_PLAIN_HTTP_URL), on the same backends, only for the test
+# that the state bucket's TLS-only policy refuses such a request; see scripts/moto_tls.py.
 #
 # Knobs: BRICKSTACK_EMULATOR_TIMEOUT (seconds to wait for each server, default 60);
 # BRICKSTACK_EMULATOR_BUILD (the cargo command that builds our Databricks emulator, default
@@ -23,6 +28,8 @@ VENV="$ROOT/.venv"
 RUN="$ROOT/.emulators"
 ENV_FILE="$ROOT/.emulators.env"
 PIDS="$RUN/pids"
+TLS="$RUN/tls"
+CA_BUNDLE="$TLS/ca.pem"
 TIMEOUT=${BRICKSTACK_EMULATOR_TIMEOUT:-60}
 
 MOTO_VERSION=5.2.5
@@ -53,7 +60,7 @@ alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 is_ours() { # name pid
     local expected cmd
     case $1 in
-        moto) expected=moto_server ;;
+        moto) expected=moto_tls.py ;;
         minilake) expected=minilake ;;
         databricks) expected=brickstack-databricks-emulator ;;
     esac
@@ -74,11 +81,15 @@ health_path() {
 }
 
 # GET url, success on HTTP 200. Python is always there (we need it for the venv anyway), curl
-# may not be; proxies are bypassed because every URL is 127.0.0.1.
+# may not be; proxies are bypassed because every URL is 127.0.0.1. An https URL must present a
+# certificate signed by our CA.
 http_ok() {
-    python3 - "$1" <<'PY'
-import sys, urllib.request
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    python3 - "$1" "$CA_BUNDLE" <<'PY'
+import ssl, sys, urllib.request
+handlers = [urllib.request.ProxyHandler({})]
+if sys.argv[1].startswith("https://"):
+    handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=sys.argv[2])))
+opener = urllib.request.build_opener(*handlers)
 try:
     with opener.open(sys.argv[1], timeout=2) as r:
         sys.exit(0 if r.status == 200 else 1)
@@ -153,6 +164,100 @@ PY
     fi
 }
 
+# The CA (once per checkout, ten years) and moto's server certificate for 127.0.0.1, ::1 and
+# localhost (renewed when missing, unreadable, or within a week of expiry), with the venv's
+# `cryptography` (a moto dependency), so a fresh machine needs no openssl.
+ensure_certificates() {
+    mkdir -p "$TLS"
+    chmod 700 "$TLS"
+    "$VENV/bin/python" - "$TLS" <<'PY' || die "could not generate the TLS certificates in $TLS"
+import datetime, ipaddress, os, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+tls = sys.argv[1]
+now = datetime.datetime.now(datetime.timezone.utc)
+paths = {name: os.path.join(tls, name) for name in ("ca.pem", "ca.key", "server.pem", "server.key")}
+
+def write(path, data, private=False):
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+
+def load(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+def key_pem(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+def still_valid(cert_pem):
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except Exception:
+        return None
+    return cert if cert.not_valid_after_utc > now + datetime.timedelta(days=7) else None
+
+ca_cert = still_valid(load(paths["ca.pem"]) or b"")
+ca_key_pem = load(paths["ca.key"])
+if ca_cert is None or ca_key_pem is None:
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "brickstack emulators CA (local, test only)")])
+    ca_cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    write(paths["ca.key"], key_pem(ca_key), private=True)
+    write(paths["ca.pem"], ca_cert.public_bytes(serialization.Encoding.PEM))
+    for stale in ("server.pem", "server.key"):
+        if os.path.exists(paths[stale]):
+            os.remove(paths[stale])
+    print("emulators: generated a CA in " + paths["ca.pem"], file=sys.stderr)
+else:
+    ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
+
+server = still_valid(load(paths["server.pem"]) or b"")
+if server is None or load(paths["server.key"]) is None or server.issuer != ca_cert.subject:
+    key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("::1")),
+            x509.DNSName("localhost"),
+        ]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    write(paths["server.key"], key_pem(key), private=True)
+    write(paths["server.pem"], server.public_bytes(serialization.Encoding.PEM))
+    print("emulators: generated moto's server certificate in " + paths["server.pem"], file=sys.stderr)
+PY
+}
+
 build_databricks_emulator() {
     local args
     # A list of cargo arguments: word splitting of the override is intended.
@@ -180,7 +285,7 @@ wait_ready() { # name pid url-regex
     while ((SECONDS < deadline)); do
         alive "$pid" || fail_start "$name" "exited during startup"
         if [[ -z $url ]]; then
-            url=$(grep -Eo "$pattern" "$log" | head -n 1 | grep -Eo 'http://127\.0\.0\.1:[0-9]+' || true)
+            url=$(grep -Eo "$pattern" "$log" | head -n 1 | grep -Eo 'https?://127\.0\.0\.1:[0-9]+' || true)
             [[ -n $url ]] && record "$name" "$pid" "$url"
         fi
         if [[ -n $url ]] && http_ok "$url$(health_path "$name")"; then
@@ -205,6 +310,7 @@ start() {
     fi
     command -v python3 >/dev/null || die "python3 is required (3.11 or newer)"
     ensure_venv
+    ensure_certificates
     build_databricks_emulator
 
     mkdir -p "$RUN"
@@ -213,7 +319,8 @@ start() {
     : >"$PIDS"
 
     # Each server gets stdin from /dev/null and its own log, so nothing keeps the caller's pipes open.
-    "$VENV/bin/moto_server" -H 127.0.0.1 -p 0 </dev/null >"$RUN/moto.log" 2>&1 &
+    "$VENV/bin/python" -u "$ROOT/scripts/moto_tls.py" "$TLS/server.pem" "$TLS/server.key" \
+        </dev/null >"$RUN/moto.log" 2>&1 &
     pid=$!
     record moto "$pid" ""
 
@@ -236,7 +343,9 @@ start() {
     pid=$!
     record databricks "$pid" ""
 
-    wait_ready moto "$(recorded moto 2)" 'Running on http://127\.0\.0\.1:[0-9]+'
+    wait_ready moto "$(recorded moto 2)" 'moto https on https://127\.0\.0\.1:[0-9]+'
+    MOTO_PLAIN_URL=$(grep -Eo 'moto http on http://127\.0\.0\.1:[0-9]+' "$RUN/moto.log" | grep -Eo 'http://.*' | head -n 1)
+    [[ -n $MOTO_PLAIN_URL ]] || fail_start moto "printed no plain-http URL"
     wait_ready minilake "$(recorded minilake 2)" 'running on http://127\.0\.0\.1:[0-9]+'
     wait_ready databricks "$(recorded databricks 2)" 'listening on http://127\.0\.0\.1:[0-9]+'
 
@@ -244,6 +353,8 @@ start() {
     cat >"$tmp" <<EOF
 # Written by scripts/emulators.sh start; removed by stop. Use: source .emulators.env
 export AWS_ENDPOINT_URL=$MOTO_URL
+export AWS_CA_BUNDLE=$CA_BUNDLE
+export BRICKSTACK_MOTO_PLAIN_HTTP_URL=$MOTO_PLAIN_URL
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=eu-west-1

@@ -1,6 +1,7 @@
 //! Building an [`SdkConfig`].
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_config::sts::AssumeRoleProvider;
@@ -8,6 +9,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_async::rt::sleep::default_async_sleep;
 use aws_smithy_async::time::SharedTimeSource;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use brickstack_provider::RetryPolicy;
 
 use crate::retry::{retry_config, timeout_config};
@@ -18,32 +21,67 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// the slowest calls brickstack makes (a page of IAM's account details, `kms:CreateKey`).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The variable the AWS CLI and the other SDKs read for a PEM file of extra CAs to trust. The Rust
+/// SDK does not read it, so brickstack does: without it an endpoint with a private CA (a TLS
+/// proxy, moto under `scripts/emulators.sh`) cannot be reached.
+pub const CA_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
+
+/// Building an SDK configuration failed before any call was made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The CA bundle cannot be read or holds no usable certificate.
+    #[error("cannot use the CA bundle `{path}` ({origin}): {reason}", path = path.display())]
+    CaBundle {
+        path: PathBuf,
+        /// Where the path came from, e.g. "from `AWS_CA_BUNDLE`".
+        origin: String,
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    /// What to do about it, for the `hint:` line.
+    pub fn hint(&self) -> String {
+        match self {
+            ConfigError::CaBundle { .. } => format!(
+                "`{CA_BUNDLE_VAR}` must name a readable PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks); unset it to trust only the system's roots"
+            ),
+        }
+    }
+}
+
 /// Loads configuration from the standard chain: environment, shared config and credentials
 /// files, SSO, `credential_process`, container and instance metadata. Endpoint overrides
-/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, profile `endpoint_url`) apply as the SDK defines.
-/// Calls retry and time out as [`RetryPolicy::default`] says (the one retry layer for AWS calls).
-pub async fn load_sdk_config() -> SdkConfig {
-    with_policy(
+/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, profile `endpoint_url`) apply as the SDK
+/// defines; `AWS_CA_BUNDLE` as the AWS CLI does ([`CA_BUNDLE_VAR`]). Calls retry and time out as
+/// [`RetryPolicy::default`] says (the one retry layer for AWS calls).
+pub async fn load_sdk_config() -> Result<SdkConfig, ConfigError> {
+    let mut loader = with_policy(
         aws_config::defaults(BehaviorVersion::latest()),
         &RetryPolicy::default(),
-    )
-    .load()
-    .await
+    );
+    if let Some(client) = https_client_from_env()? {
+        loader = loader.http_client(client);
+    }
+    Ok(loader.load().await)
 }
 
 /// The standard chain, with `region` used when the chain names none (`AWS_REGION`,
 /// `AWS_DEFAULT_REGION` and the profile's region win): the spec's region is the default, never a
-/// hard-coded one. Retries and timeouts as in [`load_sdk_config`].
-pub async fn load_sdk_config_with_default_region(region: &str) -> SdkConfig {
+/// hard-coded one. Retries, timeouts and `AWS_CA_BUNDLE` as in [`load_sdk_config`].
+pub async fn load_sdk_config_with_default_region(region: &str) -> Result<SdkConfig, ConfigError> {
     let region_chain = aws_config::meta::region::RegionProviderChain::default_provider()
         .or_else(Region::new(region.to_string()));
-    with_policy(
+    let mut loader = with_policy(
         aws_config::defaults(BehaviorVersion::latest()),
         &RetryPolicy::default(),
     )
-    .region(region_chain)
-    .load()
-    .await
+    .region(region_chain);
+    // The loader hands its HTTP client to the credential providers (SSO, STS web identity) too.
+    if let Some(client) = https_client_from_env()? {
+        loader = loader.http_client(client);
+    }
+    Ok(loader.load().await)
 }
 
 /// The SDK's retry layer and timeouts from `policy` (`crate::retry`): these apply to every call
@@ -54,6 +92,60 @@ fn with_policy(loader: aws_config::ConfigLoader, policy: &RetryPolicy) -> aws_co
         .timeout_config(timeout_config(policy, CONNECT_TIMEOUT, ATTEMPT_TIMEOUT))
 }
 
+/// The HTTPS client trusting `AWS_CA_BUNDLE` as well as the system roots, or `None` when the
+/// variable is unset or empty (the SDK's default client then applies).
+fn https_client_from_env() -> Result<Option<SharedHttpClient>, ConfigError> {
+    match std::env::var_os(CA_BUNDLE_VAR) {
+        Some(path) if !path.is_empty() => {
+            https_client_trusting(Path::new(&path), &format!("from `{CA_BUNDLE_VAR}`")).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The SDK's HTTPS client (rustls, as its default), trusting the system's roots plus every
+/// certificate in the PEM file at `path`. `origin` says where the path came from, for the error.
+///
+/// The file is read and checked here, once: the SDK's connector would panic on a certificate it
+/// cannot parse, and only at the first request.
+pub fn https_client_trusting(path: &Path, origin: &str) -> Result<SharedHttpClient, ConfigError> {
+    let fail = |reason: String| ConfigError::CaBundle {
+        path: path.to_owned(),
+        origin: origin.to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    check_ca_pem(&pem).map_err(fail)?;
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::default().with_pem_certificate(pem))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https())
+}
+
+/// At least one certificate, each one usable as a trust anchor (what the SDK's connector later
+/// asserts with `expect`).
+fn check_ca_pem(pem: &[u8]) -> Result<(), String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not valid PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err("no `-----BEGIN CERTIFICATE-----` block in it".into());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for (index, cert) in certs.into_iter().enumerate() {
+        roots
+            .add(cert)
+            .map_err(|e| format!("certificate {} cannot be a trust anchor: {e}", index + 1))?;
+    }
+    Ok(())
+}
+
 /// An explicit endpoint with static credentials, e.g. moto at `http://127.0.0.1:N`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StaticEndpoint {
@@ -62,6 +154,9 @@ pub struct StaticEndpoint {
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// A PEM file of CAs to trust besides the system's (moto over TLS with its generated CA); the
+    /// same role as `AWS_CA_BUNDLE` for [`load_sdk_config`], passed in rather than read.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl fmt::Debug for StaticEndpoint {
@@ -71,6 +166,7 @@ impl fmt::Debug for StaticEndpoint {
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"** redacted **")
+            .field("ca_bundle", &self.ca_bundle)
             .finish()
     }
 }
@@ -94,14 +190,17 @@ pub fn emulator_retry_policy() -> RetryPolicy {
 }
 
 /// Configuration for `endpoint` that reads nothing from the environment or profile files, with
-/// [`emulator_retry_policy`].
-pub fn static_sdk_config(endpoint: &StaticEndpoint) -> SdkConfig {
+/// [`emulator_retry_policy`]. Fails only when `ca_bundle` is set and unusable.
+pub fn static_sdk_config(endpoint: &StaticEndpoint) -> Result<SdkConfig, ConfigError> {
     static_sdk_config_with_policy(endpoint, &emulator_retry_policy())
 }
 
 /// [`static_sdk_config`] retrying as `policy` says (`RetryPolicy::none()`: a refused connection
 /// or a hang is a failure to report at once).
-pub fn static_sdk_config_with_policy(endpoint: &StaticEndpoint, policy: &RetryPolicy) -> SdkConfig {
+pub fn static_sdk_config_with_policy(
+    endpoint: &StaticEndpoint,
+    policy: &RetryPolicy,
+) -> Result<SdkConfig, ConfigError> {
     let credentials = Credentials::new(
         &endpoint.access_key_id,
         &endpoint.secret_access_key,
@@ -125,7 +224,10 @@ pub fn static_sdk_config_with_policy(endpoint: &StaticEndpoint, policy: &RetryPo
     if let Some(sleep) = default_async_sleep() {
         builder = builder.sleep_impl(sleep);
     }
-    builder.build()
+    if let Some(path) = &endpoint.ca_bundle {
+        builder = builder.http_client(https_client_trusting(path, "the endpoint's `ca_bundle`")?);
+    }
+    Ok(builder.build())
 }
 
 /// `base`, but acting as `role_arn` (credentials from `sts:AssumeRole`, fetched lazily on the

@@ -1,9 +1,11 @@
 //! AWS adapter: builds the official SDK's configuration and clients; the only crate that talks to AWS.
 //!
 //! * [`load_sdk_config`]: the standard chain (environment, profiles, SSO, IMDS), which also honours
-//!   `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` by itself.
+//!   `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` by itself, and `AWS_CA_BUNDLE` (extra CAs
+//!   to trust, which the Rust SDK does not read) through brickstack.
 //! * [`static_sdk_config`]: an explicit endpoint, static credentials and region, reading no
-//!   environment, with the production retry layer scaled to an emulator (moto).
+//!   environment, with the production retry layer scaled to an emulator (moto), trusting the
+//!   CA bundle it is given.
 //! * [`retry`]: the one retry layer of AWS calls, the SDK's, configured from
 //!   `brickstack_provider::RetryPolicy`, with brickstack's classifier and the guard that keeps
 //!   the SDK from resending a create whose answer was lost.
@@ -36,8 +38,9 @@ pub use calls::CallCounter;
 pub use classify::{classify, classify_code};
 pub use clients::AwsClients;
 pub use config::{
-    StaticEndpoint, assume_role, emulator_retry_policy, load_sdk_config,
-    load_sdk_config_with_default_region, static_sdk_config, static_sdk_config_with_policy,
+    CA_BUNDLE_VAR, ConfigError, StaticEndpoint, assume_role, emulator_retry_policy,
+    https_client_trusting, load_sdk_config, load_sdk_config_with_default_region,
+    static_sdk_config, static_sdk_config_with_policy,
 };
 pub use error::AwsError;
 pub use provider::{AwsProvider, served_kinds};

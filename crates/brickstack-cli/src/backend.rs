@@ -15,11 +15,11 @@ pub enum Backend {
 
 impl Backend {
     /// The backend of `spec`; S3 clients come from the standard AWS chain in the state's region.
-    pub async fn for_spec(spec: &Spec) -> Backend {
-        match &spec.state {
+    pub async fn for_spec(spec: &Spec) -> Result<Backend, brickstack_aws::ConfigError> {
+        Ok(match &spec.state {
             StateBackend::Local { path } => Backend::Local(LocalStore::new(path)),
             StateBackend::S3(s3) => {
-                let config = crate::aws::sdk_config(&s3.region).await;
+                let config = crate::aws::sdk_config(&s3.region).await?;
                 let clients = AwsClients::new(&config);
                 Backend::S3(S3Store::new(
                     &clients,
@@ -29,7 +29,7 @@ impl Backend {
                     format!("alias/{}", s3.kms_key_alias),
                 ))
             }
-        }
+        })
     }
 }
 

@@ -152,6 +152,12 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // Bad input from the environment (an unusable `AWS_CA_BUNDLE`), found before any call.
+        Err(err) if err.is::<brickstack_aws::ConfigError>() => {
+            let config = err.downcast_ref::<brickstack_aws::ConfigError>().unwrap();
+            eprintln!("error: {config}\n  hint: {}", config.hint());
+            ExitCode::from(EXIT_INVALID_INPUT)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -222,7 +222,7 @@ pub(crate) async fn environment(
         brickstack_graph::generate(&spec)
     }
     .context("compiling the spec into its graph")?;
-    let config = crate::aws::sdk_config(&spec.environment.region).await;
+    let config = crate::aws::sdk_config(&spec.environment.region).await?;
     let clients = AwsClients::new(&config);
     let databricks = match crate::databricks::provider(&spec, &clients, !bootstrap).await {
         Ok(provider) => provider,
@@ -268,7 +268,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         Ok(env) => env,
         Err(code) => return Ok(code),
     };
-    let backend = Backend::for_spec(&env.spec).await;
+    let backend = Backend::for_spec(&env.spec).await?;
     let engine = Engine {
         provider: &env.provider,
         store: &backend,
@@ -318,7 +318,7 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         Ok(env) => env,
         Err(code) => return Ok(code),
     };
-    let backend = Backend::for_spec(&env.spec).await;
+    let backend = Backend::for_spec(&env.spec).await?;
     let saved = match &args.plan_file {
         Some(path) => Some(read_plan(path)?),
         None => None,
@@ -348,7 +348,7 @@ pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         Ok(env) => env,
         Err(code) => return Ok(code),
     };
-    let backend = Backend::for_spec(&env.spec).await;
+    let backend = Backend::for_spec(&env.spec).await?;
     let options = ApplyOptions {
         parallelism: args.parallelism,
         destroy_data: args.destroy_data,
@@ -397,7 +397,7 @@ pub async fn rotate_tokens(args: &RotateTokensArgs) -> anyhow::Result<ExitCode> 
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let backend = Backend::for_spec(&env.spec).await;
+    let backend = Backend::for_spec(&env.spec).await?;
     let selection = Selection {
         targets: tokens.clone(),
         excludes: Vec::new(),

@@ -51,7 +51,7 @@ pub async fn sleep(args: &SleepArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let name = env.spec.environment.name.clone();
-    let backend = Backend::for_spec(&env.spec).await;
+    let backend = Backend::for_spec(&env.spec).await?;
     let selection =
         brickstack_graph::selections::select("sleep", &env.spec, &env.graph).unwrap_or_default();
     let saving = hourly_saving(&env.spec, &env.graph, &selection);
@@ -125,7 +125,7 @@ pub async fn wake(args: &WakeArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let name = env.spec.environment.name.clone();
-    let backend = Backend::for_spec(&env.spec).await;
+    let backend = Backend::for_spec(&env.spec).await?;
     let engine = Engine {
         provider: &env.provider,
         store: &backend,

@@ -19,6 +19,9 @@ fn run(dir: &Path, moto: &MotoEndpoint, args: &[&str]) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", &moto.secret_access_key)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1");
+    if let Some(ca) = &moto.ca_bundle {
+        command.env("AWS_CA_BUNDLE", ca);
+    }
     // Plans reach the Databricks account too: the emulator's, when it runs.
     if let Some(databricks) = brickstack_testkit::databricks() {
         command
@@ -118,6 +121,43 @@ fn bootstrap_creates_the_backend_and_a_second_run_changes_nothing() {
         serial,
         "a no-op run writes nothing"
     );
+}
+
+/// `AWS_CA_BUNDLE` naming a file that is not there is bad input: exit 2 before any call, naming
+/// the path and the variable, with a hint (needs no emulator: nothing may be sent).
+#[test]
+fn an_unusable_ca_bundle_stops_the_run_with_exit_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("local.toml"),
+        "[environment]\nname = \"local\"\nprefix = \"bs-ca\"\nregion = \"eu-west-1\"\n\n[databricks.account]\naccount_id = \"0d26daa6-5e44-4c97-a497-ef015f91254a\"\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("no-such-ca.pem");
+    let output = Command::new(env!("CARGO_BIN_EXE_brickstack"))
+        .args(["bootstrap", "--file", "local.toml", "--auto-approve"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("AWS_ENDPOINT_URL", "https://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CA_BUNDLE", &missing)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot use the CA bundle `{}` (from `AWS_CA_BUNDLE`): ",
+            missing.display()
+        )) && stderr.contains("hint: `AWS_CA_BUNDLE` must name a readable PEM file"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("state").exists(), "nothing was applied");
 }
 
 fn spec_file(dir: &Path, moto: &MotoEndpoint) -> String {

@@ -8,7 +8,7 @@ mod support;
 
 use brickstack_testkit::{require_databricks, require_moto, unique_account_id};
 use serde_json::Value;
-use support::{Cli, emulator_env, local_spec, moto_clients, text};
+use support::{Cli, emulator_env, leftover_objects, local_spec, moto_clients, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_destroys_to_nothing() {
@@ -164,24 +164,6 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
     );
 }
 
-/// Every non-empty list in the emulator's inventory, by its JSON path.
-fn leftover_objects(value: &Value) -> Vec<String> {
-    fn walk(value: &Value, path: &str, out: &mut Vec<String>) {
-        match value {
-            Value::Array(items) if !items.is_empty() => out.push(format!("{path}: {items:?}")),
-            Value::Object(map) => {
-                for (key, value) in map {
-                    walk(value, &format!("{path}/{key}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(value, "", &mut out);
-    out
-}
-
 /// With no `DATABRICKS_CLIENT_*` in the environment, the service principal's credentials come
 /// from the SSM parameters the spec names; without them either, the run stops with exit 2 before
 /// touching anything, naming both sources.
@@ -202,13 +184,11 @@ async fn credentials_come_from_the_specs_ssm_parameters_when_the_environment_has
     std::fs::write(dir.path().join("env.toml"), spec).unwrap();
     let cli = Cli {
         dir: dir.path(),
-        env: vec![
-            ("AWS_ENDPOINT_URL", moto.url.clone()),
-            ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("DATABRICKS_HOST", databricks.url.clone()),
-        ],
+        env: {
+            let mut env = support::moto_env(&moto);
+            env.push(("DATABRICKS_HOST", databricks.url.clone()));
+            env
+        },
     };
 
     let refused = cli.run(&["plan", "--file", "env.toml"]).await;

@@ -7,6 +7,8 @@
 //! `GET /_minilake/health`, ours `GET /health`), so a stale file reads as "not running".
 //! Our Databricks emulator serves the account API at `DATABRICKS_ACCOUNT_HOST` and the workspaces
 //! under the same URL (`DATABRICKS_HOST` holds it too, for tools that read the standard variable).
+//! moto serves https with a certificate signed by the CA in `AWS_CA_BUNDLE`: the probe checks that
+//! chain, so a test never starts against a moto whose certificate its clients would refuse.
 //!
 //! A test asks with [`require_moto`] (or [`require_minilake`], [`require_databricks`]): when the
 //! emulator is missing it panics under `CI=true`, and otherwise prints a loud `SKIPPED` line
@@ -16,11 +18,17 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Variable holding moto's URL (the AWS SDKs' own endpoint override variable).
 pub const AWS_ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
+/// Variable holding the PEM file of the CA that signed moto's certificate (the AWS CLI's and
+/// SDKs' standard name; brickstack reads it too).
+pub const CA_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
+/// Variable holding moto's plain-http listener (same backends as the https one), only for tests
+/// that a TLS-only policy refuses plain http.
+pub const MOTO_PLAIN_HTTP_VAR: &str = "BRICKSTACK_MOTO_PLAIN_HTTP_URL";
 /// Variable holding minilake's URL.
 pub const MINILAKE_URL_VAR: &str = "BRICKSTACK_MINILAKE_URL";
 /// Variable holding the Databricks emulator's URL (account API; workspaces live under it).
@@ -42,6 +50,10 @@ const START_HINT: &str = "start them with `scripts/emulators.sh start && source 
 pub struct Emulators {
     /// moto's URL (`AWS_ENDPOINT_URL`).
     pub aws_endpoint: Option<String>,
+    /// `AWS_CA_BUNDLE`: the CA moto's certificate is signed by.
+    pub aws_ca_bundle: Option<String>,
+    /// moto's plain-http listener (`BRICKSTACK_MOTO_PLAIN_HTTP_URL`).
+    pub moto_plain_http_url: Option<String>,
     /// `AWS_REGION`.
     pub aws_region: Option<String>,
     /// `AWS_ACCESS_KEY_ID` to use against moto.
@@ -120,6 +132,8 @@ impl Emulators {
         };
         Emulators {
             aws_endpoint: get(aws, AWS_ENDPOINT_VAR),
+            aws_ca_bundle: get(aws, CA_BUNDLE_VAR),
+            moto_plain_http_url: get(aws, MOTO_PLAIN_HTTP_VAR),
             aws_region: get(aws, "AWS_REGION").or_else(|| get(aws, "AWS_DEFAULT_REGION")),
             aws_access_key_id: get(aws, "AWS_ACCESS_KEY_ID"),
             aws_secret_access_key: get(aws, "AWS_SECRET_ACCESS_KEY"),
@@ -184,11 +198,15 @@ fn emulators() -> &'static Emulators {
     EMULATORS.get_or_init(Emulators::discover)
 }
 
-/// moto, ready for the SDK: endpoint, static credentials and region.
+/// moto, ready for the SDK: endpoint, the CA to trust, static credentials and region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MotoEndpoint {
-    /// `http://127.0.0.1:N`.
+    /// `https://127.0.0.1:N` (or `http://` for a moto started without TLS).
     pub url: String,
+    /// The CA that signed moto's certificate (`AWS_CA_BUNDLE`); `None` for plain http.
+    pub ca_bundle: Option<PathBuf>,
+    /// moto's plain-http listener on the same backends, when it has one.
+    pub plain_http_url: Option<String>,
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -277,9 +295,26 @@ fn probe_moto() -> Result<MotoEndpoint, String> {
         .get_or_init(|| {
             let emu = emulators();
             let url = configured(emu, &emu.aws_endpoint, AWS_ENDPOINT_VAR)?;
-            probe_http(&url, "/moto-api/")?;
+            let ca_bundle = emu.aws_ca_bundle.as_ref().map(PathBuf::from);
+            if url.starts_with("https://") && ca_bundle.is_none() {
+                return Err(format!(
+                    "`{AWS_ENDPOINT_VAR}={url}` is https but `{CA_BUNDLE_VAR}` is not set in {}",
+                    emu.source
+                ));
+            }
+            probe_http_with_ca(&url, "/moto-api/", ca_bundle.as_deref())?;
+            let plain_http_url = match &emu.moto_plain_http_url {
+                Some(_) => Some(configured(
+                    emu,
+                    &emu.moto_plain_http_url,
+                    MOTO_PLAIN_HTTP_VAR,
+                )?),
+                None => None,
+            };
             Ok(MotoEndpoint {
                 url,
+                ca_bundle,
+                plain_http_url,
                 region: emu.aws_region.clone().unwrap_or_else(|| "eu-west-1".into()),
                 access_key_id: emu
                     .aws_access_key_id
@@ -337,15 +372,17 @@ fn configured(emu: &Emulators, value: &Option<String>, var: &str) -> Result<Stri
     match loopback_addr(&url) {
         Some(_) => Ok(url),
         None => Err(format!(
-            "`{var}={url}` from {} is not an http://127.0.0.1 address",
+            "`{var}={url}` from {} is not an http(s)://127.0.0.1 address",
             emu.source
         )),
     }
 }
 
-/// The socket address of an `http://<loopback>:<port>` URL, or `None` if it is anything else.
+/// The socket address of an `http(s)://<loopback>:<port>` URL, or `None` if it is anything else.
 fn loopback_addr(url: &str) -> Option<SocketAddr> {
-    let rest = url.strip_prefix("http://")?;
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
     let authority = rest.split('/').next()?;
     let addr = authority.to_socket_addrs().ok()?.next()?;
     match addr.ip() {
@@ -357,20 +394,41 @@ fn loopback_addr(url: &str) -> Option<SocketAddr> {
 
 /// A bare HTTP/1.1 GET with short timeouts; `Ok` on a 200.
 fn probe_http(url: &str, path: &str) -> Result<(), String> {
+    probe_http_with_ca(url, path, None)
+}
+
+/// [`probe_http`], over TLS for an `https://` URL: the server's certificate must chain to the CA
+/// in the PEM file `ca` (and name the address), as the SDK will check.
+fn probe_http_with_ca(url: &str, path: &str, ca: Option<&Path>) -> Result<(), String> {
     let addr = loopback_addr(url).ok_or_else(|| format!("`{url}` is not a loopback URL"))?;
     let fail = |e: std::io::Error| format!("`GET {url}{path}` failed: {e}");
     let timeout = Duration::from_secs(2);
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
-    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
-    stream.set_write_timeout(Some(timeout)).map_err(fail)?;
+    let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    tcp.set_read_timeout(Some(timeout)).map_err(fail)?;
+    tcp.set_write_timeout(Some(timeout)).map_err(fail)?;
+    let mut stream: Box<dyn ReadWrite> = if url.starts_with("https://") {
+        let ca = ca.ok_or_else(|| format!("`{url}` is https and no CA bundle is given"))?;
+        Box::new(tls_client(addr, ca, tcp).map_err(|e| format!("`{url}`: {e}"))?)
+    } else {
+        Box::new(tcp)
+    };
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .map_err(fail)?;
-    let mut head = [0u8; 16];
-    let n = stream.read(&mut head).map_err(fail)?;
-    let status_line = String::from_utf8_lossy(&head[..n]);
+    stream.flush().map_err(fail)?;
+    // A TLS record may carry less than the status line: read until its end (or EOF).
+    let mut head = Vec::new();
+    let mut buf = [0u8; 64];
+    while !head.contains(&b'\n') && head.len() < 256 {
+        let n = stream.read(&mut buf).map_err(fail)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let status_line = String::from_utf8_lossy(&head);
     if status_line.starts_with("HTTP/1.1 200") || status_line.starts_with("HTTP/1.0 200") {
         Ok(())
     } else {
@@ -379,6 +437,39 @@ fn probe_http(url: &str, path: &str) -> Result<(), String> {
             status_line.lines().next().unwrap_or("")
         ))
     }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// A TLS client on `tcp` that trusts only the certificates in the PEM file `ca`.
+fn tls_client(
+    addr: SocketAddr,
+    ca: &Path,
+    tcp: TcpStream,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read the CA bundle `{}`: {e}", ca.display()))?;
+    for cert in certs {
+        roots
+            .add(cert)
+            .map_err(|e| format!("the CA bundle `{}`: {e}", ca.display()))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connection =
+        rustls::ClientConnection::new(Arc::new(config), ServerName::IpAddress(addr.ip().into()))
+            .map_err(|e| e.to_string())?;
+    Ok(rustls::StreamOwned::new(connection, tcp))
 }
 
 #[cfg(test)]
@@ -438,11 +529,34 @@ mod tests {
     }
 
     #[test]
-    fn only_loopback_http_urls_are_accepted() {
+    fn the_ca_bundle_and_plain_listener_come_with_the_aws_endpoint() {
+        let env = vars(&[("AWS_ENDPOINT_URL", "https://127.0.0.1:1111")]);
+        let file = vars(&[
+            ("AWS_ENDPOINT_URL", "https://127.0.0.1:2222"),
+            ("AWS_CA_BUNDLE", "/stale/ca.pem"),
+            ("BRICKSTACK_MOTO_PLAIN_HTTP_URL", "http://127.0.0.1:2223"),
+        ]);
+        let from_env = Emulators::from_sources(|k| env.get(k).cloned(), &file, Path::new(".e"));
+        assert_eq!(
+            from_env.aws_ca_bundle, None,
+            "a stale file's CA is not mixed in"
+        );
+        assert_eq!(from_env.moto_plain_http_url, None);
+        let from_file = Emulators::from_sources(|_| None, &file, Path::new(".e"));
+        assert_eq!(from_file.aws_ca_bundle.as_deref(), Some("/stale/ca.pem"));
+        assert_eq!(
+            from_file.moto_plain_http_url.as_deref(),
+            Some("http://127.0.0.1:2223")
+        );
+    }
+
+    #[test]
+    fn only_loopback_http_and_https_urls_are_accepted() {
         assert!(loopback_addr("http://127.0.0.1:5000").is_some());
         assert!(loopback_addr("http://127.0.0.1:5000/").is_some());
         assert!(loopback_addr("http://[::1]:5000").is_some());
-        assert!(loopback_addr("https://127.0.0.1:5000").is_none());
+        assert!(loopback_addr("https://127.0.0.1:5000").is_some());
+        assert!(loopback_addr("ftp://127.0.0.1:5000").is_none());
         assert!(loopback_addr("http://10.0.0.1:5000").is_none());
         assert!(loopback_addr("https://ec2.eu-west-1.amazonaws.com").is_none());
     }

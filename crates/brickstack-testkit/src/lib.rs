@@ -16,8 +16,9 @@ pub mod ids;
 pub mod proxy;
 
 pub use endpoints::{
-    DatabricksEndpoint, Emulators, EnvFileError, MinilakeEndpoint, MotoEndpoint, databricks,
-    minilake, moto, require_databricks, require_minilake, require_moto,
+    CA_BUNDLE_VAR, DatabricksEndpoint, Emulators, EnvFileError, MOTO_PLAIN_HTTP_VAR,
+    MinilakeEndpoint, MotoEndpoint, databricks, minilake, moto, require_databricks,
+    require_minilake, require_moto,
 };
 pub use ids::{unique_account_id, unique_bucket_name, unique_moto_account_id, unique_name};
 pub use proxy::{FaultProxy, LostAnswer, OperationCounts, ProxyStats, RequestInfo};

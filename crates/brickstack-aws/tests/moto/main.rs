@@ -15,4 +15,5 @@ mod secrets;
 mod state_backend;
 mod sts;
 mod support;
+mod tls;
 mod vpc;

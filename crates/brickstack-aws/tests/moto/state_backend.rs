@@ -316,9 +316,11 @@ async fn unreachable_endpoint_is_a_retryable_backend_error() {
             region: "eu-west-1".into(),
             access_key_id: "testing".into(),
             secret_access_key: "testing".into(),
+            ca_bundle: None,
         },
         &RetryPolicy::none(),
-    );
+    )
+    .unwrap();
     let store = S3Store::new(&AwsClients::new(&config), "b", "k", "t", "key");
     for result in [
         store.read().await.map(|_| ()),

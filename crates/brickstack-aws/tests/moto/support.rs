@@ -19,6 +19,7 @@ pub fn static_endpoint(moto: &MotoEndpoint) -> StaticEndpoint {
         region: moto.region.clone(),
         access_key_id: moto.access_key_id.clone(),
         secret_access_key: moto.secret_access_key.clone(),
+        ca_bundle: moto.ca_bundle.clone(),
     }
 }
 
@@ -26,7 +27,7 @@ pub fn static_endpoint(moto: &MotoEndpoint) -> StaticEndpoint {
 /// running and the test is to be skipped (under `CI=true` this panics instead).
 pub async fn moto_account(test_name: &str) -> Option<MotoAccount> {
     let moto = require_moto(test_name)?;
-    let base = static_sdk_config(&static_endpoint(&moto));
+    let base = static_sdk_config(&static_endpoint(&moto)).expect("moto's CA bundle is usable");
     let account_id = unique_moto_account_id();
     let config = assume_role(&base, &moto.role_arn(&account_id), "brickstack-test").await;
     Some(MotoAccount {

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Output;
 
 use brickstack_testkit::{DatabricksEndpoint, MotoEndpoint};
+use serde_json::Value;
 
 /// Runs `brickstack args…` in `dir` with only `env` (plus `PATH`) in its environment, and every
 /// diagnostic on (`BRICKSTACK_LOG=debug`) so a leak search sees every log line.
@@ -67,25 +68,58 @@ pub fn emulator_env(
     moto: &MotoEndpoint,
     databricks: &DatabricksEndpoint,
 ) -> Vec<(&'static str, String)> {
-    vec![
+    let mut env = moto_env(moto);
+    env.extend([
+        ("DATABRICKS_HOST", databricks.url.clone()),
+        ("DATABRICKS_CLIENT_ID", databricks.client_id.clone()),
+        ("DATABRICKS_CLIENT_SECRET", databricks.client_secret.clone()),
+    ]);
+    env
+}
+
+/// The standard AWS chain pointed at moto: its URL, the CA its certificate is signed by (as the
+/// AWS CLI reads it, `AWS_CA_BUNDLE`), static credentials, no instance metadata.
+pub fn moto_env(moto: &MotoEndpoint) -> Vec<(&'static str, String)> {
+    let mut env = vec![
         ("AWS_ENDPOINT_URL", moto.url.clone()),
         ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
         ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("DATABRICKS_HOST", databricks.url.clone()),
-        ("DATABRICKS_CLIENT_ID", databricks.client_id.clone()),
-        ("DATABRICKS_CLIENT_SECRET", databricks.client_secret.clone()),
-    ]
+    ];
+    if let Some(ca) = &moto.ca_bundle {
+        env.push(("AWS_CA_BUNDLE", ca.display().to_string()));
+    }
+    env
 }
 
 /// SDK clients of moto, for checks made without brickstack.
 pub fn moto_clients(moto: &MotoEndpoint) -> brickstack_aws::AwsClients {
-    brickstack_aws::AwsClients::new(&brickstack_aws::static_sdk_config(
-        &brickstack_aws::StaticEndpoint {
+    brickstack_aws::AwsClients::new(
+        &brickstack_aws::static_sdk_config(&brickstack_aws::StaticEndpoint {
             url: moto.url.clone(),
             region: moto.region.clone(),
             access_key_id: moto.access_key_id.clone(),
             secret_access_key: moto.secret_access_key.clone(),
-        },
-    ))
+            ca_bundle: moto.ca_bundle.clone(),
+        })
+        .expect("moto's CA bundle is usable"),
+    )
+}
+
+/// Every non-empty list in the emulator's inventory, by its JSON path.
+pub fn leftover_objects(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, path: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Array(items) if !items.is_empty() => out.push(format!("{path}: {items:?}")),
+            Value::Object(map) => {
+                for (key, value) in map {
+                    walk(value, &format!("{path}/{key}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
 }
