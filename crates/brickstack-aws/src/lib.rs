@@ -12,8 +12,9 @@
 //!
 //! * [`inventory`]: what is left of an environment, found by tag with plain describe calls.
 //!
-//! Errors carry the SDK's whole cause chain ([`AwsError`]); the SDK's own `Display` says only
-//! "dispatch failure" or "service error".
+//! Errors are one line each ([`AwsError`], [`classify`]): the service's code and message, or the
+//! innermost cause of a failure without an answer; the SDK's whole cause chain goes to the log at
+//! `debug`. [`check_credentials`] finds a missing credential chain before the first call.
 
 mod calls;
 mod classify;
@@ -32,8 +33,8 @@ pub use calls::CallCounter;
 pub use classify::{classify, classify_code};
 pub use clients::AwsClients;
 pub use config::{
-    StaticEndpoint, assume_role, load_sdk_config, load_sdk_config_with_default_region,
-    static_sdk_config,
+    CredentialsCheckError, StaticEndpoint, assume_role, check_credentials, load_sdk_config,
+    load_sdk_config_with_default_region, static_sdk_config,
 };
 pub use error::AwsError;
 pub use provider::AwsProvider;

@@ -14,12 +14,13 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The backend of `spec`; S3 clients come from the standard AWS chain in the state's region.
-    pub async fn for_spec(spec: &Spec) -> Backend {
-        match &spec.state {
+    /// The backend of `spec`; S3 clients come from the standard AWS chain in the state's region
+    /// (the exit code when it has no credentials, after saying so).
+    pub async fn for_spec(spec: &Spec) -> Result<Backend, std::process::ExitCode> {
+        Ok(match &spec.state {
             StateBackend::Local { path } => Backend::Local(LocalStore::new(path)),
             StateBackend::S3(s3) => {
-                let config = crate::aws::sdk_config(&s3.region).await;
+                let config = crate::aws::sdk_config(&s3.region).await?;
                 let clients = AwsClients::new(&config);
                 Backend::S3(S3Store::new(
                     &clients,
@@ -29,7 +30,7 @@ impl Backend {
                     format!("alias/{}", s3.kms_key_alias),
                 ))
             }
-        }
+        })
     }
 }
 
