@@ -319,12 +319,23 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             loop {
                 tokio::time::sleep(period).await;
                 loop {
-                    let error = match self.store.heartbeat(lock, OffsetDateTime::now_utc()).await {
-                        Ok(_) => {
+                    // A renewal that hangs counts as failed once the lease is up.
+                    let left = lease.saturating_sub(renewed.elapsed()).max(retry);
+                    let renewal = self.store.heartbeat(lock, OffsetDateTime::now_utc());
+                    let error = match tokio::time::timeout(left, renewal).await {
+                        Ok(Ok(_)) => {
                             renewed = Instant::now();
                             break;
                         }
-                        Err(error) => error,
+                        Ok(Err(error)) => error,
+                        Err(_) => StateError::Backend {
+                            backend: self.store.location(),
+                            detail: format!(
+                                "renewing the lock's lease got no answer in {}s",
+                                left.as_secs()
+                            ),
+                            retryable: true,
+                        },
                     };
                     if matches!(
                         error,
