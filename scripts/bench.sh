@@ -3,6 +3,8 @@
 #   scripts/bench.sh          every benchmark
 #   scripts/bench.sh plan     planning a generated 10,000-resource environment, no network
 #   scripts/bench.sh calls    AWS calls of a no-op plan of the reference environment on moto
+#   scripts/bench.sh kill     30 rounds of kill -9 at a random moment of a whole-environment apply,
+#                             then one re-apply: duplicates, orphans, empty next plan (ROUNDS=N, SEED=S)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -43,4 +45,19 @@ if [[ $which == all || $which == calls ]]; then
   echo "--- minimal refresh (brickstack plan --refresh=minimal --stats)"
   "$bin" plan --file "$scratch/reference.toml" "${excludes[@]}" --refresh=minimal --stats >/dev/null
   "$bin" destroy --file "$scratch/reference.toml" --auto-approve --destroy-data >/dev/null
+fi
+
+if [[ $which == all || $which == kill ]]; then
+  echo "==> kill: ${ROUNDS:-30} rounds of kill -9 during an apply of the local environment, then one re-apply"
+  started_here=false
+  if ! scripts/emulators.sh status >/dev/null 2>&1; then
+    scripts/emulators.sh start
+    started_here=true
+  fi
+  trap 'if $started_here; then scripts/emulators.sh stop; fi' EXIT
+  report=$(mktemp)
+  # `--workspace`: the test suite's feature resolution, so the build is shared.
+  env BRICKSTACK_KILL_ROUNDS="${ROUNDS:-30}" BRICKSTACK_KILL_REPORT="$report" ${SEED:+BRICKSTACK_KILL_SEED=$SEED} \
+    cargo test --workspace --quiet --test kill9 -- --nocapture || true
+  cat "$report"
 fi
