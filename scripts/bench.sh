@@ -4,6 +4,8 @@
 #   scripts/bench.sh plan     planning a generated 10,000-resource environment, no network
 #   scripts/bench.sh calls    AWS calls of a no-op plan of the reference environment on moto
 #   scripts/bench.sh faults   lost answers per AWS kind and 20% throttling, through the fault proxy
+#   scripts/bench.sh kill     30 rounds of kill -9 at a random moment of a whole-environment apply,
+#                             then one re-apply: duplicates, orphans, empty next plan (ROUNDS=N, SEED=S)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -57,7 +59,7 @@ if [[ $which == all || $which == faults ]]; then
   fi
   log=$(mktemp)
   status=0
-  CARGO_INCREMENTAL=0 cargo test -p brickstack-aws --test moto faults:: -- --nocapture >"$log" 2>&1 || status=$?
+  cargo test --workspace --test moto faults:: -- --nocapture >"$log" 2>&1 || status=$?
   python3 - "$log" <<'PY'
 import sys
 rows, throttling = [], []
@@ -83,4 +85,19 @@ PY
   rm -f "$log"
   if $started_here_faults; then scripts/emulators.sh stop; fi
   [[ $status == 0 ]] || echo "(some fault tests failed: exit $status; the figures above say which)"
+fi
+
+if [[ $which == all || $which == kill ]]; then
+  echo "==> kill: ${ROUNDS:-30} rounds of kill -9 during an apply of the local environment, then one re-apply"
+  started_here=false
+  if ! scripts/emulators.sh status >/dev/null 2>&1; then
+    scripts/emulators.sh start
+    started_here=true
+  fi
+  trap 'if $started_here; then scripts/emulators.sh stop; fi' EXIT
+  report=$(mktemp)
+  # `--workspace`: the test suite's feature resolution, so the build is shared.
+  env BRICKSTACK_KILL_ROUNDS="${ROUNDS:-30}" BRICKSTACK_KILL_REPORT="$report" ${SEED:+BRICKSTACK_KILL_SEED=$SEED} \
+    cargo test --workspace --quiet --test kill9 -- --nocapture || true
+  cat "$report"
 fi

@@ -1,12 +1,13 @@
 //! Every AWS error the provider returns is classified here, once: not found, retryable,
 //! conflict, invalid input or fatal. The engine decides retries from the class; nothing else
 //! matches on codes or message text (and here only one message: a policy refused for naming a
-//! just-created IAM role, which is eventual consistency, not bad input).
+//! just-created IAM role, which is eventual consistency, not bad input). The error's text is one
+//! line (operation, the service's code and message) with a hint where the code says what to do.
 
 use std::error::Error;
 
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use brickstack_provider::{ErrorClass, ProviderError};
 
 use crate::retry::{connector_failure_is_ambiguous, status_is_ambiguous};
@@ -168,7 +169,8 @@ pub(crate) fn names_unknown_principal(message: Option<&str>) -> bool {
 
 /// Classifies an SDK error from `operation` (e.g. `s3:HeadBucket`). Service errors go by their
 /// code; a timeout, an I/O failure or an unreadable response is retryable; a request the SDK
-/// could not build is invalid input. The message carries the whole cause chain.
+/// could not build is invalid input. The message is one line (see [`crate::error::one_line`]);
+/// the SDK's whole cause chain is logged at `debug`.
 ///
 /// The error is marked `maybe_applied` when the request may have taken effect although no answer
 /// said so: a timeout, a transport failure after the request may have left (not a refused
@@ -218,15 +220,92 @@ where
         }
         _ => (ErrorClass::Fatal, "Unknown".to_string()),
     };
-    let error = ProviderError::new(
+    crate::error::log_detail(operation, error);
+    let error_hint = match error {
+        SdkError::ServiceError(service) => service.err().code().and_then(|c| hint(operation, c)),
+        SdkError::TimeoutError(_) => Some(format!(
+            "AWS did not answer `{operation}` in time; run again (a change it made is found, not repeated)"
+        )),
+        SdkError::DispatchFailure(failure) if !failure.is_user() => Some(
+            "AWS could not be reached: check the network and any endpoint override (`AWS_ENDPOINT_URL`)"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    let classified = ProviderError::new(
         class,
         code,
-        format!("{operation} failed: {}", DisplayErrorContext(error)),
+        format!("{} ({operation})", crate::error::one_line(error)),
     );
+    let classified = match error_hint {
+        Some(text) => classified.with_hint(text),
+        None => classified,
+    };
     if maybe_applied {
-        error.maybe_applied()
+        classified.maybe_applied()
     } else {
-        error
+        classified
+    }
+}
+
+/// Codes saying the identity in use lacks a permission.
+const NOT_AUTHORIZED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "AuthorizationError",
+];
+
+/// Codes saying AWS did not accept the credentials themselves.
+const BAD_CREDENTIALS: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+    "IncompleteSignature",
+];
+
+/// Codes saying the credentials were good but have expired.
+const EXPIRED: &[&str] = &["ExpiredToken", "ExpiredTokenException", "RequestExpired"];
+
+/// Codes saying the object lives in, or the request was signed for, another region.
+const WRONG_REGION: &[&str] = &[
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+    "IllegalLocationConstraintException",
+    "InvalidLocationConstraint",
+];
+
+/// What to do about a service error `code` from `operation`, where the code says.
+fn hint(operation: &str, code: &str) -> Option<String> {
+    let is = |list: &[&str]| list.contains(&code);
+    if is(NOT_AUTHORIZED) {
+        Some(format!(
+            "the AWS identity brickstack runs as may not call `{operation}`: allow it in that identity's IAM policy (`aws sts get-caller-identity` names the identity)"
+        ))
+    } else if is(BAD_CREDENTIALS) {
+        Some(
+            "AWS did not accept the credentials: check `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` or the profile `AWS_PROFILE` names (`aws sts get-caller-identity` tries them)"
+                .to_string(),
+        )
+    } else if is(EXPIRED) {
+        Some(
+            "the credentials have expired: renew them (`aws sso login`, or new keys for the profile) and run again"
+                .to_string(),
+        )
+    } else if is(WRONG_REGION) {
+        Some(
+            "the object is in another region than the one in use: the spec's `environment.region` unless `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region overrides it; make them agree"
+                .to_string(),
+        )
+    } else if is_throttle(code) {
+        Some(format!(
+            "AWS kept throttling `{operation}` until the retry budget ran out: run again later, or with a lower `--parallelism`"
+        ))
+    } else {
+        None
     }
 }
 
@@ -282,14 +361,16 @@ pub(crate) fn unsupported_kind(kind: &str) -> ProviderError {
 /// engine must not retry the whole create (that would make a second object), so the error becomes
 /// fatal and says how the object is recovered (the journaled create is adopted by `find`).
 pub(crate) fn after_created(kind: &str, object_id: &str, error: ProviderError) -> ProviderError {
-    ProviderError::new(
+    let mut fatal = ProviderError::new(
         ErrorClass::Fatal,
         error.code,
         format!(
             "{kind} `{object_id}` was created but configuring it failed; the next plan adopts it and repairs the rest: {}",
             error.message
         ),
-    )
+    );
+    fatal.hint = error.hint;
+    fatal
 }
 
 /// A successful response without a field the API documents.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::rt::sleep::default_async_sleep;
 use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
@@ -241,4 +242,102 @@ pub async fn assume_role(base: &SdkConfig, role_arn: &str, session_name: &str) -
     base.to_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
         .build()
+}
+
+/// The longest the credential check waits: the chain's own loaders time out sooner (instance
+/// metadata after a second per attempt), this only bounds a source that hangs.
+const CREDENTIALS_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a run cannot have AWS credentials, found before any call needs them.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsCheckError {
+    /// No source in the chain had credentials.
+    #[error("no AWS credentials found; tried {}", sources(profile))]
+    NotFound {
+        /// The profile the chain read (`AWS_PROFILE`, else `default`).
+        profile: String,
+    },
+    /// A source is configured but could not deliver (an expired SSO session, a broken profile,
+    /// an STS error while assuming a role).
+    #[error(
+        "AWS credentials could not be loaded from the profile `{profile}` or the environment: {cause}"
+    )]
+    Failed { profile: String, cause: String },
+}
+
+impl CredentialsCheckError {
+    pub fn hint(&self) -> String {
+        match self {
+            CredentialsCheckError::NotFound { .. } => "export `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, or name a profile with `AWS_PROFILE` (`aws configure` or `aws configure sso` writes one); `aws sts get-caller-identity` shows whether the credentials work".into(),
+            CredentialsCheckError::Failed { .. } => "fix the source the message names (`aws sso login` renews an SSO session); `aws sts get-caller-identity` shows whether the credentials work".into(),
+        }
+    }
+}
+
+/// The sources of the standard chain, in its order, as a user would look for them.
+fn sources(profile: &str) -> String {
+    format!(
+        "the environment variables `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, \
+         the profile `{profile}` in `~/.aws/config` and `~/.aws/credentials` (keys, SSO, `credential_process`, a role to assume), \
+         web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`), \
+         the container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`) \
+         and the instance metadata service"
+    )
+}
+
+/// Asks `config`'s credential chain for credentials once, so a run without any stops before its
+/// first call with where they were looked for, instead of failing each call with a dispatch
+/// failure after instance-metadata timeouts. `profile` names the profile the chain reads, for
+/// the message.
+pub async fn check_credentials(
+    config: &SdkConfig,
+    profile: &str,
+) -> Result<(), CredentialsCheckError> {
+    let not_found = || CredentialsCheckError::NotFound {
+        profile: profile.to_string(),
+    };
+    let Some(provider) = config.credentials_provider() else {
+        return Err(not_found());
+    };
+    match tokio::time::timeout(CREDENTIALS_CHECK_TIMEOUT, provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(CredentialsError::CredentialsNotLoaded(_))) | Err(_) => Err(not_found()),
+        Ok(Err(error)) => {
+            tracing::debug!(error = %crate::error::causes(&error), "loading AWS credentials failed");
+            // The chain asks instance metadata last, once every other source had nothing: its
+            // failure (unreachable, forbidden off EC2) means no source had credentials.
+            if from_instance_metadata(&error) {
+                return Err(not_found());
+            }
+            Err(CredentialsCheckError::Failed {
+                profile: profile.to_string(),
+                cause: innermost(&error),
+            })
+        }
+    }
+}
+
+/// Whether `error` came from the instance metadata service (the chain's last source).
+fn from_instance_metadata(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<aws_config::imds::client::error::ImdsError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// The last error of a source chain: the one that says what happened.
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

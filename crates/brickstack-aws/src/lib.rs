@@ -17,8 +17,9 @@
 //!
 //! * [`inventory`]: what is left of an environment, found by tag with plain describe calls.
 //!
-//! Errors carry the SDK's whole cause chain ([`AwsError`]); the SDK's own `Display` says only
-//! "dispatch failure" or "service error".
+//! Errors are one line each ([`AwsError`], [`classify`]): the service's code and message, or the
+//! innermost cause of a failure without an answer; the SDK's whole cause chain goes to the log at
+//! `debug`. [`check_credentials`] finds a missing credential chain before the first call.
 
 mod calls;
 mod classify;
@@ -38,9 +39,9 @@ pub use calls::CallCounter;
 pub use classify::{classify, classify_code};
 pub use clients::AwsClients;
 pub use config::{
-    CA_BUNDLE_VAR, ConfigError, StaticEndpoint, assume_role, emulator_retry_policy,
-    https_client_trusting, load_sdk_config, load_sdk_config_with_default_region,
-    static_sdk_config, static_sdk_config_with_policy,
+    CA_BUNDLE_VAR, ConfigError, CredentialsCheckError, StaticEndpoint, assume_role,
+    check_credentials, emulator_retry_policy, https_client_trusting, load_sdk_config,
+    load_sdk_config_with_default_region, static_sdk_config, static_sdk_config_with_policy,
 };
 pub use error::AwsError;
 pub use provider::{AwsProvider, served_kinds};

@@ -113,7 +113,8 @@ impl S3Store {
         StateError::Backend {
             backend: self.location(),
             retryable: classified.is_retryable(),
-            detail: classified.message,
+            // The code too: `StateError` shows only `detail`.
+            detail: classified.to_string(),
         }
     }
 

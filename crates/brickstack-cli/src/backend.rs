@@ -14,8 +14,9 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The backend of `spec`; S3 clients come from the standard AWS chain in the state's region.
-    pub async fn for_spec(spec: &Spec) -> Result<Backend, brickstack_aws::ConfigError> {
+    /// The backend of `spec`; S3 clients come from the standard AWS chain in the state's region
+    /// (the exit code when it cannot be used, after saying why).
+    pub async fn for_spec(spec: &Spec) -> Result<Backend, std::process::ExitCode> {
         Ok(match &spec.state {
             StateBackend::Local { path } => Backend::Local(LocalStore::new(path)),
             StateBackend::S3(s3) => {

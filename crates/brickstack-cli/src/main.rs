@@ -4,6 +4,7 @@ mod aws;
 mod backend;
 mod commands;
 mod databricks;
+mod report;
 mod run_commands;
 mod schedule;
 mod sleep_commands;
@@ -167,13 +168,48 @@ async fn main() -> ExitCode {
 
 /// Diagnostics on stderr, filtered by `BRICKSTACK_LOG` (`RUST_LOG` syntax, e.g. `debug` or
 /// `brickstack_databricks=debug`); warnings only by default. Secret values are `SecretValue`s,
-/// which never print, so no filter setting can put one in a log line.
+/// which never print; what the SDK and the HTTP stack log is capped by [`wire_cap`] whatever the
+/// filter asks, since at `trace` they print whole requests and bodies (a decrypted SSM parameter,
+/// a minted token).
 fn init_logging() {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("BRICKSTACK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(true)
+    let detail = filter
+        .max_level_hint()
+        .is_some_and(|max| max >= tracing::level_filters::LevelFilter::DEBUG);
+    let cap = tracing_subscriber::filter::filter_fn(move |meta| wire_cap(meta, detail));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(true)
+                .with_filter(filter)
+                .with_filter(cap),
+        )
         .init();
+}
+
+/// Crates whose logs describe requests and answers on the wire, not brickstack's work.
+const WIRE_TARGETS: &[&str] = &[
+    "aws_",
+    "hyper",
+    "h2",
+    "reqwest",
+    "rustls",
+    "tokio_rustls",
+    "tower",
+    "http_body",
+];
+
+/// Whether an event or span may pass: ours always (the filter decides); the SDK's and the HTTP
+/// stack's only when the filter asks for `debug` or more (`detail`: the SDK's own warnings, such
+/// as instance metadata not answering, mean nothing to a user our error does not say better), and
+/// never at `trace`, where they print bodies and headers.
+fn wire_cap(meta: &tracing::Metadata<'_>, detail: bool) -> bool {
+    let wire = WIRE_TARGETS.iter().any(|t| meta.target().starts_with(t));
+    !wire || (detail && *meta.level() < tracing::Level::TRACE)
 }

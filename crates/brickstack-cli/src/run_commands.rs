@@ -45,14 +45,32 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// `--target` addresses plus those of the named selection.
-    fn targets(&self, spec: &Spec, graph: &ResourceGraph) -> Vec<String> {
+    /// `--target` addresses plus those of the named selection; a named selection the spec leaves
+    /// empty is refused (exit 2, after saying so), since no targets would mean the whole
+    /// environment.
+    fn targets(&self, spec: &Spec, graph: &ResourceGraph) -> Result<Vec<String>, ExitCode> {
         let mut targets = self.targets.clone();
         if let Some(name) = &self.select {
             let named = brickstack_graph::selections::select(name, spec, graph).unwrap_or_default();
+            if named.is_empty() {
+                eprintln!(
+                    "error: the selection is empty: `--select {name}` selects nothing in environment `{}`",
+                    spec.environment.name
+                );
+                eprintln!(
+                    "  hint: {}",
+                    match name.as_str() {
+                        "sleep" =>
+                            "the spec's `[sleep]` table names what sleeps (`nat`, `interface_endpoints`, `s3_gateway_endpoint`); without `--select` the run covers the whole environment",
+                        _ =>
+                            "the spec defines no object of this selection; without `--select` the run covers the whole environment",
+                    }
+                );
+                return Err(ExitCode::from(EXIT_INVALID_INPUT));
+            }
             targets.extend(named.iter().map(ToString::to_string));
         }
-        targets
+        Ok(targets)
     }
 }
 
@@ -170,6 +188,14 @@ pub struct ApplyArgs {
 pub struct DestroyArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// Only this resource and everything that depends on it (repeatable): destroying a VPC
+    /// takes its subnets
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Keep this resource and what it depends on (repeatable): a kept subnet keeps its VPC;
+    /// what depends on it is still destroyed
+    #[arg(long = "exclude", value_name = "ADDR")]
+    pub excludes: Vec<String>,
     /// Destroy without asking for confirmation
     #[arg(long)]
     pub auto_approve: bool,
@@ -222,7 +248,10 @@ pub(crate) async fn environment(
         brickstack_graph::generate(&spec)
     }
     .context("compiling the spec into its graph")?;
-    let config = crate::aws::sdk_config(&spec.environment.region).await?;
+    let config = match crate::aws::sdk_config(&spec.environment.region).await {
+        Ok(config) => config,
+        Err(code) => return Ok(Err(code)),
+    };
     let clients = AwsClients::new(&config);
     let databricks = match crate::databricks::provider(&spec, &clients, !bootstrap).await {
         Ok(provider) => provider,
@@ -244,19 +273,35 @@ pub(crate) fn color() -> bool {
 }
 
 pub(crate) fn report_engine_error(error: &EngineError) -> ExitCode {
-    eprintln!("error: {error}");
+    if let EngineError::LeaseLost {
+        report: Some(report),
+        ..
+    } = error
+    {
+        for address in &report.finished {
+            eprintln!("done before the run stopped: {address}");
+        }
+        for (_, failed) in &report.failed {
+            eprintln!(
+                "{}",
+                crate::report::render(failed, failed.hint().as_deref())
+            );
+        }
+        if !report.not_started.is_empty() {
+            eprintln!("not started: {}", report.not_started.join(", "));
+        }
+    }
     let hint = match error {
         EngineError::Exec(e) => e.hint(),
         EngineError::Plan(e) => Some(e.hint().to_string()),
-        EngineError::Selection(_) => Some(
-            "`brickstack state list -e ENV` and `brickstack graph -e ENV` list the addresses"
+        EngineError::Selection(e) => Some(e.hint().to_string()),
+        EngineError::Refused(refusal) => Some(refusal.hint.clone()),
+        EngineError::LeaseLost { .. } => Some(
+            "what finished is recorded; make sure no other run holds the state (`brickstack state list -e ENV` shows what is recorded), then apply again"
                 .into(),
         ),
-        EngineError::Refused(refusal) => Some(refusal.hint.clone()),
     };
-    if let Some(hint) = hint {
-        eprintln!("  hint: {hint}");
-    }
+    eprintln!("{}", crate::report::render(error, hint.as_deref()));
     match error {
         EngineError::Selection(_) => ExitCode::from(EXIT_INVALID_INPUT),
         _ => ExitCode::FAILURE,
@@ -268,13 +313,19 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         Ok(env) => env,
         Err(code) => return Ok(code),
     };
-    let backend = Backend::for_spec(&env.spec).await?;
+    let backend = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend,
+        Err(code) => return Ok(code),
+    };
     let engine = Engine {
         provider: &env.provider,
         store: &backend,
         runner: runner(),
     };
-    let targets = args.selection.targets(&env.spec, &env.graph);
+    let targets = match args.selection.targets(&env.spec, &env.graph) {
+        Ok(targets) => targets,
+        Err(code) => return Ok(code),
+    };
     let request = Request {
         environment: &env.spec.environment.name,
         graph: &env.graph,
@@ -318,7 +369,10 @@ pub async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         Ok(env) => env,
         Err(code) => return Ok(code),
     };
-    let backend = Backend::for_spec(&env.spec).await?;
+    let backend = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend,
+        Err(code) => return Ok(code),
+    };
     let saved = match &args.plan_file {
         Some(path) => Some(read_plan(path)?),
         None => None,
@@ -348,16 +402,21 @@ pub async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         Ok(env) => env,
         Err(code) => return Ok(code),
     };
-    let backend = Backend::for_spec(&env.spec).await?;
+    let backend = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend,
+        Err(code) => return Ok(code),
+    };
     let options = ApplyOptions {
         parallelism: args.parallelism,
         destroy_data: args.destroy_data,
         ..ApplyOptions::default()
     };
     let nothing = brickstack_exec::nothing();
+    // Against the empty graph every address is one the run deletes, so the selection runs the
+    // delete's way (`brickstack_plan::Selection`): targets take their dependents.
     let selection = Selection {
-        targets: Vec::new(),
-        excludes: Vec::new(),
+        targets: args.targets.clone(),
+        excludes: args.excludes.clone(),
         select: None,
         replace: Vec::new(),
     };
@@ -397,7 +456,10 @@ pub async fn rotate_tokens(args: &RotateTokensArgs) -> anyhow::Result<ExitCode> 
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let backend = Backend::for_spec(&env.spec).await?;
+    let backend = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend,
+        Err(code) => return Ok(code),
+    };
     let selection = Selection {
         targets: tokens.clone(),
         excludes: Vec::new(),
@@ -472,7 +534,10 @@ async fn run<S: StateStore>(
         store: backend,
         runner: runner(),
     };
-    let targets = selection.targets(&env.spec, graph);
+    let targets = match selection.targets(&env.spec, graph) {
+        Ok(targets) => targets,
+        Err(code) => return Ok(code),
+    };
     let request = Request {
         environment: &env.spec.environment.name,
         graph,
@@ -544,12 +609,8 @@ pub(crate) fn summarise(report: &ApplyReport, elapsed: Duration, location: Strin
         elapsed.as_secs_f64(),
         report.state.serial
     );
-    for (address, error) in &report.failed {
-        eprintln!("error: {error}");
-        if let Some(hint) = error.hint() {
-            eprintln!("  hint: {hint}");
-        }
-        let _ = address;
+    for (_, error) in &report.failed {
+        eprintln!("{}", crate::report::render(error, error.hint().as_deref()));
     }
     for (address, because) in &report.skipped {
         eprintln!("skipped {address}: it waits on {because}, which failed");

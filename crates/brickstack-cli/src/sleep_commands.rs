@@ -51,7 +51,10 @@ pub async fn sleep(args: &SleepArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let name = env.spec.environment.name.clone();
-    let backend = Backend::for_spec(&env.spec).await?;
+    let backend = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend,
+        Err(code) => return Ok(code),
+    };
     let selection =
         brickstack_graph::selections::select("sleep", &env.spec, &env.graph).unwrap_or_default();
     let saving = hourly_saving(&env.spec, &env.graph, &selection);
@@ -125,7 +128,10 @@ pub async fn wake(args: &WakeArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let name = env.spec.environment.name.clone();
-    let backend = Backend::for_spec(&env.spec).await?;
+    let backend = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend,
+        Err(code) => return Ok(code),
+    };
     let engine = Engine {
         provider: &env.provider,
         store: &backend,

@@ -15,7 +15,10 @@ async fn backend(
 ) -> anyhow::Result<Result<(brickstack_spec::Spec, Backend), ExitCode>> {
     Ok(match crate::commands::load_spec(args)? {
         Ok(spec) => {
-            let backend = Backend::for_spec(&spec).await?;
+            let backend = match Backend::for_spec(&spec).await {
+                Ok(backend) => backend,
+                Err(code) => return Ok(Err(code)),
+            };
             Ok((spec, backend))
         }
         Err(code) => Err(code),

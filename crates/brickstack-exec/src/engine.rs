@@ -2,8 +2,8 @@
 //! desired graph; sleep and wake are runs of their `RunMode`), each under the state lock, with
 //! the lease renewed while work runs.
 
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use brickstack_graph::ResourceGraph;
 use brickstack_plan::{Plan, PlanInput, RunMode, Selection, SelectionError, graph_hash};
@@ -46,6 +46,13 @@ pub enum EngineError {
     /// The caller's check under the lock refused the run (`brickstack sleep`: clusters running).
     #[error("{}", .0.message)]
     Refused(Refusal),
+    /// The run lost the state lock and stopped: nothing new started, what was under way finished.
+    #[error("{cause}; the run stopped{}", report.as_ref().map(|r| format!(" after {} operation(s), {} not started", r.finished.len(), r.not_started.len())).unwrap_or_default())]
+    LeaseLost {
+        cause: LeaseLost,
+        /// The walk's report, when it got as far as the walk.
+        report: Option<Box<ApplyReport>>,
+    },
 }
 
 /// Why a caller's check refused to let a run change anything, and what to do about it.
@@ -227,13 +234,21 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         cancel: &AtomicBool,
     ) -> Result<ApplyReport, EngineError> {
         let lock = self.lock(operation(mode, "apply")).await?;
-        let result = self
+        let (result, lost) = self
             .with_heartbeat(
                 &lock,
+                cancel,
                 self.apply_locked(&lock, request, mode, saved, admit, options, events, cancel),
             )
             .await;
         let unlocked = self.store.unlock(&lock).await;
+        if let Some(cause) = lost {
+            // What finished is recorded (or, if another holder has the state, listed here).
+            return Err(EngineError::LeaseLost {
+                cause,
+                report: result.ok().map(Box::new),
+            });
+        }
         let report = result?;
         unlocked?;
         Ok(report)
@@ -286,26 +301,90 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         .await?)
     }
 
-    /// Runs `work` while renewing the lock's lease every third of it.
+    /// Runs `work` while renewing the lock's lease every third of it. A failed renewal is tried
+    /// again until the lease would run out; only a lost lease (expired, or the lock taken by
+    /// another holder) stops the run, and not mid-call: `cancel` is set, so the walk schedules
+    /// nothing more, lets the operations under way finish and records them. The second value
+    /// says why the lease was lost, if it was.
     async fn with_heartbeat<T>(
         &self,
         lock: &LockInfo,
+        cancel: &AtomicBool,
         work: impl Future<Output = Result<T, EngineError>>,
-    ) -> Result<T, EngineError> {
+    ) -> (Result<T, EngineError>, Option<LeaseLost>) {
+        let lease = Duration::from_secs(self.runner.lease_seconds.max(1));
         let period = Duration::from_secs((self.runner.lease_seconds / 3).max(1));
+        let retry = (period / 4).max(Duration::from_millis(100));
+        let mut lost = None;
         let heartbeat = async {
+            let mut renewed = Instant::now();
             loop {
                 tokio::time::sleep(period).await;
-                if let Err(e) = self.store.heartbeat(lock, OffsetDateTime::now_utc()).await {
-                    return e;
+                loop {
+                    // A renewal that hangs counts as failed once the lease is up.
+                    let left = lease.saturating_sub(renewed.elapsed()).max(retry);
+                    let renewal = self.store.heartbeat(lock, OffsetDateTime::now_utc());
+                    let error = match tokio::time::timeout(left, renewal).await {
+                        Ok(Ok(_)) => {
+                            renewed = Instant::now();
+                            break;
+                        }
+                        Ok(Err(error)) => error,
+                        Err(_) => StateError::Backend {
+                            backend: self.store.location(),
+                            detail: format!(
+                                "renewing the lock's lease got no answer in {}s",
+                                left.as_secs()
+                            ),
+                            retryable: true,
+                        },
+                    };
+                    if matches!(
+                        error,
+                        StateError::LockNotHeld { .. } | StateError::Locked { .. }
+                    ) {
+                        return LeaseLost::Taken { error };
+                    }
+                    let left = lease.saturating_sub(renewed.elapsed());
+                    if left.is_zero() {
+                        return LeaseLost::Expired {
+                            lease_seconds: self.runner.lease_seconds,
+                            error,
+                        };
+                    }
+                    tracing::warn!(%error, left_seconds = left.as_secs(), "renewing the state lock's lease failed; trying again");
+                    tokio::time::sleep(retry.min(left)).await;
                 }
             }
         };
-        tokio::select! {
-            result = work => result,
-            error = heartbeat => Err(error.into()),
-        }
+        let mut work = std::pin::pin!(work);
+        let result = tokio::select! {
+            result = &mut work => result,
+            reason = heartbeat => {
+                tracing::warn!(%reason, "stopping: no new operation starts; those under way finish and are recorded");
+                cancel.store(true, Ordering::SeqCst);
+                lost = Some(reason);
+                work.await
+            }
+        };
+        (result, lost)
     }
+}
+
+/// Why a run stopped holding the state lock.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LeaseLost {
+    /// Another holder has the lock (a `force-unlock` and a new run, or a backend that lost it).
+    #[error("the state lock was taken from this run: {error}")]
+    Taken { error: StateError },
+    /// No renewal succeeded for a whole lease, so another run may take the lock.
+    #[error(
+        "the state lock's lease ({lease_seconds}s) expired: no renewal succeeded, the last failed with: {error}"
+    )]
+    Expired {
+        lease_seconds: u64,
+        error: StateError,
+    },
 }
 
 /// The lock's operation: `sleep` and `wake` name themselves, so a refused run sees what holds it.

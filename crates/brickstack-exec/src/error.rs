@@ -72,7 +72,12 @@ impl ExecError {
                 "leave it out with `--exclude ADDR` or apply only what is served with `--target ADDR`".into(),
             ),
             ExecError::State(e) => e.hint(),
-            ExecError::Provider { .. } => None,
+            ExecError::Provider { error, .. } => error.hint.clone().or_else(|| {
+                // A retryable error reaches the run only once its adapter's retries ran out.
+                error.is_retryable().then(|| {
+                    "the service kept failing after every retry the budget allows: run again later, or with a lower `--parallelism`".into()
+                })
+            }),
         }
     }
 }

@@ -10,7 +10,7 @@ mod journal;
 mod refresh;
 mod walk;
 
-pub use engine::{Engine, EngineError, Refusal, Request, Runner, nothing};
+pub use engine::{Engine, EngineError, LeaseLost, Refusal, Request, Runner, nothing};
 pub use error::{ExecError, HeldData};
 pub use journal::{StateWriter, reconcile_pending};
 pub use refresh::{RefreshMode, refresh, refresh_minimal};

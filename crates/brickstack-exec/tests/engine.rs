@@ -1519,7 +1519,7 @@ async fn a_requested_replacement_replaces_the_target_and_leaves_its_dependencies
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, EngineError::Selection(e) if e.suggestion.as_deref() == Some("test_token.t")),
+        matches!(&error, EngineError::Selection(brickstack_plan::SelectionError::Unknown { suggestion, .. }) if suggestion.as_deref() == Some("test_token.t")),
         "{error}"
     );
 }

@@ -1,6 +1,11 @@
 //! Partial runs: `--target ADDR` keeps the target and everything it depends on; `--exclude ADDR`
 //! drops the address and everything that depends on it. (`--replace ADDR` selects nothing: it
 //! forces the replacement of a selected resource; its addresses are checked here too.)
+//!
+//! An address only the state has is one the run deletes, and a delete runs the other way round:
+//! targeting it takes what depends on it (destroying a VPC takes its subnets), and excluding it
+//! keeps what it depends on (a kept subnet keeps its VPC) while what depends on it may still go. A selection that ends up empty is an
+//! error, never "everything".
 
 use std::collections::BTreeSet;
 
@@ -15,10 +20,54 @@ pub enum Selection {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{address}` is neither in the spec's graph nor in the state{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
-pub struct SelectionError {
-    pub address: String,
-    pub suggestion: Option<String>,
+pub enum SelectionError {
+    #[error("`{address}` is neither in the spec's graph nor in the state{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    Unknown {
+        address: String,
+        suggestion: Option<String>,
+    },
+    /// `--target` and `--exclude` together leave nothing: running would change nothing the
+    /// user asked for, and an empty list must never read as "everything".
+    #[error("the selection is empty: {}", empty_reason(targets, excludes))]
+    Empty {
+        targets: Vec<String>,
+        excludes: Vec<String>,
+    },
+}
+
+fn empty_reason(targets: &[String], excludes: &[String]) -> String {
+    let list = |addresses: &[String]| {
+        addresses
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if targets.is_empty() {
+        format!(
+            "`--exclude` {} and what depends on them cover every resource",
+            list(excludes)
+        )
+    } else {
+        format!(
+            "`--exclude` {} and what depends on them cover everything `--target` {} selects",
+            list(excludes),
+            list(targets)
+        )
+    }
+}
+
+impl SelectionError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SelectionError::Unknown { .. } => {
+                "`brickstack state list -e ENV` and `brickstack graph -e ENV` list the addresses"
+            }
+            SelectionError::Empty { .. } => {
+                "exclude less, or target something the excludes do not depend on; `brickstack graph -e ENV` shows what depends on what"
+            }
+        }
+    }
 }
 
 impl Selection {
@@ -34,6 +83,7 @@ impl Selection {
         if targets.is_empty() && excludes.is_empty() {
             return Ok(Selection::All);
         }
+        let desired: BTreeSet<String> = graph.resources().map(|r| r.address.to_string()).collect();
         let mut selected: BTreeSet<String> = if targets.is_empty() {
             known.clone()
         } else {
@@ -43,7 +93,12 @@ impl Selection {
                 if !set.insert(address.clone()) {
                     continue;
                 }
-                stack.extend(dependencies(graph, state, &address));
+                if desired.contains(&address) {
+                    stack.extend(dependencies(graph, state, &address));
+                } else {
+                    // Deleted: what depends on it must go first, so it goes too.
+                    stack.extend(dependents(graph, state, &address));
+                }
             }
             set
         };
@@ -53,9 +108,26 @@ impl Selection {
             if !dropped.insert(address.clone()) {
                 continue;
             }
-            stack.extend(dependents(graph, state, &address));
+            if desired.contains(&address) {
+                // What depends on a kept desired object may need its outputs: it stays too.
+                stack.extend(dependents(graph, state, &address));
+            } else {
+                // A kept object keeps what it stands on, where the run would delete that; what
+                // depends on it can still be deleted.
+                stack.extend(
+                    dependencies(graph, state, &address)
+                        .into_iter()
+                        .filter(|a| !desired.contains(a)),
+                );
+            }
         }
         selected.retain(|a| !dropped.contains(a));
+        if selected.is_empty() {
+            return Err(SelectionError::Empty {
+                targets: targets.to_vec(),
+                excludes: excludes.to_vec(),
+            });
+        }
         Ok(Selection::Only(selected))
     }
 
@@ -88,7 +160,7 @@ impl Selection {
                     .filter(|k| k.starts_with(address.split('.').next().unwrap_or_default()))
                     .min_by_key(|k| edit_distance(k, address))
                     .cloned();
-                return Err(SelectionError {
+                return Err(SelectionError::Unknown {
                     address: address.clone(),
                     suggestion,
                 });

@@ -30,6 +30,9 @@ pub struct ProviderError {
     /// timeout, a dropped connection, a 5xx after the request was sent). A create that fails this
     /// way is looked up (`Provider::find`) before it is ever sent again.
     pub maybe_applied: bool,
+    /// What the user can do about it, where the adapter knows (a missing permission, a region
+    /// mismatch); printed as the error's `hint:` line.
+    pub hint: Option<String>,
 }
 
 impl ProviderError {
@@ -39,7 +42,15 @@ impl ProviderError {
             code: code.into(),
             message: message.into(),
             maybe_applied: false,
+            hint: None,
         }
+    }
+
+    /// The same error, with what the user can do about it.
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 
     /// The same error, marked as one whose request may have taken effect.

@@ -1178,11 +1178,11 @@ fn sdk_errors_are_classified_with_their_code_and_cause() {
     let error = classify("s3:HeadBucket", &service_error("SlowDown", 503));
     assert!(error.is_retryable());
     assert_eq!(error.code, "SlowDown");
-    assert!(
-        error.message.starts_with("s3:HeadBucket failed: "),
+    // One line: the service's message, then the operation.
+    assert_eq!(
+        error.message, "the service said so (s3:HeadBucket)",
         "{error}"
     );
-    assert!(error.message.contains("the service said so"), "{error}");
     assert!(error.to_string().starts_with("SlowDown: "), "{error}");
 
     let error = classify("s3:HeadBucket", &service_error("NoSuchBucket", 404));
