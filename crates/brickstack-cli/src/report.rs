@@ -19,7 +19,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use brickstack_aws::{AwsClients, StaticEndpoint, classify, static_sdk_config};
+    use brickstack_aws::{AwsClients, StaticEndpoint, classify, static_sdk_config_with_policy};
     use brickstack_databricks::{ApiError, ErrorDetail};
     use brickstack_exec::ExecError;
     use brickstack_provider::ProviderError;
@@ -62,12 +62,18 @@ mod tests {
     }
 
     fn clients(url: &str, timeout: Option<Duration>) -> AwsClients {
-        let config = static_sdk_config(&StaticEndpoint {
-            url: url.to_string(),
-            region: "eu-west-1".into(),
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "not-a-secret".into(),
-        });
+        // No retries: each snapshot shows the first answer as it reaches the user.
+        let config = static_sdk_config_with_policy(
+            &StaticEndpoint {
+                url: url.to_string(),
+                region: "eu-west-1".into(),
+                access_key_id: "AKIDEXAMPLE".into(),
+                secret_access_key: "not-a-secret".into(),
+                ca_bundle: None,
+            },
+            &brickstack_provider::RetryPolicy::none(),
+        )
+        .expect("no CA bundle to read");
         // Only `brickstack-aws` names the SDK's crates: the timeout is set through the values.
         let config = match timeout {
             Some(t) => {

@@ -305,7 +305,13 @@ async fn killed_applies_converge_in_one_reapply_with_no_duplicate_and_no_orphan(
 /// Destroys a round's environment, so the emulators do not fill up.
 async fn destroy(round: &Round, cli: &Cli<'_>) {
     let destroy = cli
-        .run(&["destroy", "--file", "env.toml", "--auto-approve"])
+        .run(&[
+            "destroy",
+            "--file",
+            "env.toml",
+            "--auto-approve",
+            "--destroy-data",
+        ])
         .await;
     assert!(
         destroy.status.success(),

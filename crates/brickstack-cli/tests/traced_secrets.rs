@@ -106,7 +106,13 @@ async fn a_traced_apply_and_rotation_print_no_secret() {
     }
 
     let destroy = cli
-        .run(&["destroy", "--file", "env.toml", "--auto-approve"])
+        .run(&[
+            "destroy",
+            "--file",
+            "env.toml",
+            "--auto-approve",
+            "--destroy-data",
+        ])
         .await;
     assert!(
         destroy.status.success(),

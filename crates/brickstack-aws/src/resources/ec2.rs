@@ -204,12 +204,16 @@ mod tests {
     use crate::{AwsClients, StaticEndpoint, static_sdk_config};
 
     fn provider() -> AwsProvider {
-        AwsProvider::new(&AwsClients::new(&static_sdk_config(&StaticEndpoint {
-            url: "http://127.0.0.1:9".into(),
-            region: "eu-west-1".into(),
-            access_key_id: "testing".into(),
-            secret_access_key: "testing".into(),
-        })))
+        AwsProvider::new(&AwsClients::new(
+            &static_sdk_config(&StaticEndpoint {
+                url: "http://127.0.0.1:9".into(),
+                region: "eu-west-1".into(),
+                access_key_id: "testing".into(),
+                secret_access_key: "testing".into(),
+                ca_bundle: None,
+            })
+            .expect("no CA bundle to read"),
+        ))
     }
 
     fn tags(environment: &str, address: &str) -> Tags {

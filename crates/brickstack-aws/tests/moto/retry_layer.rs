@@ -93,15 +93,19 @@ impl Scripted {
             jitter: Duration::ZERO,
             max_server_delay: Duration::from_millis(50),
         };
-        AwsClients::new(&static_sdk_config_with_policy(
-            &StaticEndpoint {
-                url: self.url.clone(),
-                region: "eu-west-1".into(),
-                access_key_id: "testing".into(),
-                secret_access_key: "testing".into(),
-            },
-            &policy,
-        ))
+        AwsClients::new(
+            &static_sdk_config_with_policy(
+                &StaticEndpoint {
+                    url: self.url.clone(),
+                    region: "eu-west-1".into(),
+                    access_key_id: "testing".into(),
+                    secret_access_key: "testing".into(),
+                    ca_bundle: None,
+                },
+                &policy,
+            )
+            .expect("no CA bundle to read"),
+        )
     }
 }
 

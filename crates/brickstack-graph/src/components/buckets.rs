@@ -123,12 +123,15 @@ fn policy_statements(
 ) -> Vec<Value> {
     let arn = reference(address, "arn");
     let objects = Value::Concat(vec![arn.clone(), "/*".into()]);
+    // `{"AWS": "*"}` is AWS's equivalent of the bare `"*"`; S3 reads principals as maps when it
+    // checks that a logging target lets the logging service write (moto does too).
+    let anyone = || map! { "AWS" => "*" };
     let mut statements = Vec::new();
     if bucket.enforce_tls {
         statements.push(map! {
             "Sid" => "DenyInsecureTransport",
             "Effect" => "Deny",
-            "Principal" => "*",
+            "Principal" => anyone(),
             "Action" => "s3:*",
             "Resource" => list![arn.clone(), objects.clone()],
             "Condition" => map! { "Bool" => map! { "aws:SecureTransport" => "false" } },
@@ -138,7 +141,7 @@ fn policy_statements(
         statements.push(map! {
             "Sid" => "DenyUploadsWithoutSseHeader",
             "Effect" => "Deny",
-            "Principal" => "*",
+            "Principal" => anyone(),
             "Action" => "s3:PutObject",
             "Resource" => objects.clone(),
             "Condition" => map! { "Null" => map! { "s3:x-amz-server-side-encryption" => "true" } },
@@ -146,7 +149,7 @@ fn policy_statements(
         statements.push(map! {
             "Sid" => "DenyUploadsNotSseKms",
             "Effect" => "Deny",
-            "Principal" => "*",
+            "Principal" => anyone(),
             "Action" => "s3:PutObject",
             "Resource" => objects.clone(),
             "Condition" => map! { "StringNotEquals" => map! { "s3:x-amz-server-side-encryption" => "aws:kms" } },

@@ -38,14 +38,16 @@ impl ProxiedAccount {
     /// `CI=true` this panics instead).
     pub async fn new(test_name: &str) -> Option<Self> {
         let moto = require_moto(test_name)?;
-        let base = static_sdk_config(&static_endpoint(&moto));
+        let base = static_sdk_config(&static_endpoint(&moto)).expect("moto's CA bundle");
         let config = assume_role(
             &base,
             &moto.role_arn(&unique_moto_account_id()),
             "brickstack-test",
         )
         .await;
-        let proxy = FaultProxy::start(&moto.url, None)
+        // The proxy speaks TLS to moto (the state bucket's policy refuses anything else) and
+        // plain http to the provider, so it can read and drop what passes.
+        let proxy = FaultProxy::start(&moto.url, moto.ca_bundle.as_deref())
             .await
             .unwrap_or_else(|e| panic!("fault proxy: {e}"));
         let proxied = config.to_builder().endpoint_url(proxy.url()).build();
