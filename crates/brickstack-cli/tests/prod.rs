@@ -115,13 +115,15 @@ async fn the_prod_environment_bootstraps_applies_converges_and_destroys_with_its
         "prod turns access logging on"
     );
 
-    // Data in a datalake bucket (versioned: a second write makes a second version).
+    // Data in a versioned bucket (a second write makes a second version). Not a datalake layer:
+    // their policies deny uploads without SSE-KMS, and moto 5.2 applies such a deny whatever the
+    // request's headers (it evaluates no `Null`/`StringNotEquals` condition), so the logs bucket
+    // (versioned, TLS-only) stands in.
     let datalake = resources
-        .iter()
-        .filter(|(address, r)| r["kind"] == "aws_s3_bucket" && address.contains("datalake"))
-        .map(|(_, r)| r["attributes"]["bucket"].as_str().unwrap().to_string())
-        .next()
-        .unwrap_or_else(|| panic!("a datalake bucket in state: {:?}", resources.keys()));
+        .get("aws_s3_bucket.databricks_logs")
+        .and_then(|r| r["attributes"]["bucket"].as_str())
+        .unwrap_or_else(|| panic!("the logs bucket in state: {:?}", resources.keys()))
+        .to_string();
     for body in ["first", "second"] {
         aws.s3
             .put_object()

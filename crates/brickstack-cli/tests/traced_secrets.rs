@@ -52,14 +52,14 @@ async fn a_traced_apply_and_rotation_print_no_secret() {
     }
     let cli = Cli {
         dir: dir.path(),
-        env: vec![
-            ("AWS_ENDPOINT_URL", moto.url.clone()),
-            ("AWS_ACCESS_KEY_ID", moto.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY", moto.secret_access_key.clone()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("DATABRICKS_HOST", databricks.url.clone()),
-            ("BRICKSTACK_LOG", "trace".into()),
-        ],
+        // No `DATABRICKS_CLIENT_*`: the service principal comes from SSM.
+        env: support::moto_env(&moto)
+            .into_iter()
+            .chain([
+                ("DATABRICKS_HOST", databricks.url.clone()),
+                ("BRICKSTACK_LOG", "trace".into()),
+            ])
+            .collect(),
     };
 
     let mut transcript = String::new();
