@@ -196,6 +196,7 @@ async fn credentials_come_from_the_specs_ssm_parameters_when_the_environment_has
     let message = text(&refused);
     assert!(
         message.contains("DATABRICKS_CLIENT_ID")
+            && message.contains("~/.databrickscfg")
             && message.contains(&format!("/brickstack/{environment}/databricks/client-id")),
         "{message}"
     );

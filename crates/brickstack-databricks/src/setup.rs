@@ -53,7 +53,7 @@ pub enum SetupError {
     )]
     PatForAccount { origin: String },
     #[error(
-        "no Databricks service principal credentials: neither DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET nor the SSM parameters `{id_parameter}` and `{secret_parameter}`{missing}"
+        "no Databricks service principal credentials: tried DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, `client_id`/`client_secret` in the `~/.databrickscfg` profile (DATABRICKS_CONFIG_PROFILE, else DEFAULT), and the SSM parameters `{id_parameter}` and `{secret_parameter}`{missing}"
     )]
     NoCredentials {
         id_parameter: String,
@@ -80,7 +80,7 @@ impl SetupError {
                 "use a service principal: DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, or the SSM parameters in `[databricks.account]`".into()
             }
             SetupError::NoCredentials { id_parameter, .. } => format!(
-                "export DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, or store them: `aws ssm put-parameter --type SecureString --name {id_parameter} --value <client id>` (and the secret likewise)"
+                "export DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, add `client_id` and `client_secret` to the `~/.databrickscfg` profile, or store them: `aws ssm put-parameter --type SecureString --name {id_parameter} --value <client id>` (and the secret likewise)"
             ),
             SetupError::Secrets(_) => {
                 "check the AWS credentials can `ssm:GetParameter` with decryption on those parameters".into()
