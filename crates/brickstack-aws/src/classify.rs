@@ -60,17 +60,8 @@ pub(crate) fn is_throttle(code: &str) -> bool {
     THROTTLING.contains(&code)
 }
 
-/// Throttling and transient service trouble: worth another attempt.
+/// Transient service trouble: worth another attempt (throttling, [`THROTTLING`], is too).
 const RETRYABLE: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "RequestLimitExceeded",
-    "SlowDown",
-    "ProvisionedThroughputExceededException",
     "RequestTimeout",
     "RequestTimeoutException",
     "InternalError",
@@ -147,7 +138,7 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
     let listed = |list: &[&str]| code.is_some_and(|c| list.contains(&c));
     if listed(NOT_FOUND) || code.is_some_and(|c| c.ends_with(".NotFound")) {
         ErrorClass::NotFound
-    } else if listed(RETRYABLE) {
+    } else if listed(RETRYABLE) || code.is_some_and(is_throttle) {
         ErrorClass::Retryable { after: None }
     } else if listed(CONFLICT) {
         ErrorClass::Conflict

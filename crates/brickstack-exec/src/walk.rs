@@ -478,7 +478,7 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 );
             })
             .await?;
-        match self.create_once(&request).await? {
+        match self.create_or_adopt(&request).await? {
             Sent::Created(observed) => self.record(change, observed).await,
             Sent::Found(found) => {
                 // Recorded first: from here on the object is tracked whatever happens next.
@@ -518,7 +518,7 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
     /// up first and adopted if found; only if nothing is found is the create sent again, at most
     /// `create_resends` times. Any other error fails the operation (the adapter has retried what
     /// was worth retrying).
-    async fn create_once(&self, request: &CreateRequest) -> Result<Sent, ExecError> {
+    async fn create_or_adopt(&self, request: &CreateRequest) -> Result<Sent, ExecError> {
         let address = request.address.as_str();
         let mut lookups = 0;
         loop {
