@@ -17,6 +17,8 @@ pub enum Family {
     Aws,
     /// `brickstack-databricks`.
     Databricks,
+    /// `brickstack-notify`: messages brickstack posts (Slack incoming webhooks).
+    Notify,
 }
 
 /// How a kind carries brickstack's tags, if its API takes tags at all.

@@ -16,6 +16,12 @@ pub struct Resource {
     pub depends_on: BTreeSet<Address>,
     /// The `Name` tag, for kinds that show one in the console.
     pub name_tag: Option<String>,
+    /// Once the spec no longer wants this resource, how long its object stays before it is
+    /// deleted (a person's single-user cluster after they leave the list); `None`: deleted by
+    /// the next apply, as usual. Recorded in state with the resource, since the planner must
+    /// honour it when the resource is no longer in the graph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removal_grace_seconds: Option<u64>,
 }
 
 impl Resource {
@@ -25,6 +31,7 @@ impl Resource {
             attributes: BTreeMap::new(),
             depends_on: BTreeSet::new(),
             name_tag: None,
+            removal_grace_seconds: None,
         }
     }
 
@@ -73,6 +80,12 @@ pub struct Handle<'a> {
 impl Handle<'_> {
     pub fn name_tag(self, name: impl Into<String>) -> Self {
         self.resource.name_tag = Some(name.into());
+        self
+    }
+
+    /// Sets [`Resource::removal_grace_seconds`].
+    pub fn removal_grace(self, seconds: u64) -> Self {
+        self.resource.removal_grace_seconds = Some(seconds);
         self
     }
 

@@ -537,6 +537,7 @@ fn the_registry_names_each_kind_once_with_its_family_prefix() {
         let prefix = match kind.family {
             kinds::Family::Aws => "aws_",
             kinds::Family::Databricks => "databricks_",
+            kinds::Family::Notify => "brickstack_",
         };
         assert!(kind.name.starts_with(prefix), "{kind:?}");
     }

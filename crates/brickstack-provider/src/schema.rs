@@ -29,6 +29,10 @@ pub struct KindSchema {
     pub unordered: Vec<String>,
     /// Objects that expire and are replaced before they do (tokens): see [`Rotation`].
     pub rotation: Option<Rotation>,
+    /// Deleting a resource of this kind forgets it (drops its record) and leaves the object in
+    /// place: objects another system owns once they exist (a workspace user, whom the identity
+    /// provider's SCIM sync manages), as Pulumi's `retainOnDelete`.
+    pub retain_on_delete: bool,
 }
 
 /// A kind's rotation rule: the planner replaces an object whose observed `expires_in` attribute
@@ -55,7 +59,14 @@ impl KindSchema {
             holds_data: false,
             unordered: Vec::new(),
             rotation: None,
+            retain_on_delete: false,
         }
+    }
+
+    /// Marks the kind [`KindSchema::retain_on_delete`].
+    pub fn retained_on_delete(mut self) -> Self {
+        self.retain_on_delete = true;
+        self
     }
 
     /// Gives the kind a rotation rule (see [`Rotation`]).
