@@ -33,6 +33,14 @@ pub struct KindSchema {
     /// place: objects another system owns once they exist (a workspace user, whom the identity
     /// provider's SCIM sync manages), as Pulumi's `retainOnDelete`.
     pub retain_on_delete: bool,
+    /// The object cannot be read back (a step such as a cluster's first shutdown, a message
+    /// posted): refresh keeps the recorded attributes, and the object counts as gone once
+    /// something it depends on is gone.
+    pub recorded_only: bool,
+    /// A create is sent at most once: one journaled but never recorded (the run died while it
+    /// was in flight) is settled as done from the intent's attributes, never sent again, and
+    /// reported as "outcome unknown" (a Slack message: a repeat would reach a person twice).
+    pub at_most_once: bool,
 }
 
 /// A kind's rotation rule: the planner replaces an object whose observed `expires_in` attribute
@@ -60,7 +68,21 @@ impl KindSchema {
             unordered: Vec::new(),
             rotation: None,
             retain_on_delete: false,
+            recorded_only: false,
+            at_most_once: false,
         }
+    }
+
+    /// Marks the kind [`KindSchema::recorded_only`].
+    pub fn recorded_only(mut self) -> Self {
+        self.recorded_only = true;
+        self
+    }
+
+    /// Marks the kind [`KindSchema::at_most_once`].
+    pub fn at_most_once(mut self) -> Self {
+        self.at_most_once = true;
+        self
     }
 
     /// Marks the kind [`KindSchema::retain_on_delete`].
