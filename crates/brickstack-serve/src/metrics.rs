@@ -17,7 +17,8 @@ use crate::server::AppState;
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct HttpLabels {
     pub method: String,
-    /// The route's template (`/v1/access/single-user-clusters/{username}`), `unmatched` for 404s.
+    /// The route's template with `:name` for a parameter (`/v1/access/single-user-clusters/:username`:
+    /// braces inside a label value trip simple exposition parsers), `unmatched` for 404s.
     pub route: String,
     pub status: u16,
 }
@@ -119,7 +120,7 @@ pub(crate) async fn count_requests(
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+        .map_or_else(|| "unmatched".to_owned(), |path| route_label(path.as_str()));
     let response = next.run(request).await;
     app.metrics
         .http_requests
@@ -130,4 +131,21 @@ pub(crate) async fn count_requests(
         })
         .inc();
     response
+}
+
+/// `/a/{b}/c` → `/a/:b/c`.
+fn route_label(template: &str) -> String {
+    template.replace('{', ":").replace('}', "")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn route_labels_have_no_braces() {
+        assert_eq!(
+            super::route_label("/v1/access/single-user-clusters/{username}"),
+            "/v1/access/single-user-clusters/:username"
+        );
+        assert_eq!(super::route_label("/healthz"), "/healthz");
+    }
 }
