@@ -143,6 +143,12 @@ async fn enqueue(
         .map_err(|e| ApiError::internal(&e))?;
     let code = match decision {
         Decision::Queue => {
+            tracing::info!(
+                request_id = %record.request_id,
+                action = action.as_str(),
+                username = %record.username,
+                "access request queued"
+            );
             app.metrics.queue_depth.inc();
             app.wake.notify_one();
             StatusCode::ACCEPTED

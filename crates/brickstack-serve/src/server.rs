@@ -233,3 +233,23 @@ fn database_error(path: &Path, source: crate::store::StoreError) -> ServeError {
         source,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SecretValue;
+
+    #[test]
+    fn a_config_never_prints_its_key() {
+        for auth in [
+            Auth::ApiKey(SecretValue::new("key-do-not-print")),
+            Auth::Hmac(SecretValue::new("key-do-not-print")),
+        ] {
+            let config =
+                ServeConfig::new(([127, 0, 0, 1], 0).into(), auth, "state/dev.serve.sqlite");
+            let printed = format!("{config:?}");
+            assert!(!printed.contains("do-not-print"), "{printed}");
+            assert!(printed.contains("<redacted>"), "{printed}");
+        }
+    }
+}

@@ -33,7 +33,7 @@ struct Record {
 }
 
 /// Grants become `Ready` with a cluster named after the person, revokes `Revoked`; a person whose
-/// address starts with `fail` fails. With a gate, each batch waits for one permit.
+/// address starts with `fail` fails, and one starting with `panic` panics the whole batch. With a gate, each batch waits for one permit.
 #[derive(Clone, Default)]
 struct FakeRunner {
     record: Arc<Record>,
@@ -79,6 +79,9 @@ impl AccessRunner for FakeRunner {
         }
         tokio::time::sleep(self.delay).await;
         self.record.running.fetch_sub(1, Ordering::SeqCst);
+        if let Some(person) = batch.iter().find(|r| r.username.starts_with("panic")) {
+            panic!("cannot handle {}", person.username);
+        }
         batch
             .iter()
             .map(|request| match request.action {
@@ -319,6 +322,40 @@ async fn a_failed_grant_is_reported_and_a_new_grant_retries_it() {
         "a failed grant is retried as a new request"
     );
     wait_for_batches(&runner, 2).await;
+    service.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_runner_that_panics_fails_its_batch_and_the_service_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (runner, gate) = FakeRunner::gated();
+    let service = start(&db(dir.path()), api_key(), runner.clone()).await;
+    let key = Caller::ApiKey(KEY);
+
+    grant(&service, key, "panic@example.com").await;
+    wait_for_batches(&runner, 1).await;
+    grant(&service, key, "ana@example.com").await;
+    grant(&service, key, "bob@example.com").await;
+    gate.add_permits(1);
+    let failed = wait_for(&service, "panic@example.com", "failed").await;
+    assert_eq!(
+        failed["error"],
+        "the run panicked: cannot handle panic@example.com"
+    );
+    // The worker lives on: the next batch runs.
+    gate.add_permits(1);
+    wait_for(&service, "ana@example.com", "ready").await;
+    wait_for(&service, "bob@example.com", "ready").await;
+    let metrics = reqwest::get(service.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("brickstack_serve_access_runs_failed_total 1\n"),
+        "{metrics}"
+    );
     service.stop().await.unwrap();
 }
 
