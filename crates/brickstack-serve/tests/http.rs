@@ -211,9 +211,13 @@ async fn status(service: &Running, caller: Caller<'_>, username: &str) -> (Statu
 
 /// Polls the person's status until it is `want`; fails after [`PATIENCE`].
 async fn wait_for(service: &Running, username: &str, want: &str) -> Value {
+    wait_for_as(service, Caller::ApiKey(KEY), username, want).await
+}
+
+async fn wait_for_as(service: &Running, caller: Caller<'_>, username: &str, want: &str) -> Value {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let (code, body) = status(service, Caller::ApiKey(KEY), username).await;
+        let (code, body) = status(service, caller, username).await;
         assert_eq!(code, StatusCode::OK, "{body}");
         if body["status"] == want {
             return body;
@@ -500,17 +504,10 @@ async fn hmac_signatures_pass_and_missing_forged_or_stale_ones_get_401() {
     )
     .await;
     assert_eq!(code, StatusCode::OK, "{body}");
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let (_, body) = status(&service, signed, "ana@example.com").await;
-        if body["status"] == "ready" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_as(&service, signed, "ana@example.com", "ready").await;
     let (code, body) = revoke(&service, signed, "ana@example.com").await;
     assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+    wait_for_as(&service, signed, "ana@example.com", "absent").await;
     service.stop().await.unwrap();
     assert_eq!(
         runner.people_run(),
@@ -518,7 +515,7 @@ async fn hmac_signatures_pass_and_missing_forged_or_stale_ones_get_401() {
             ("ana@example.com".to_owned(), AccessAction::Grant),
             ("ana@example.com".to_owned(), AccessAction::Revoke)
         ],
-        "only the signed requests ran (the revoke's batch finishes before the stop returns)"
+        "only the signed requests ran"
     );
 }
 
@@ -621,7 +618,6 @@ async fn runs_never_overlap_while_requests_keep_arriving() {
         join_all(people.iter().map(|p| grant(&service, key, p))).await;
         tokio::time::sleep(Duration::from_millis(7)).await;
     }
-    wait_for(&service, "w7.p4@example.com", "ready").await;
     for wave in 0..8 {
         for i in 0..5 {
             wait_for(&service, &format!("w{wave}.p{i}@example.com"), "ready").await;
@@ -629,7 +625,6 @@ async fn runs_never_overlap_while_requests_keep_arriving() {
     }
     service.stop().await.unwrap();
     assert_eq!(runner.people_run().len(), 40, "each person ran once");
-    assert!(runner.batches().len() > 1);
     assert_eq!(runner.overlaps(), 0, "two runs overlapped");
 }
 
