@@ -1,5 +1,6 @@
 //! Authentication of the access routes: an API key (`x-api-key`) or an HMAC-SHA256 signature of
-//! `"{timestamp}.{body}"` (`x-brickstack-timestamp`, `x-brickstack-signature: sha256=HEX`), both
+//! `"{timestamp}.{METHOD}.{path}.{body}"` (method and path signed too, so a captured `GET` cannot
+//! be replayed as a `DELETE` of the same person, nor a request for one person as another's) (`x-brickstack-timestamp`, `x-brickstack-signature: sha256=HEX`), both
 //! compared in constant time. A refusal says only "missing" or "invalid", never which part.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -32,7 +33,8 @@ pub enum Auth {
     /// `x-api-key: KEY`.
     ApiKey(SecretValue),
     /// `x-brickstack-timestamp: UNIX` and `x-brickstack-signature: sha256=HEX`, where
-    /// `HEX = hex(hmac_sha256(KEY, "{timestamp}.{body}"))` and the timestamp is within 5 minutes.
+    /// `HEX = hex(hmac_sha256(KEY, "{timestamp}.{METHOD}.{path}.{body}"))` (`path` with its query,
+    /// as sent) and the timestamp is within 5 minutes.
     Hmac(SecretValue),
 }
 
@@ -70,7 +72,14 @@ pub(crate) async fn require(State(auth): State<Auth>, request: Request, next: Ne
                 )
                 .into_response();
             };
-            match check_hmac(&key, &parts.headers, &bytes, SystemTime::now()) {
+            let target = Target {
+                method: parts.method.as_str(),
+                path: parts
+                    .uri
+                    .path_and_query()
+                    .map_or(parts.uri.path(), |p| p.as_str()),
+            };
+            match check_hmac(&key, &parts.headers, &target, &bytes, SystemTime::now()) {
                 Ok(()) => {
                     next.run(Request::from_parts(parts, Body::from(bytes)))
                         .await
@@ -93,9 +102,19 @@ fn check_api_key(key: &SecretValue, headers: &HeaderMap) -> Result<(), Refusal> 
     }
 }
 
+/// What a signature covers besides the timestamp and the body.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// `POST`, `GET`, `DELETE`.
+    pub method: &'a str,
+    /// The path with its query, as sent: `/v1/access/single-user-clusters/ana%40example.com`.
+    pub path: &'a str,
+}
+
 fn check_hmac(
     key: &SecretValue,
     headers: &HeaderMap,
+    target: &Target<'_>,
     body: &[u8],
     now: SystemTime,
 ) -> Result<(), Refusal> {
@@ -116,11 +135,29 @@ fn check_hmac(
         .and_then(|s| s.strip_prefix("sha256="))
         .and_then(|hex| hex::decode(hex).ok())
         .ok_or(Refusal::Invalid)?;
+    signed_message(key, timestamp, target, body)
+        .verify_slice(&signature)
+        .map_err(|_| Refusal::Invalid)
+}
+
+/// The MAC of `"{timestamp}.{METHOD}.{path}.{body}"`.
+fn signed_message(
+    key: &SecretValue,
+    timestamp: &str,
+    target: &Target<'_>,
+    body: &[u8],
+) -> Hmac<Sha256> {
     let mut mac = signer(key);
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
+    for part in [
+        timestamp.as_bytes(),
+        target.method.as_bytes(),
+        target.path.as_bytes(),
+    ] {
+        mac.update(part);
+        mac.update(b".");
+    }
     mac.update(body);
-    mac.verify_slice(&signature).map_err(|_| Refusal::Invalid)
+    mac
 }
 
 fn signer(key: &SecretValue) -> Hmac<Sha256> {
@@ -129,13 +166,10 @@ fn signer(key: &SecretValue) -> Hmac<Sha256> {
         .expect("HMAC accepts keys of any length")
 }
 
-/// The `x-brickstack-signature` value for `body` at `timestamp`, as a caller computes it (for tests
-/// and for callers written in Rust).
-pub fn sign(key: &SecretValue, timestamp: u64, body: &[u8]) -> String {
-    let mut mac = signer(key);
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
+/// The `x-brickstack-signature` value for a request to `target` with `body` at `timestamp`, as a
+/// caller computes it (for tests and for callers written in Rust).
+pub fn sign(key: &SecretValue, timestamp: u64, target: &Target<'_>, body: &[u8]) -> String {
+    let mac = signed_message(key, &timestamp.to_string(), target, body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
@@ -150,12 +184,17 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(seconds)
     }
 
+    const GRANT: Target<'static> = Target {
+        method: "POST",
+        path: "/v1/access/single-user-clusters",
+    };
+
     fn signed(key: &SecretValue, timestamp: u64, body: &[u8]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(TIMESTAMP_HEADER, HeaderValue::from(timestamp));
         headers.insert(
             SIGNATURE_HEADER,
-            HeaderValue::from_str(&sign(key, timestamp, body)).unwrap(),
+            HeaderValue::from_str(&sign(key, timestamp, &GRANT, body)).unwrap(),
         );
         headers
     }
@@ -188,7 +227,9 @@ mod tests {
     fn a_signature_covers_timestamp_and_body_within_five_minutes() {
         let key = SecretValue::new("hmac-key");
         let body = br#"{"username":"ana@example.com"}"#;
-        let ok = |headers: &HeaderMap, body: &[u8], now| check_hmac(&key, headers, body, at(now));
+        let ok = |headers: &HeaderMap, body: &[u8], now| {
+            check_hmac(&key, headers, &GRANT, body, at(now))
+        };
 
         assert_eq!(ok(&signed(&key, NOW, body), body, NOW), Ok(()));
         assert_eq!(ok(&signed(&key, NOW - 300, body), body, NOW), Ok(()));
@@ -216,7 +257,7 @@ mod tests {
         assert_eq!(ok(&moved, body, NOW), Err(Refusal::Invalid));
         // Malformed and missing parts.
         let mut bare = signed(&key, NOW, body);
-        let hex = sign(&key, NOW, body)
+        let hex = sign(&key, NOW, &GRANT, body)
             .trim_start_matches("sha256=")
             .to_string();
         bare.insert(SIGNATURE_HEADER, HeaderValue::from_str(&hex).unwrap());
@@ -230,6 +271,40 @@ mod tests {
         let mut untimed = signed(&key, NOW, body);
         untimed.remove(TIMESTAMP_HEADER);
         assert_eq!(ok(&untimed, body, NOW), Err(Refusal::Missing));
+    }
+
+    #[test]
+    fn a_signature_covers_the_method_and_the_path() {
+        let key = SecretValue::new("hmac-key");
+        let person = "/v1/access/single-user-clusters/ana%40example.com";
+        let status = Target {
+            method: "GET",
+            path: person,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(TIMESTAMP_HEADER, HeaderValue::from(NOW));
+        headers.insert(
+            SIGNATURE_HEADER,
+            HeaderValue::from_str(&sign(&key, NOW, &status, b"")).unwrap(),
+        );
+        assert_eq!(check_hmac(&key, &headers, &status, b"", at(NOW)), Ok(()));
+        // The same signature replayed as a revoke, or for another person, is refused.
+        let revoke = Target {
+            method: "DELETE",
+            path: person,
+        };
+        assert_eq!(
+            check_hmac(&key, &headers, &revoke, b"", at(NOW)),
+            Err(Refusal::Invalid)
+        );
+        let other = Target {
+            method: "GET",
+            path: "/v1/access/single-user-clusters/bo%40example.com",
+        };
+        assert_eq!(
+            check_hmac(&key, &headers, &other, b"", at(NOW)),
+            Err(Refusal::Invalid)
+        );
     }
 
     #[test]

@@ -16,7 +16,9 @@ mod username;
 mod worker;
 
 pub use access::{AccessAction, AccessOutcome, AccessRequest, AccessRunner};
-pub use auth::{API_KEY_HEADER, Auth, HMAC_WINDOW, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+pub use auth::{
+    API_KEY_HEADER, Auth, HMAC_WINDOW, SIGNATURE_HEADER, TIMESTAMP_HEADER, Target, sign,
+};
 pub use brickstack_provider::SecretValue;
 pub use error::ServeError;
 pub use server::{DEFAULT_POLL_INTERVAL, ServeConfig, Server, serve, shutdown_signal};

@@ -168,7 +168,7 @@ async fn call(
 ) -> (StatusCode, Value) {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut request = reqwest::Client::new()
-        .request(method, service.url(path))
+        .request(method.clone(), service.url(path))
         .body(body.clone());
     match caller {
         Caller::Anonymous => {}
@@ -179,8 +179,18 @@ async fn call(
                 .unwrap()
                 .as_secs();
             let timestamp = now - age;
+            // Signed as sent: the path as the URL encodes it, with its query.
+            let url = reqwest::Url::parse(&service.url(path)).unwrap();
+            let sent = match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_string(),
+            };
+            let target = brickstack_serve::Target {
+                method: method.as_str(),
+                path: &sent,
+            };
             let signature =
-                brickstack_serve::sign(&SecretValue::new(key), timestamp, body.as_bytes());
+                brickstack_serve::sign(&SecretValue::new(key), timestamp, &target, body.as_bytes());
             request = request
                 .header("x-brickstack-timestamp", timestamp.to_string())
                 .header("x-brickstack-signature", signature);
@@ -483,7 +493,12 @@ async fn hmac_signatures_pass_and_missing_forged_or_stale_ones_get_401() {
         .unwrap()
         .as_secs();
     let key = SecretValue::new(KEY);
-    let signature = brickstack_serve::sign(&key, now, br#"{"username":"ana@example.com"}"#);
+    let target = brickstack_serve::Target {
+        method: "POST",
+        path: ROUTE,
+    };
+    let signature =
+        brickstack_serve::sign(&key, now, &target, br#"{"username":"ana@example.com"}"#);
     let forged = reqwest::Client::new()
         .post(service.url(ROUTE))
         .header("x-brickstack-timestamp", now.to_string())
