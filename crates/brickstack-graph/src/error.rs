@@ -11,7 +11,9 @@ pub enum GraphError {
     #[error("`{from}` refers to `{to}`, which the graph does not contain")]
     UndefinedReference { from: Address, to: Address },
     /// A person given to [`crate::generate_with`] whose e-mail cannot be a Databricks user name.
-    #[error("`{email}` (from {from}) is not an e-mail address, so it cannot be given a single-user cluster")]
+    #[error(
+        "`{email}` (from {from}) is not an e-mail address, so it cannot be given a single-user cluster"
+    )]
     InvalidPerson {
         email: String,
         from: crate::inputs::PersonSource,

@@ -53,14 +53,12 @@ fn three_people() -> Spec {
 fn check(graph: &ResourceGraph) -> String {
     let mut out = String::new();
     for resource in graph.resources() {
-        if !access::KINDS.contains(&resource.kind()) || !resource.address.name.starts_with("su_")
-        {
+        if !access::KINDS.contains(&resource.kind()) || !resource.address.name.starts_with("su_") {
             continue;
         }
         out.push_str(&format!(
             "{} (removal grace {:?}s)\n",
-            resource.address,
-            resource.removal_grace_seconds
+            resource.address, resource.removal_grace_seconds
         ));
         for (name, value) in &resource.attributes {
             out.push_str(&format!("    {name} = {value}\n"));
@@ -146,7 +144,10 @@ fn the_cluster_is_tagged_with_its_person_and_brickstacks_tags() {
 fn the_message_names_the_person_the_cluster_and_how_to_start_it_and_no_secret() {
     let graph = brickstack_graph::generate(&three_people()).unwrap();
     let message = graph
-        .get(&Address::new("brickstack_slack_message", "su_ana_silva_example_com"))
+        .get(&Address::new(
+            "brickstack_slack_message",
+            "su_ana_silva_example_com",
+        ))
         .unwrap();
     let text = message.attributes["text"].to_string();
     for part in ["Ana Silva", "`ana_silva_su_cluster`", "is ready", "Start"] {
@@ -295,11 +296,17 @@ fn an_address_maps_back_to_its_person_and_cluster() {
         Some("bo_lee_su_cluster")
     );
     assert_eq!(
-        access::person_of(&graph, &Address::new("databricks_cluster", "high_concurrency")),
+        access::person_of(
+            &graph,
+            &Address::new("databricks_cluster", "high_concurrency")
+        ),
         None
     );
     assert_eq!(
-        access::person_of(&graph, &Address::new("databricks_permissions", "token_usage")),
+        access::person_of(
+            &graph,
+            &Address::new("databricks_permissions", "token_usage")
+        ),
         None
     );
 }

@@ -392,7 +392,13 @@ fn serve_takes_the_documented_defaults() {
 
 #[test]
 fn removal_grace_takes_each_unit() {
-    for (text, seconds) in [("0s", 0), ("90s", 90), ("15m", 900), ("12h", 43_200), ("365d", 31_536_000)] {
+    for (text, seconds) in [
+        ("0s", 0),
+        ("90s", 90),
+        ("15m", 900),
+        ("12h", 43_200),
+        ("365d", 31_536_000),
+    ] {
         let source = format!("{HEAD}{ACCESS}").replace(
             "[access.single_user_clusters]\n",
             &format!("[access.single_user_clusters]\nremoval_grace = \"{text}\"\n"),
@@ -400,12 +406,24 @@ fn removal_grace_takes_each_unit() {
         let spec = brickstack_spec::parse("grace.toml", &source)
             .unwrap_or_else(|e| panic!("{text}: {}", e.render(false)));
         assert_eq!(
-            spec.access.single_user_clusters.unwrap().removal_grace_seconds,
+            spec.access
+                .single_user_clusters
+                .unwrap()
+                .removal_grace_seconds,
             seconds,
             "{text}"
         );
     }
-    for text in ["7", "d", "-1d", "1w", "1.5h", "366d", "99999999999999999999d", "７d"] {
+    for text in [
+        "7",
+        "d",
+        "-1d",
+        "1w",
+        "1.5h",
+        "366d",
+        "99999999999999999999d",
+        "７d",
+    ] {
         let source = format!("{HEAD}{ACCESS}").replace(
             "[access.single_user_clusters]\n",
             &format!("[access.single_user_clusters]\nremoval_grace = \"{text}\"\n"),
@@ -428,7 +446,11 @@ fn legacy_passthrough_is_accepted_but_never_the_default() {
     let spec = brickstack_spec::parse("legacy.toml", &text)
         .unwrap_or_else(|e| panic!("{}", e.render(false)));
     assert_eq!(
-        spec.access.single_user_clusters.unwrap().cluster.data_security_mode,
+        spec.access
+            .single_user_clusters
+            .unwrap()
+            .cluster
+            .data_security_mode,
         DataSecurityMode::LegacySingleUser
     );
 }
@@ -459,4 +481,21 @@ fn every_access_problem_is_reported_at_once() {
         assert!(keys.contains(&key), "no diagnostic at `{key}`: {keys:#?}");
     }
     assert_eq!(keys.len(), 14, "{errors}");
+}
+
+#[test]
+fn a_library_the_libraries_api_would_refuse_is_reported_at_its_value() {
+    let text = format!(
+        "{HEAD}{ACCESS}[[access.single_user_clusters.libraries]]\nmaven = \"deequ\"\n[[access.single_user_clusters.libraries]]\npypi = \"great expectations\"\n[[access.single_user_clusters.libraries]]\nmaven = \"com.amazon.deequ:deequ:2.0.7-spark-3.5\"\n"
+    );
+    let errors = brickstack_spec::parse("libraries.toml", &text).unwrap_err();
+    let keys: Vec<&str> = errors.diagnostics.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "access.single_user_clusters.libraries[0].maven",
+            "access.single_user_clusters.libraries[1].pypi"
+        ],
+        "{errors}"
+    );
 }

@@ -21,14 +21,7 @@ use crate::value::Value;
 use crate::{Address, list, map};
 
 /// The kinds of a person's resources, in the order of their dependencies.
-pub const KINDS: [&str; 6] = [
-    USER,
-    CLUSTER,
-    LIBRARIES,
-    PERMISSIONS,
-    SHUTDOWN,
-    MESSAGE,
-];
+pub const KINDS: [&str; 6] = [USER, CLUSTER, LIBRARIES, PERMISSIONS, SHUTDOWN, MESSAGE];
 
 const USER: &str = "databricks_user";
 const CLUSTER: &str = "databricks_cluster";
@@ -234,10 +227,7 @@ impl<'s> Template<'s> {
             );
             spark_conf.insert(
                 "spark.hadoop.fs.s3a.server-side-encryption.key".into(),
-                reference(
-                    &addresses::kms_key(&spec.databricks.storage_cmk),
-                    "arn",
-                ),
+                reference(&addresses::kms_key(&spec.databricks.storage_cmk), "arn"),
             );
         }
         let libraries = Value::List(
@@ -398,7 +388,8 @@ fn resource_name<'g>(graph: &'g ResourceGraph, email: &str) -> Option<&'g str> {
         .into_iter()
         .find_map(|name| {
             let user = graph.get(&Address::new(USER, name))?;
-            (user.attributes.get("user_name")?.as_str()? == email).then_some(user.address.name.as_str())
+            (user.attributes.get("user_name")?.as_str()? == email)
+                .then_some(user.address.name.as_str())
         })
 }
 
@@ -451,8 +442,14 @@ mod tests {
     fn cluster_names_come_from_the_local_part() {
         assert_eq!(cluster_base_name("ana.silva@x.com"), "ana_silva_su_cluster");
         assert_eq!(cluster_base_name("ana@x.com"), "ana_su_cluster");
-        assert_eq!(cluster_base_name("Bo-Lee+test@x.com"), "bo_lee_test_su_cluster");
-        assert_eq!(cluster_base_name("joão.ñúñez@x.com"), "joao_nunez_su_cluster");
+        assert_eq!(
+            cluster_base_name("Bo-Lee+test@x.com"),
+            "bo_lee_test_su_cluster"
+        );
+        assert_eq!(
+            cluster_base_name("joão.ñúñez@x.com"),
+            "joao_nunez_su_cluster"
+        );
         assert_eq!(cluster_base_name("李.wei@x.com"), "wei_su_cluster");
         let unreadable = cluster_base_name("李@x.com");
         assert_eq!(unreadable, format!("{}_su_cluster", short_hash("李@x.com")));

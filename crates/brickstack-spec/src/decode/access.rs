@@ -74,7 +74,12 @@ fn emails(t: &mut Table<'_, '_>, cx: &mut Cx) -> Vec<User> {
     let path = format!("{}.users", t.path);
     let mut first_at: BTreeMap<String, usize> = BTreeMap::new();
     let mut users = Vec::new();
-    for (i, email) in t.str_list(cx, "users").unwrap_or_default().into_iter().enumerate() {
+    for (i, email) in t
+        .str_list(cx, "users")
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         let item = format!("{path}[{i}]");
         if !is_email(&email) {
             cx.error_at(
@@ -105,7 +110,12 @@ fn emails(t: &mut Table<'_, '_>, cx: &mut Cx) -> Vec<User> {
 fn group_names(t: &mut Table<'_, '_>, cx: &mut Cx, key: &str) -> Vec<String> {
     let path = format!("{}.{key}", t.path);
     let mut out: Vec<String> = Vec::new();
-    for (i, name) in t.str_list(cx, key).unwrap_or_default().into_iter().enumerate() {
+    for (i, name) in t
+        .str_list(cx, key)
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         let item = format!("{path}[{i}]");
         if name.trim().is_empty() {
             cx.error_at(
@@ -224,7 +234,7 @@ fn library_problem(library: &Library) -> Option<&'static str> {
             Some("is not a PyPI requirement")
         }
         Library::Maven(v)
-            if !(2..=4).contains(&v.split(':').count()) || v.split(':').any(str::is_empty) =>
+            if !(3..=4).contains(&v.split(':').count()) || v.split(':').any(str::is_empty) =>
         {
             Some("is not a Maven coordinate")
         }

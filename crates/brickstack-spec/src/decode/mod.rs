@@ -35,7 +35,12 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
     let databricks = workspace::databricks(&mut databricks_table, cx, &environment);
     databricks_table.finish(cx);
     let access = access::access(&mut top.table(cx, "access"), cx);
-    moved(&mut top, cx, "single_user_clusters", "access.single_user_clusters");
+    moved(
+        &mut top,
+        cx,
+        "single_user_clusters",
+        "access.single_user_clusters",
+    );
     let serve = access::serve(&mut top.table(cx, "serve"), cx);
     let sleep = day2::sleep(&mut top.table(cx, "sleep"), cx);
     top.finish(cx);
