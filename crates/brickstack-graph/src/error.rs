@@ -10,6 +10,14 @@ pub enum GraphError {
     /// A resource refers to an address no resource has.
     #[error("`{from}` refers to `{to}`, which the graph does not contain")]
     UndefinedReference { from: Address, to: Address },
+    /// A person given to [`crate::generate_with`] whose e-mail cannot be a Databricks user name.
+    #[error(
+        "`{email}` (from {from}) is not an e-mail address, so it cannot be given a single-user cluster"
+    )]
+    InvalidPerson {
+        email: String,
+        from: crate::inputs::PersonSource,
+    },
     /// The dependencies form a cycle; `cycle` lists it in order, first repeated last.
     #[error("dependency cycle: {}", cycle.iter().map(ToString::to_string).collect::<Vec<_>>().join(" -> "))]
     Cycle { cycle: Vec<Address> },

@@ -8,7 +8,9 @@
 //! `every_kind_a_spec_can_produce_is_registered` (in this crate) checks the generator against it
 //! with every option of the spec on, so a kind emitted but served by no adapter fails a test.
 
-use Recovery::{Name, RefusedAsDuplicate, ResentHarmlessly, Tags as ByTags, Unidentifiable};
+use Recovery::{
+    AtMostOnce, Name, RefusedAsDuplicate, ResentHarmlessly, Tags as ByTags, Unidentifiable,
+};
 
 /// Which provider adapter serves a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,6 +50,10 @@ pub enum Recovery {
     /// Sending it again is refused as a duplicate (`RouteAlreadyExists`,
     /// `Resource.AlreadyAssociated`): nothing is duplicated, the conflict is reported.
     RefusedAsDuplicate,
+    /// Nothing identifies the effect and sending it again would repeat it (a Slack message): a
+    /// create journaled but never recorded is settled as done from the intent's attributes and
+    /// never sent again (`KindSchema::at_most_once`), reported as "outcome unknown".
+    AtMostOnce,
     /// Nothing identifies the object: a lost create leaves one behind (a token whose value was
     /// never stored; its `comment` names the environment so it can be revoked).
     Unidentifiable,
@@ -92,6 +98,16 @@ const fn databricks(name: &'static str, tagging: Tagging, recovery: Recovery) ->
         name,
         family: Family::Databricks,
         tagging,
+        recovery,
+        data: Data::Nothing,
+    }
+}
+
+const fn notify(name: &'static str, recovery: Recovery) -> KindInfo {
+    KindInfo {
+        name,
+        family: Family::Notify,
+        tagging: Tagging::None,
         recovery,
         data: Data::Nothing,
     }
@@ -191,6 +207,20 @@ pub const REGISTRY: &[KindInfo] = &[
     databricks("databricks_workspace_conf", Tagging::None, ResentHarmlessly),
     databricks("databricks_secret_scope", Tagging::None, Name),
     databricks("databricks_secret_acl", Tagging::None, ResentHarmlessly),
+    // A person's single-user cluster (`docs/access.md`): the SCIM user is found by its user name;
+    // installing libraries and terminating a cluster are harmless to repeat; a message is not.
+    databricks("databricks_user", Tagging::None, Name),
+    databricks(
+        "databricks_cluster_libraries",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    databricks(
+        "databricks_cluster_shutdown",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    notify("brickstack_slack_message", AtMostOnce),
 ];
 
 /// The registry's entry for `kind`; `None` for kinds brickstack does not know.

@@ -3,7 +3,9 @@
 //! `sleep` is what `brickstack sleep` destroys overnight (NAT gateways, their EIPs and routes, the
 //! interface endpoints, and the S3 gateway endpoint only if the spec says so); `tokens` is what
 //! `brickstack rotate-tokens` recreates. Computed here, from the spec and the graph, so the
-//! commands and `--select` agree on one definition.
+//! commands and `--select` agree on one definition. `person` is one person's single-user cluster.
+
+use std::collections::BTreeSet;
 
 use brickstack_spec::Spec;
 
@@ -41,4 +43,11 @@ pub fn select(name: &str, spec: &Spec, graph: &ResourceGraph) -> Option<Vec<Addr
         _ => return None,
     };
     Some(picked)
+}
+
+/// One person's single-user cluster: their six addresses (`docs/access.md`), what
+/// `brickstack access grant` and the access service apply for them; empty if `graph` gives the
+/// person none (generate it with them among [`crate::RunInputs::people`]).
+pub fn person(graph: &ResourceGraph, email: &str) -> BTreeSet<Address> {
+    crate::components::access::addresses_of(graph, email)
 }

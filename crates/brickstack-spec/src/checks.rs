@@ -419,6 +419,18 @@ fn references(spec: &Spec, cx: &mut Cx) {
             );
         }
     }
+    if let Some(su) = &spec.access.single_user_clusters
+        && let Some(p) = &su.cluster.policy
+        && !policies.contains(&p.as_str())
+    {
+        undefined(
+            cx,
+            "access.single_user_clusters.cluster.policy",
+            "cluster policy",
+            p,
+            &policies,
+        );
+    }
     let mut groups: Vec<&str> = spec
         .databricks
         .groups
@@ -572,32 +584,6 @@ fn databricks(spec: &Spec, cx: &mut Cx) {
             }
         }
     }
-    let mut emails = BTreeMap::new();
-    for (i, user) in spec.single_user_clusters.users.iter().enumerate() {
-        let path = format!("single_user_clusters.users[{i}]");
-        if !is_email(&user.email) {
-            report_at(
-                cx,
-                DiagnosticCode::InvalidValue,
-                &path,
-                "single_user_clusters.users",
-                format!("`{}` is not an email address", user.email),
-                "Databricks user names are emails, e.g. `ana.garcia@example.com`".into(),
-            );
-        } else if let Some(first) = emails.insert(user.email.to_lowercase(), i) {
-            report_at(
-                cx,
-                DiagnosticCode::Naming,
-                &path,
-                "single_user_clusters.users",
-                format!(
-                    "user `{}` is listed twice (first at index {first})",
-                    user.email
-                ),
-                "list each user once".into(),
-            );
-        }
-    }
 }
 
 fn duplicates<'a>(
@@ -621,20 +607,6 @@ fn duplicates<'a>(
             );
         }
     }
-}
-
-/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
-fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && !s.contains(char::is_whitespace)
-        && domain.split('.').count() >= 2
-        && domain.split('.').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
 }
 
 fn backticked<S: AsRef<str>>(items: &[S]) -> String {

@@ -63,3 +63,15 @@ pub const SPARK_CONF: &[(&str, &str)] = &[
     ("spark.hadoop.aws.glue.cache.table.size", "1000"),
     ("spark.hadoop.aws.glue.cache.table.ttl-mins", "30"),
 ];
+
+/// `[access.single_user_clusters]`: a departed person's cluster stays a week, so a mistaken
+/// removal from a group costs nothing.
+pub const REMOVAL_GRACE: &str = "7d";
+/// The longest grace a spec may set: a year.
+pub const REMOVAL_GRACE_MAX_SECONDS: u64 = 365 * 86_400;
+/// A personal cluster is small: one general-purpose node.
+pub const SINGLE_USER_NODE_TYPE_ID: &str = "m5.large";
+pub const SINGLE_USER_AUTOTERMINATION_MINUTES: i64 = 30;
+
+/// `[serve]`: loopback only unless the spec says otherwise.
+pub const SERVE_LISTEN: &str = "127.0.0.1:7300";

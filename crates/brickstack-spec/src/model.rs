@@ -16,7 +16,9 @@ pub struct Spec {
     pub buckets: Buckets,
     pub iam: Iam,
     pub databricks: Databricks,
-    pub single_user_clusters: SingleUserClusters,
+    pub access: Access,
+    /// `[serve]`: the access service (`brickstack serve`); `None` when the file has no `[serve]`.
+    pub serve: Option<Serve>,
     pub sleep: Sleep,
 }
 
@@ -356,27 +358,165 @@ pub struct Databricks {
     pub secret_scopes: Vec<SecretScope>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Library {
-    /// `pypi`, `maven`, `jar` or `whl`.
-    pub kind: String,
-    pub spec: String,
+/// A library installed on every single-user cluster, as the Libraries API names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Library {
+    /// `pypi = "pkg==1.0"`: a PyPI requirement.
+    Pypi(String),
+    /// `maven = "group:artifact:version"`.
+    Maven(String),
+    /// `jar = "s3://…"`.
+    Jar(String),
+    /// `whl = "s3://…"`.
+    Whl(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+impl Library {
+    /// The spec keys, one per variant, in the order the decoder reads them.
+    pub const KEYS: [&'static str; 4] = ["pypi", "maven", "jar", "whl"];
+}
+
+/// A person named in the spec; `email` is lower-cased, as Databricks compares user names.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub email: String,
 }
 
-/// Per-user single-user clusters: parsed and validated now; built by a later issue.
+/// `[access]`: who gets what in the workspace (`docs/access.md`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Access {
+    /// `[access.single_user_clusters]`; `None` when the file has none, and then nobody gets one.
+    pub single_user_clusters: Option<SingleUserClusters>,
+}
+
+/// What a person may do with their single-user cluster (Databricks cluster permission levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermissionLevel {
+    CanAttachTo,
+    CanRestart,
+    CanManage,
+}
+
+impl PermissionLevel {
+    pub const NAMES: [&'static str; 3] = ["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionLevel::CanAttachTo => "CAN_ATTACH_TO",
+            PermissionLevel::CanRestart => "CAN_RESTART",
+            PermissionLevel::CanManage => "CAN_MANAGE",
+        }
+    }
+}
+
+/// A single-user cluster's access mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataSecurityMode {
+    /// `SINGLE_USER`: the default.
+    SingleUser,
+    /// `DATA_SECURITY_MODE_DEDICATED`: the newer name of the same mode.
+    Dedicated,
+    /// `LEGACY_SINGLE_USER`: credential passthrough, which Databricks has deprecated; accepted so
+    /// an existing setup can be described, never the default.
+    LegacySingleUser,
+}
+
+impl DataSecurityMode {
+    pub const NAMES: [&'static str; 3] = [
+        "SINGLE_USER",
+        "DATA_SECURITY_MODE_DEDICATED",
+        "LEGACY_SINGLE_USER",
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataSecurityMode::SingleUser => "SINGLE_USER",
+            DataSecurityMode::Dedicated => "DATA_SECURITY_MODE_DEDICATED",
+            DataSecurityMode::LegacySingleUser => "LEGACY_SINGLE_USER",
+        }
+    }
+}
+
+/// How a person's cluster is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// `firstname_lastname_su_cluster`, from the e-mail's local part.
+    FirstLast,
+}
+
+impl Naming {
+    pub const NAMES: [&'static str; 1] = ["first_last"];
+}
+
+/// The cluster every person gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SingleUserClusterTemplate {
+    pub spark_version: String,
+    pub node_type_id: String,
+    /// `0`: a single-node cluster (driver only).
+    pub num_workers: i64,
+    pub autotermination_minutes: i64,
+    pub data_security_mode: DataSecurityMode,
+    /// Key of a cluster policy in `[databricks.cluster_policies]`.
+    pub policy: Option<String>,
+    /// Run with the workspace's meta instance profile (its data roles).
+    pub instance_profile: bool,
+}
+
+/// Slack incoming webhooks, by the SSM SecureString parameters that hold their URLs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notifications {
+    /// Where the person's "your cluster is ready" message goes.
+    pub user_webhook_parameter: String,
+    /// Where a failed step's alarm goes.
+    pub alarms_webhook_parameter: String,
+}
+
+/// `[access.single_user_clusters]`: a personal single-user cluster for each person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SingleUserClusters {
+    /// People listed by e-mail, lower-cased, each once.
     pub users: Vec<User>,
+    /// Workspace groups (display names) whose members get a cluster, read at run time.
+    pub groups: Vec<String>,
+    /// Account groups (display names) whose members get a cluster, read at run time.
+    pub account_groups: Vec<String>,
+    pub permission_level: PermissionLevel,
+    /// How long a departed person's resources stay before they are deleted.
+    pub removal_grace_seconds: u64,
+    pub naming: Naming,
+    pub cluster: SingleUserClusterTemplate,
     pub libraries: Vec<Library>,
-    /// SSM parameter holding the notification webhook URL (a secret).
-    pub notification_webhook_parameter: Option<String>,
-    pub node_type_id: String,
-    pub autotermination_minutes: i64,
+    pub notifications: Notifications,
+}
+
+/// How callers of the access service authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServeAuth {
+    /// `x-api-key: KEY`.
+    ApiKey,
+    /// An HMAC-SHA256 signature of the timestamp and body.
+    Hmac,
+}
+
+impl ServeAuth {
+    pub const NAMES: [&'static str; 2] = ["api_key", "hmac"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServeAuth::ApiKey => "api_key",
+            ServeAuth::Hmac => "hmac",
+        }
+    }
+}
+
+/// `[serve]`: the access service's address and authentication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Serve {
+    pub listen: std::net::SocketAddr,
+    pub auth: ServeAuth,
+    /// SSM SecureString parameter holding the API key or HMAC secret.
+    pub key_parameter: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -149,7 +149,7 @@ fn dev_environment_parses() {
     let schedule = spec.sleep.schedule.expect("dev sleeps at night");
     assert_eq!(schedule.time_zone, "Europe/Madrid");
     assert_eq!(schedule.days, ["mon", "tue", "wed", "thu", "fri"]);
-    assert_eq!(spec.single_user_clusters.users.len(), 2);
+    assert!(spec.access.single_user_clusters.is_none());
     assert_eq!(spec.databricks.secret_scopes.len(), 1);
 }
 
@@ -223,7 +223,7 @@ fn edge_cases() -> Vec<(String, String)> {
         ("time of day with multibyte digits", format!("{HEAD}[sleep.schedule]\nsleep_at = \"２0:00\"\nwake_at = \"07:0\"\n")),
         ("error at end of file without newline", format!("{HEAD}[network]\ncidr = \"10.0.0.0/8")),
     ];
-    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\nsleep = 1\n".into()));
+    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\naccess = 1\nserve = 1\nsleep = 1\n".into()));
     cases
         .into_iter()
         .map(|(name, source)| (name.to_string(), source))
@@ -349,4 +349,153 @@ fn environment_name_must_match_the_environment_asked_for() {
     assert_eq!(errors.diagnostics.len(), 1);
     assert_eq!(errors.diagnostics[0].key, "environment.name");
     assert!(brickstack_spec::parse_environment("qa", "environments/qa.toml", source).is_ok());
+}
+
+/// `[access.single_user_clusters]` with every key left to its default but the required ones.
+const ACCESS: &str = "[access.single_user_clusters]\nusers = [\"Ana.Silva@Example.com\", \"bo.lee@example.com\"]\n\n[access.single_user_clusters.notifications]\nuser_webhook_parameter = \"/brickstack/dev/slack/user-webhook\"\nalarms_webhook_parameter = \"/brickstack/dev/slack/alarms-webhook\"\n";
+
+#[test]
+fn single_user_clusters_take_the_documented_defaults() {
+    use brickstack_spec::{DataSecurityMode, Naming, PermissionLevel};
+    let spec = brickstack_spec::parse("access.toml", &format!("{HEAD}{ACCESS}"))
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let su = spec.access.single_user_clusters.expect("the section");
+    let emails: Vec<&str> = su.users.iter().map(|u| u.email.as_str()).collect();
+    assert_eq!(emails, ["ana.silva@example.com", "bo.lee@example.com"]);
+    assert_eq!(su.permission_level, PermissionLevel::CanRestart);
+    assert_eq!(su.removal_grace_seconds, 7 * 86_400);
+    assert_eq!(su.naming, Naming::FirstLast);
+    assert_eq!(su.cluster.data_security_mode, DataSecurityMode::SingleUser);
+    assert_eq!(su.cluster.num_workers, 0);
+    assert_eq!(su.cluster.autotermination_minutes, 30);
+    assert_eq!(su.cluster.policy, None);
+    assert!(!su.cluster.instance_profile);
+    assert!(su.libraries.is_empty() && su.groups.is_empty() && su.account_groups.is_empty());
+    assert_eq!(
+        su.notifications.user_webhook_parameter,
+        "/brickstack/dev/slack/user-webhook"
+    );
+    assert!(spec.serve.is_none());
+}
+
+#[test]
+fn serve_takes_the_documented_defaults() {
+    use brickstack_spec::ServeAuth;
+    let text = format!("{HEAD}[serve]\nkey_parameter = \"/brickstack/dev/serve/api-key\"\n");
+    let spec = brickstack_spec::parse("serve.toml", &text)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let serve = spec.serve.expect("the section");
+    assert_eq!(serve.listen.to_string(), "127.0.0.1:7300");
+    assert_eq!(serve.auth, ServeAuth::ApiKey);
+    assert_eq!(serve.key_parameter, "/brickstack/dev/serve/api-key");
+}
+
+#[test]
+fn removal_grace_takes_each_unit() {
+    for (text, seconds) in [
+        ("0s", 0),
+        ("90s", 90),
+        ("15m", 900),
+        ("12h", 43_200),
+        ("365d", 31_536_000),
+    ] {
+        let source = format!("{HEAD}{ACCESS}").replace(
+            "[access.single_user_clusters]\n",
+            &format!("[access.single_user_clusters]\nremoval_grace = \"{text}\"\n"),
+        );
+        let spec = brickstack_spec::parse("grace.toml", &source)
+            .unwrap_or_else(|e| panic!("{text}: {}", e.render(false)));
+        assert_eq!(
+            spec.access
+                .single_user_clusters
+                .unwrap()
+                .removal_grace_seconds,
+            seconds,
+            "{text}"
+        );
+    }
+    for text in [
+        "7",
+        "d",
+        "-1d",
+        "1w",
+        "1.5h",
+        "366d",
+        "99999999999999999999d",
+        "７d",
+    ] {
+        let source = format!("{HEAD}{ACCESS}").replace(
+            "[access.single_user_clusters]\n",
+            &format!("[access.single_user_clusters]\nremoval_grace = \"{text}\"\n"),
+        );
+        let errors = brickstack_spec::parse("grace.toml", &source).unwrap_err();
+        assert_eq!(errors.diagnostics.len(), 1, "{text}: {errors}");
+        assert_eq!(
+            errors.diagnostics[0].key,
+            "access.single_user_clusters.removal_grace"
+        );
+    }
+}
+
+#[test]
+fn legacy_passthrough_is_accepted_but_never_the_default() {
+    use brickstack_spec::DataSecurityMode;
+    let text = format!(
+        "{HEAD}{ACCESS}[access.single_user_clusters.cluster]\ndata_security_mode = \"LEGACY_SINGLE_USER\"\n"
+    );
+    let spec = brickstack_spec::parse("legacy.toml", &text)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert_eq!(
+        spec.access
+            .single_user_clusters
+            .unwrap()
+            .cluster
+            .data_security_mode,
+        DataSecurityMode::LegacySingleUser
+    );
+}
+
+#[test]
+fn every_access_problem_is_reported_at_once() {
+    let text = format!(
+        "{HEAD}[access.single_user_clusters]\nusers = [\"a@example.com\", \"A@example.com\", \"nope\"]\ngroups = [\"\", \"x\", \"x\"]\npermission_level = \"CAN_RUN\"\nremoval_grace = \"soon\"\n[access.single_user_clusters.cluster]\ndata_security_mode = \"SHARED\"\npolicy = \"missing\"\nnum_workers = -1\n[[access.single_user_clusters.libraries]]\n[access.single_user_clusters.notifications]\nuser_webhook_parameter = \"relative\"\n[serve]\nlisten = \"nowhere\"\n"
+    );
+    let errors = brickstack_spec::parse("many.toml", &text).unwrap_err();
+    let keys: Vec<&str> = errors.diagnostics.iter().map(|d| d.key.as_str()).collect();
+    for key in [
+        "access.single_user_clusters.users[1]",
+        "access.single_user_clusters.users[2]",
+        "access.single_user_clusters.groups[0]",
+        "access.single_user_clusters.groups[2]",
+        "access.single_user_clusters.permission_level",
+        "access.single_user_clusters.removal_grace",
+        "access.single_user_clusters.cluster.data_security_mode",
+        "access.single_user_clusters.cluster.policy",
+        "access.single_user_clusters.cluster.num_workers",
+        "access.single_user_clusters.libraries[0]",
+        "access.single_user_clusters.notifications.user_webhook_parameter",
+        "access.single_user_clusters.notifications.alarms_webhook_parameter",
+        "serve.listen",
+        "serve.key_parameter",
+    ] {
+        assert!(keys.contains(&key), "no diagnostic at `{key}`: {keys:#?}");
+    }
+    assert_eq!(keys.len(), 14, "{errors}");
+}
+
+#[test]
+fn a_library_the_libraries_api_would_refuse_is_reported_at_its_value() {
+    let text = format!(
+        "{HEAD}{ACCESS}[[access.single_user_clusters.libraries]]\nmaven = \"deequ\"\n[[access.single_user_clusters.libraries]]\npypi = \"great expectations\"\n[[access.single_user_clusters.libraries]]\nmaven = \"com.amazon.deequ:deequ:2.0.7-spark-3.5\"\n"
+    );
+    let errors = brickstack_spec::parse("libraries.toml", &text).unwrap_err();
+    let keys: Vec<&str> = errors.diagnostics.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "access.single_user_clusters.libraries[0].maven",
+            "access.single_user_clusters.libraries[1].pypi"
+        ],
+        "{errors}"
+    );
 }

@@ -1,6 +1,7 @@
 //! Component emitters: each turns one part of the spec into resources. Pure and order-free; the
 //! passes in `passes` connect and check what they emit.
 
+pub mod access;
 pub mod bootstrap;
 pub mod buckets;
 pub mod databricks;
@@ -41,5 +42,11 @@ pub mod addresses {
     }
     pub fn workspace() -> Address {
         Address::new("databricks_mws_workspaces", "main")
+    }
+    pub fn meta_instance_profile() -> Address {
+        Address::new("databricks_instance_profile", "meta")
+    }
+    pub fn cluster_policy(key: &str) -> Address {
+        Address::new("databricks_cluster_policy", key)
     }
 }

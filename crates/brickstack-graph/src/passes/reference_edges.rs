@@ -1,6 +1,8 @@
 //! Pass 3: reference edges. Each reference to another resource's attribute, and each explicit
 //! dependency, becomes an edge from the dependency to the dependent.
 
+use std::collections::HashSet;
+
 use crate::error::GraphError;
 use crate::graph::ResourceGraph;
 use crate::resource::Resources;
@@ -27,8 +29,13 @@ pub fn connect(resources: Resources) -> Result<ResourceGraph, GraphError> {
             edges.push((from, node));
         }
     }
+    // `update_edge` scans the source's edges each time: quadratic for the workspace, which
+    // thousands of people's resources refer to. A set keeps each edge once, in first-seen order.
+    let mut seen = HashSet::with_capacity(edges.len());
     for (from, to) in edges {
-        graph.graph.update_edge(from, to, ());
+        if seen.insert((from, to)) {
+            graph.graph.add_edge(from, to, ());
+        }
     }
     Ok(graph)
 }

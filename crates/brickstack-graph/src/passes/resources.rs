@@ -3,17 +3,20 @@
 use brickstack_spec::Spec;
 
 use crate::components;
+use crate::error::GraphError;
+use crate::inputs::RunInputs;
 use crate::resource::Resources;
 
-/// Every resource of the main graph.
-pub fn from_spec(spec: &Spec) -> Resources {
+/// Every resource of the main graph, the people of the run given their single-user clusters.
+pub fn from_spec(spec: &Spec, inputs: &RunInputs) -> Result<Resources, GraphError> {
     let mut out = Resources::default();
     components::network::emit(spec, &mut out);
     components::kms::emit(spec, &mut out);
     components::buckets::emit(spec, &mut out);
     components::iam::emit(spec, &mut out);
     components::databricks::emit(spec, &mut out);
-    out
+    components::access::emit(spec, inputs, &mut out)?;
+    Ok(out)
 }
 
 /// Every resource of the bootstrap graph.

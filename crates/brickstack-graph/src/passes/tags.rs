@@ -1,6 +1,7 @@
 //! Pass 2: tags. Every object that takes tags carries the environment's tags, `Name` where the
 //! console shows one, and `brickstack:environment` / `brickstack:address`, so recovery, drift
-//! checks and audits can find it by tag alone.
+//! checks and audits can find it by tag alone. Tags a component set itself are kept (brickstack's
+//! two win over them).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,10 @@ pub fn apply(spec: &Spec, resources: &mut Resources) {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().into()))
             .collect();
+        // A component's own tags (a person's cluster names its person) come on top.
+        if let Some(Value::Map(own)) = resource.attributes.get(attribute) {
+            tags.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         if let (Some(name), "tags") = (&resource.name_tag, attribute) {
             tags.insert("Name".into(), name.as_str().into());
         }

@@ -1,65 +1,8 @@
-//! `[single_user_clusters]` and `[sleep]` (run by `brickstack sleep` and `wake`; the schedule and
-//! single-user clusters by later commands).
+//! `[sleep]`: run by `brickstack sleep` and `wake`, the schedule by `brickstack schedule`.
 
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
-use crate::model::{Library, Schedule, SingleUserClusters, Sleep, User};
+use crate::model::{Schedule, Sleep};
 use crate::reader::{Cx, Table};
-
-pub(super) fn single_user_clusters(t: &mut Table<'_, '_>, cx: &mut Cx) -> SingleUserClusters {
-    let users = t
-        .str_list(cx, "users")
-        .unwrap_or_default()
-        .into_iter()
-        .map(|email| User { email })
-        .collect();
-    let mut libraries = Vec::new();
-    for mut lib in t.table_array(cx, "libraries").unwrap_or_default() {
-        let kinds = ["pypi", "maven", "jar", "whl"];
-        let mut found = Vec::new();
-        for kind in kinds {
-            if let Some(spec) = lib.str(cx, kind) {
-                found.push(Library {
-                    kind: kind.to_string(),
-                    spec,
-                });
-            }
-        }
-        // Count what was written, not what decoded: a mistyped value is reported on its own.
-        let written = kinds.iter().filter(|k| lib.has(k)).count();
-        if written != 1 {
-            cx.error_at(
-                DiagnosticCode::InvalidValue,
-                &lib.path,
-                format!("`{}` must name exactly one library", lib.path),
-                "write one of `pypi = \"pkg==1.0\"`, `maven = \"g:a:v\"`, `jar = \"s3://…\"`, `whl = \"s3://…\"`",
-            );
-        }
-        lib.finish(cx);
-        libraries.extend(found.into_iter().take(1));
-    }
-    let notification_webhook_parameter = t.str(cx, "notification_webhook_parameter");
-    if let Some(p) = &notification_webhook_parameter {
-        super::environment::check_parameter_name(
-            cx,
-            "single_user_clusters.notification_webhook_parameter",
-            p,
-        );
-    }
-    let node_type_id = t
-        .str(cx, "node_type_id")
-        .unwrap_or_else(|| crate::defaults::NODE_TYPE_ID.to_string());
-    let autotermination_minutes = t
-        .int(cx, "autotermination_minutes", 10, 43_200)
-        .unwrap_or(60);
-    t.finish(cx);
-    SingleUserClusters {
-        users,
-        libraries,
-        notification_webhook_parameter,
-        node_type_id,
-        autotermination_minutes,
-    }
-}
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 

@@ -3,6 +3,7 @@
 //! Decoding never stops at a problem: it reports it and continues with the default, so one run
 //! shows every problem in the file. Cross-field rules live in `checks`.
 
+mod access;
 mod day2;
 mod environment;
 mod iam;
@@ -33,8 +34,14 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
     let iam = iam::iam(&mut top.table(cx, "iam"), cx, &environment);
     let databricks = workspace::databricks(&mut databricks_table, cx, &environment);
     databricks_table.finish(cx);
-    let single_user_clusters =
-        day2::single_user_clusters(&mut top.table(cx, "single_user_clusters"), cx);
+    let access = access::access(&mut top.table(cx, "access"), cx);
+    moved(
+        &mut top,
+        cx,
+        "single_user_clusters",
+        "access.single_user_clusters",
+    );
+    let serve = access::serve(&mut top.table(cx, "serve"), cx);
     let sleep = day2::sleep(&mut top.table(cx, "sleep"), cx);
     top.finish(cx);
     Spec {
@@ -46,7 +53,21 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
         buckets,
         iam,
         databricks,
-        single_user_clusters,
+        access,
+        serve,
         sleep,
+    }
+}
+
+/// A section that moved: named with where it lives now, rather than as an unknown key.
+fn moved(top: &mut Table<'_, '_>, cx: &mut Cx, old: &str, new: &str) {
+    if top.has(old) {
+        top.table(cx, old);
+        cx.error_at(
+            crate::diagnostic::DiagnosticCode::Unsupported,
+            old,
+            format!("`[{old}]` is now `[{new}]`"),
+            format!("rename the section to `[{new}]`; docs/access.md describes its keys"),
+        );
     }
 }
