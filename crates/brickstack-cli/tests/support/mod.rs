@@ -123,3 +123,5 @@ pub fn leftover_objects(value: &Value) -> Vec<String> {
     walk(value, "", &mut out);
     out
 }
+
+pub mod slack;
