@@ -92,10 +92,10 @@ pub(crate) fn of_account(
         .workspaces
         .values()
         .map(|w| {
-            let objects = account
-                .workspace_data
-                .get_mut(&w.workspace_id)
-                .map_or_else(|| json!({}), |d| d.inventory(config, &library_failures, now));
+            let objects = account.workspace_data.get_mut(&w.workspace_id).map_or_else(
+                || json!({}),
+                |d| d.inventory(config, &library_failures, now),
+            );
             json!({
                 "workspace_id": w.workspace_id,
                 "workspace_name": w.workspace_name,

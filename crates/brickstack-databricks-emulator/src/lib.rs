@@ -21,8 +21,8 @@ pub mod workspace;
 
 pub use account::Provisioning;
 pub use controls::{ClusterFailure, LibraryFailure};
-pub use limits::Limits;
 pub use faults::{FaultBody, FaultRule, FaultStatus};
+pub use limits::Limits;
 pub use server::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksEmulator, DatabricksEmulatorConfig,
     EmulatorError, router,

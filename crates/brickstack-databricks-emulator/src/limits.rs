@@ -98,7 +98,10 @@ impl CreateLimiter {
     /// Records an accepted create.
     pub fn record(&mut self, workspace_id: i64, now: i64) {
         if self.limits.per_window().is_some() {
-            self.accepted.entry(workspace_id).or_default().push_back(now);
+            self.accepted
+                .entry(workspace_id)
+                .or_default()
+                .push_back(now);
         }
     }
 

@@ -42,7 +42,11 @@ struct Args {
     cluster_start_delay_ms: u64,
     /// Accepted clusters/create calls per workspace per minute before 429
     /// REQUEST_LIMIT_EXCEEDED; 0 = unlimited.
-    #[arg(long, env = "BRICKSTACK_EMULATOR_CLUSTER_CREATES_PER_MINUTE", default_value_t = 0)]
+    #[arg(
+        long,
+        env = "BRICKSTACK_EMULATOR_CLUSTER_CREATES_PER_MINUTE",
+        default_value_t = 0
+    )]
     cluster_creates_per_minute: u32,
     /// Seed of the fault rules' random draws.
     #[arg(long, default_value_t = 42)]

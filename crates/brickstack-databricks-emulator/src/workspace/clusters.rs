@@ -530,10 +530,13 @@ fn check_spec(
     }
     if let Some(name) = spec.get("single_user_name") {
         let known = name.as_str().is_some_and(|n| {
-            data.directory.user_exists_ignoring_case(n) || data.directory.service_principal_exists(n)
+            data.directory.user_exists_ignoring_case(n)
+                || data.directory.service_principal_exists(n)
         });
         if !known {
-            let shown = name.as_str().map_or_else(|| name.to_string(), str::to_string);
+            let shown = name
+                .as_str()
+                .map_or_else(|| name.to_string(), str::to_string);
             return Err(bad_request(
                 "BAD_REQUEST",
                 format!("Principal: UserName({shown}) does not exist"),
