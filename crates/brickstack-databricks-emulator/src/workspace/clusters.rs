@@ -25,7 +25,12 @@
 //! terminated cluster does nothing. Validation: `spark_version` is required and must look like
 //! `<major>.<minor>.x-...`; `autotermination_minutes` is 0 or 10–10000; `autoscale.max_workers`
 //! must exceed `min_workers`; `policy_id` must name a policy and
-//! `aws_attributes.instance_profile_arn` a registered instance profile; at most 45 custom tags.
+//! `aws_attributes.instance_profile_arn` a registered instance profile; at most 45 custom tags;
+//! `single_user_name` must be a user of the workspace (user names compared without case) or a
+//! service principal's applicationId, else create and edit answer the vendor's `400 {"error_code":
+//! "BAD_REQUEST", "message": "Principal: UserName(<name>) does not exist"}` and change nothing.
+//! `create` past the cluster-create rate limit ([`crate::limits`]) is `429
+//! REQUEST_LIMIT_EXCEEDED` with `Retry-After`, and creates nothing.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

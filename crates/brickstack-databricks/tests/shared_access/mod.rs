@@ -96,7 +96,8 @@ pub async fn cluster_permissions(w: &WorkspaceClient) {
     let read = ok("get after put", w.get_permissions("clusters", &id).await).direct();
     assert_eq!(levels_of(&read, &user), ["CAN_MANAGE"]);
     assert!(
-        read.iter().all(|g| g.group_name.as_deref() != Some("users")),
+        read.iter()
+            .all(|g| g.group_name.as_deref() != Some("users")),
         "PUT replaced the group's grant: {read:?}"
     );
     ok("delete cluster", w.permanent_delete_cluster(&id).await);
@@ -129,11 +130,7 @@ pub async fn cluster_permission_errors(w: &WorkspaceClient) {
     assert_eq!(levels, ["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"]);
     for level in ["CAN_USE", "CAN_READ"] {
         let e = w
-            .set_permissions(
-                "clusters",
-                &id,
-                &[AccessControlRequest::user(&user, level)],
-            )
+            .set_permissions("clusters", &id, &[AccessControlRequest::user(&user, level)])
             .await
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{level}: {e}");
@@ -187,7 +184,10 @@ pub async fn single_user_cluster(w: &WorkspaceClient) {
     let id = ok("create", w.create_cluster(&spec).await);
     let got = ok("get", w.get_cluster(&id).await).expect("the cluster exists");
     assert_eq!(got.spec.single_user_name.as_deref(), Some(person.as_str()));
-    assert_eq!(got.spec.data_security_mode, Some(DataSecurityMode::SingleUser));
+    assert_eq!(
+        got.spec.data_security_mode,
+        Some(DataSecurityMode::SingleUser)
+    );
     ok("delete", w.permanent_delete_cluster(&id).await);
 
     let sp = ok(
@@ -199,7 +199,10 @@ pub async fn single_user_cluster(w: &WorkspaceClient) {
     let mut spec = small_cluster(w, "bs-access-su-sp").await;
     spec.data_security_mode = Some(DataSecurityMode::SingleUser);
     spec.single_user_name = sp.application_id.clone();
-    let id = ok("create for a service principal", w.create_cluster(&spec).await);
+    let id = ok(
+        "create for a service principal",
+        w.create_cluster(&spec).await,
+    );
     ok("delete", w.permanent_delete_cluster(&id).await);
     ok("delete user", w.users().delete(&user.id.unwrap()).await);
     ok(
