@@ -5,9 +5,15 @@
 //! * `GET|POST|DELETE /_emulator/faults`: list (with `remaining` and `hits`), append
 //!   `{"rules": [FaultRule]}`, clear ([`crate::faults`]).
 //! * `POST /_emulator/cluster-failures` ([`ClusterFailure`]); `GET` lists, `DELETE` clears.
+//! * `POST /_emulator/library-failures` ([`LibraryFailure`]: `{"library": {...}, "message"?,
+//!   "workspace_id"?, "cluster_id"?}`); `GET` lists `{"failures": [...]}`, `DELETE` clears (204).
+//! * `GET /_emulator/limits` → `{"cluster_creates_per_minute", "window_seconds", "throttled"}`;
+//!   `POST /_emulator/limits` ([`Limits`]: `{"cluster_creates_per_minute": N | null,
+//!   "window_seconds"?}`, 0 or null = unlimited) sets the cluster-create limit ([`crate::limits`]).
 //! * `GET /_emulator/inventory?account_id=X` ([`crate::inventory`]).
 //! * `GET /_emulator/minted` → `{"secrets": [MintedSecret]}`.
-//! * `POST /_emulator/reset`: forgets every object, fault rule and cluster failure; OAuth tokens
+//! * `POST /_emulator/reset`: forgets every object, fault rule, cluster and library failure and
+//!   the create history (the create limit returns to the configured one); OAuth tokens
 //!   stay valid (clients running in parallel keep working), the clock keeps its offset (time never
 //!   runs backwards) and the record of minted secrets stays.
 
@@ -24,6 +30,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, parse_json};
 use crate::faults::FaultRule;
+use crate::limits::Limits;
 use crate::server::AppState;
 
 /// Makes the next start(s) of matching clusters fail: create, start or restart goes `PENDING` (or
@@ -45,6 +52,78 @@ pub struct ClusterFailure {
     /// How many starts fail; 0 = every one. Default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
+}
+
+/// Makes matching library installs fail: an install attempt that finishes while the rule is set
+/// (or that a read saw while it was set) ends `FAILED` with the vendor's driver-installation
+/// message around `message`. It stays until `DELETE /_emulator/library-failures`; a cluster
+/// restart or start reinstalls its libraries, which fail again only if the rule is still set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryFailure {
+    /// The library as installed, e.g. `{"pypi": {"package": "x==1"}}`; it matches a library
+    /// holding every field it names (so `{"pypi": {"package": "x==1"}}` matches one with a
+    /// `repo` too).
+    pub library: Value,
+    /// The installer's error; absent = pip's "Could not find a version that satisfies the
+    /// requirement".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Only this workspace; absent = every workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<i64>,
+    /// Only this cluster; absent = every cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+}
+
+/// A [`LibraryFailure`], kept as sent.
+#[derive(Debug, Clone)]
+pub(crate) struct LibraryFailureRule {
+    pub request: LibraryFailure,
+}
+
+impl LibraryFailureRule {
+    /// The `messages` of a failed install of `library` on `cluster_id`, when this rule matches.
+    pub fn fails(&self, workspace_id: i64, cluster_id: &str, library: &Value) -> Option<String> {
+        let r = &self.request;
+        let applies = r.workspace_id.is_none_or(|w| w == workspace_id)
+            && r.cluster_id.as_deref().is_none_or(|c| c == cluster_id)
+            && contains(library, &r.library);
+        applies.then(|| {
+            let cause = r.message.clone().unwrap_or_else(|| {
+                format!(
+                    "ERROR: Could not find a version that satisfies the requirement {}",
+                    describe_library(library)
+                )
+            });
+            format!(
+                "Library installation attempted on the driver node of cluster {cluster_id} and failed. Please refer to the following error message to fix the library or contact Databricks support. Error Code: DRIVER_LIBRARY_INSTALLATION_FAILURE. Error Message: {cause}"
+            )
+        })
+    }
+}
+
+/// Whether `value` holds every field of `pattern` (objects recursively, anything else equal).
+fn contains(value: &Value, pattern: &Value) -> bool {
+    match (value, pattern) {
+        (Value::Object(v), Value::Object(p)) => p
+            .iter()
+            .all(|(k, pv)| v.get(k).is_some_and(|vv| contains(vv, pv))),
+        _ => value == pattern,
+    }
+}
+
+/// `x==1` for a PyPI package, the coordinates or path otherwise.
+fn describe_library(library: &Value) -> String {
+    let Some((_, spec)) = library.as_object().and_then(|o| o.iter().next()) else {
+        return library.to_string();
+    };
+    ["package", "coordinates"]
+        .iter()
+        .find_map(|k| spec.get(*k).and_then(Value::as_str))
+        .or_else(|| spec.as_str())
+        .map_or_else(|| spec.to_string(), str::to_string)
 }
 
 /// A [`ClusterFailure`] with its remaining uses.
@@ -94,6 +173,13 @@ pub(crate) fn routes() -> Router<AppState> {
                 .post(add_cluster_failure)
                 .delete(clear_cluster_failures),
         )
+        .route(
+            "/_emulator/library-failures",
+            get(list_library_failures)
+                .post(add_library_failure)
+                .delete(clear_library_failures),
+        )
+        .route("/_emulator/limits", get(limits).post(set_limits))
         .route("/_emulator/inventory", get(inventory))
         .route("/_emulator/minted", get(minted))
         .route("/_emulator/reset", post(reset))
@@ -165,6 +251,44 @@ async fn list_cluster_failures(State(app): State<AppState>) -> Json<Value> {
 async fn clear_cluster_failures(State(app): State<AppState>) -> StatusCode {
     app.lock().cluster_failures.clear();
     StatusCode::NO_CONTENT
+}
+
+async fn add_library_failure(
+    State(app): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let failure: LibraryFailure = parse_json(&body)?;
+    if !failure.library.is_object() {
+        return Err(ApiError::invalid(
+            "library must be an object such as {\"pypi\": {\"package\": \"x==1\"}}",
+        ));
+    }
+    app.lock()
+        .library_failures
+        .push(LibraryFailureRule { request: failure });
+    Ok(list_library_failures(State(app)).await)
+}
+
+async fn list_library_failures(State(app): State<AppState>) -> Json<Value> {
+    let state = app.lock();
+    let rules: Vec<&LibraryFailure> = state.library_failures.iter().map(|r| &r.request).collect();
+    Json(json!({ "failures": rules }))
+}
+
+async fn clear_library_failures(State(app): State<AppState>) -> StatusCode {
+    app.lock().library_failures.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn limits(State(app): State<AppState>) -> Json<Value> {
+    Json(app.lock().create_limiter.describe())
+}
+
+async fn set_limits(State(app): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let limits: Limits = parse_json(&body)?;
+    let mut state = app.lock();
+    state.create_limiter.set(limits);
+    Ok(Json(state.create_limiter.describe()))
 }
 
 async fn inventory(

@@ -23,6 +23,7 @@ pub(crate) fn of_account(
 ) -> Value {
     let mut out = Map::new();
     out.insert("account_id".into(), json!(account_id));
+    let library_failures = state.library_failures.clone();
     let Some(account) = state.accounts.get_mut(account_id) else {
         return Value::Object(out);
     };
@@ -91,10 +92,10 @@ pub(crate) fn of_account(
         .workspaces
         .values()
         .map(|w| {
-            let objects = account
-                .workspace_data
-                .get_mut(&w.workspace_id)
-                .map_or_else(|| json!({}), |d| d.inventory(config, now));
+            let objects = account.workspace_data.get_mut(&w.workspace_id).map_or_else(
+                || json!({}),
+                |d| d.inventory(config, &library_failures, now),
+            );
             json!({
                 "workspace_id": w.workspace_id,
                 "workspace_name": w.workspace_name,

@@ -13,14 +13,16 @@ mod error;
 pub mod faults;
 mod ids;
 pub mod inventory;
+pub mod limits;
 mod scim;
 pub mod server;
 mod state;
 pub mod workspace;
 
 pub use account::Provisioning;
-pub use controls::ClusterFailure;
+pub use controls::{ClusterFailure, LibraryFailure};
 pub use faults::{FaultBody, FaultRule, FaultStatus};
+pub use limits::Limits;
 pub use server::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DatabricksEmulator, DatabricksEmulatorConfig,
     EmulatorError, router,

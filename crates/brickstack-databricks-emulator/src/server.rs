@@ -60,6 +60,9 @@ pub struct DatabricksEmulatorConfig {
     pub library_install_delay: Duration,
     /// Seed of the generator behind fault rules' `probability`.
     pub fault_seed: u64,
+    /// Accepted `clusters/create` calls per workspace per minute before the emulator answers
+    /// `429 REQUEST_LIMIT_EXCEEDED` ([`crate::limits`]); 0 = unlimited, the default.
+    pub cluster_creates_per_minute: u32,
 }
 
 impl Default for DatabricksEmulatorConfig {
@@ -74,6 +77,7 @@ impl Default for DatabricksEmulatorConfig {
             cluster_terminate_delay: Duration::from_millis(100),
             library_install_delay: Duration::from_millis(100),
             fault_seed: 42,
+            cluster_creates_per_minute: 0,
         }
     }
 }
@@ -102,12 +106,16 @@ struct Shared {
 
 impl AppState {
     fn new(config: DatabricksEmulatorConfig, base_url: String) -> Self {
+        let state = state::State {
+            create_limiter: crate::limits::CreateLimiter::new(config.cluster_creates_per_minute),
+            ..state::State::default()
+        };
         AppState(Arc::new(Shared {
             faults: Faults::new(config.fault_seed),
             config,
             base_url: base_url.trim_end_matches('/').to_string(),
             clock: Clock::default(),
-            state: Mutex::new(state::State::default()),
+            state: Mutex::new(state),
         }))
     }
 
@@ -308,6 +316,29 @@ impl DatabricksEmulator {
         self.app.lock().cluster_failures.push(failure.into());
     }
 
+    /// Makes matching library installs fail (what `POST /_emulator/library-failures` does).
+    pub fn add_library_failure(&self, failure: crate::LibraryFailure) {
+        self.app
+            .lock()
+            .library_failures
+            .push(crate::controls::LibraryFailureRule { request: failure });
+    }
+
+    /// Removes every library-failure rule (what `DELETE /_emulator/library-failures` does).
+    pub fn clear_library_failures(&self) {
+        self.app.lock().library_failures.clear();
+    }
+
+    /// Sets the cluster-create limit (what `POST /_emulator/limits` does).
+    pub fn set_limits(&self, limits: crate::Limits) {
+        self.app.lock().create_limiter.set(limits);
+    }
+
+    /// How many cluster creates were answered 429 since the last reset.
+    pub fn throttled_cluster_creates(&self) -> u64 {
+        self.app.lock().create_limiter.throttled()
+    }
+
     /// Every live object of `account_id` (what `GET /_emulator/inventory` answers).
     pub fn inventory(&self, account_id: &str) -> serde_json::Value {
         let now = self.app.now_ms();
@@ -319,8 +350,9 @@ impl DatabricksEmulator {
         self.app.lock().minted.clone()
     }
 
-    /// Forgets every object, fault rule and cluster failure; tokens stay valid and the clock keeps
-    /// its offset.
+    /// Forgets every object, fault rule, cluster and library failure and the create history (the
+    /// create limit returns to the configured one); tokens stay valid and the clock keeps its
+    /// offset.
     pub fn reset(&self) {
         controls::reset_all(&self.app);
     }

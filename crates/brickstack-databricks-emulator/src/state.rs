@@ -1,6 +1,7 @@
 //! In-memory state of the emulator: one [`Account`] per Databricks account id (its provisioning
 //! objects, service principals and the data of its workspaces), plus issued OAuth tokens, every
-//! secret value ever handed out, and the cluster-failure rules.
+//! secret value ever handed out, the cluster- and library-failure rules and the cluster-create
+//! limit.
 //!
 //! State is keyed by account id, so tests sharing one emulator process isolate themselves by using
 //! a fresh account id (`brickstack_testkit::unique_account_id`).
@@ -19,7 +20,8 @@ use crate::account::service_principals::AccountServicePrincipal;
 use crate::account::storage::StorageConfiguration;
 use crate::account::workspaces::Workspace;
 use crate::clock::ms;
-use crate::controls::ClusterFailureRule;
+use crate::controls::{ClusterFailureRule, LibraryFailureRule};
+use crate::limits::CreateLimiter;
 use crate::workspace::WorkspaceData;
 
 /// Everything the emulator knows.
@@ -32,6 +34,8 @@ pub(crate) struct State {
     pub workspace_index: HashMap<i64, String>,
     pub minted: Vec<MintedSecret>,
     pub cluster_failures: Vec<ClusterFailureRule>,
+    pub library_failures: Vec<LibraryFailureRule>,
+    pub create_limiter: CreateLimiter,
 }
 
 /// One account's objects, each in creation order (lists return them in that order).
@@ -139,12 +143,15 @@ impl State {
         });
     }
 
-    /// Forgets every account's objects and the cluster-failure rules; OAuth tokens stay valid so
+    /// Forgets every account's objects, the cluster- and library-failure rules and the create
+    /// history (the create limit goes back to the configured one); OAuth tokens stay valid so
     /// clients running in parallel keep working, and the record of minted secrets stays.
     pub fn reset(&mut self) {
         self.accounts.clear();
         self.workspace_index.clear();
         self.cluster_failures.clear();
+        self.library_failures.clear();
+        self.create_limiter.reset();
     }
 }
 

@@ -65,6 +65,13 @@ async fn env_with_profile() -> Env {
             json!({"instance_profile_arn": PROFILE}),
         )
         .await;
+    // The `single_user_name` of `spec` must name a user of the workspace.
+    env.ws
+        .ok(
+            "/api/2.0/preview/scim/v2/Users",
+            json!({"userName": "ann@example.com"}),
+        )
+        .await;
     env
 }
 

@@ -83,6 +83,31 @@ pub struct Library {
     pub egg: Option<String>,
 }
 
+impl Library {
+    /// A PyPI package, `name` or `name==version`, from the default index.
+    pub fn pypi(package: impl Into<String>) -> Self {
+        Library {
+            pypi: Some(PyPiLibrary {
+                package: package.into(),
+                repo: None,
+            }),
+            ..Library::default()
+        }
+    }
+
+    /// A Maven artifact, `group:artifact:version`, from Maven Central.
+    pub fn maven(coordinates: impl Into<String>) -> Self {
+        Library {
+            maven: Some(MavenLibrary {
+                coordinates: coordinates.into(),
+                repo: None,
+                exclusions: Vec::new(),
+            }),
+            ..Library::default()
+        }
+    }
+}
+
 /// One library on one cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LibraryFullStatus {
@@ -187,5 +212,33 @@ impl WorkspaceClient {
             .get("/api/2.0/libraries/all-cluster-statuses", &[])
             .await?;
         Ok(answer.statuses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn constructors_send_one_member() {
+        assert_eq!(
+            serde_json::to_value(Library::pypi("x==1")).unwrap(),
+            json!({"pypi": {"package": "x==1"}})
+        );
+        assert_eq!(
+            serde_json::to_value(Library::maven("g:a:1")).unwrap(),
+            json!({"maven": {"coordinates": "g:a:1"}})
+        );
+        let failed: LibraryFullStatus = serde_json::from_value(json!({
+            "library": {"pypi": {"package": "x==1"}},
+            "status": "FAILED",
+            "messages": ["Library installation attempted on the driver node of cluster c and failed."]
+        }))
+        .unwrap();
+        assert_eq!(failed.status, LibraryStatus::Failed);
+        assert!(!failed.status.is_in_progress());
+        assert_eq!(failed.messages.len(), 1);
     }
 }

@@ -98,6 +98,17 @@ pub struct ObjectPermissions {
     pub access_control_list: Vec<AccessControlResponse>,
 }
 
+impl ObjectPermissions {
+    /// Every grant set on the object itself (inherited ones left out), as requests that would set
+    /// them again.
+    pub fn direct(&self) -> Vec<AccessControlRequest> {
+        self.access_control_list
+            .iter()
+            .flat_map(AccessControlResponse::direct)
+            .collect()
+    }
+}
+
 /// A level the object type offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionLevel {
@@ -192,6 +203,23 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn an_objects_direct_grants_leave_inherited_ones_out() {
+        let object: ObjectPermissions = serde_json::from_value(json!({
+            "object_id": "/clusters/c",
+            "object_type": "cluster",
+            "access_control_list": [
+                {"user_name": "ana@example.com", "all_permissions": [{"permission_level": "CAN_RESTART", "inherited": false}]},
+                {"group_name": "admins", "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": true, "inherited_from_object": ["/clusters/"]}]}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            object.direct(),
+            vec![AccessControlRequest::user("ana@example.com", "CAN_RESTART")]
+        );
+    }
 
     #[test]
     fn only_direct_grants_are_set_again() {

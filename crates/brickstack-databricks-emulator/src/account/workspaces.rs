@@ -452,13 +452,14 @@ async fn delete(
     let id = parse_id(&id)?;
     let now = app.now_ms();
     let mut state = app.lock();
+    let library_failures = state.library_failures.clone();
     let account = state.account(&account_id);
     let workspace = account
         .workspaces
         .shift_remove(&id)
         .ok_or_else(|| not_found(id))?;
     if let Some(mut data) = account.workspace_data.remove(&id) {
-        let objects = data.inventory(app.config(), now);
+        let objects = data.inventory(app.config(), &library_failures, now);
         if objects.as_object().is_some_and(|o| !o.is_empty()) {
             account.left_in_deleted_workspaces.push(serde_json::json!({
                 "workspace_id": id,

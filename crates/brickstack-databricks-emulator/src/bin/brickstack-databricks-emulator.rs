@@ -40,6 +40,14 @@ struct Args {
     /// Emulator-clock milliseconds a cluster spends starting, restarting or resizing.
     #[arg(long, default_value_t = 200)]
     cluster_start_delay_ms: u64,
+    /// Accepted clusters/create calls per workspace per minute before 429
+    /// REQUEST_LIMIT_EXCEEDED; 0 = unlimited.
+    #[arg(
+        long,
+        env = "BRICKSTACK_EMULATOR_CLUSTER_CREATES_PER_MINUTE",
+        default_value_t = 0
+    )]
+    cluster_creates_per_minute: u32,
     /// Seed of the fault rules' random draws.
     #[arg(long, default_value_t = 42)]
     fault_seed: u64,
@@ -58,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         workspace_url_template: args.workspace_url_template,
         cluster_start_delay: Duration::from_millis(args.cluster_start_delay_ms),
         fault_seed: args.fault_seed,
+        cluster_creates_per_minute: args.cluster_creates_per_minute,
         ..DatabricksEmulatorConfig::default()
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));

@@ -25,10 +25,17 @@
 //! terminated cluster does nothing. Validation: `spark_version` is required and must look like
 //! `<major>.<minor>.x-...`; `autotermination_minutes` is 0 or 10–10000; `autoscale.max_workers`
 //! must exceed `min_workers`; `policy_id` must name a policy and
-//! `aws_attributes.instance_profile_arn` a registered instance profile; at most 45 custom tags.
+//! `aws_attributes.instance_profile_arn` a registered instance profile; at most 45 custom tags;
+//! `single_user_name` must be a user of the workspace (user names compared without case) or a
+//! service principal's applicationId, else create and edit answer the vendor's `400 {"error_code":
+//! "BAD_REQUEST", "message": "Principal: UserName(<name>) does not exist"}` and change nothing.
+//! `create` past the cluster-create rate limit ([`crate::limits`]) is `429
+//! REQUEST_LIMIT_EXCEEDED` with `Retry-After`, and creates nothing.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
@@ -300,6 +307,40 @@ impl Cluster {
     }
 }
 
+/// A cluster in the inventory: `{"cluster_id", "cluster_name", "state", "data_security_mode",
+/// "single_user_name", "libraries": [{"library", "status", "messages"?}], "permissions":
+/// [{"user_name" | "group_name" | "service_principal_name", "permission_level"}]}` (the two
+/// fields the spec lacks are `null`; libraries and permissions in the order they were added).
+/// The cluster and its libraries must be up to date ([`super::libraries::settle_all`]).
+pub(crate) fn inventory(
+    c: &Cluster,
+    data: &WorkspaceData,
+    config: &DatabricksEmulatorConfig,
+    now: i64,
+) -> Value {
+    let libraries: Vec<Value> = c
+        .libraries
+        .iter()
+        .map(|l| {
+            let (status, message) = super::libraries::status(l, c, config, now);
+            let mut item = json!({"library": l.library, "status": status});
+            if let Some(m) = message {
+                item["messages"] = json!([m]);
+            }
+            item
+        })
+        .collect();
+    json!({
+        "cluster_id": c.cluster_id,
+        "cluster_name": c.spec.get("cluster_name"),
+        "state": c.state,
+        "data_security_mode": c.spec.get("data_security_mode"),
+        "single_user_name": c.spec.get("single_user_name"),
+        "libraries": libraries,
+        "permissions": super::permissions::direct_grants(data, &format!("clusters/{}", c.cluster_id)),
+    })
+}
+
 /// The `state_message` that goes with a termination reason.
 fn describe(reason: &Value) -> String {
     let code = reason["code"].as_str().unwrap_or("UNKNOWN");
@@ -492,6 +533,21 @@ fn check_spec(
             "Instance profile {arn} is not registered in this workspace"
         )));
     }
+    if let Some(name) = spec.get("single_user_name") {
+        let known = name.as_str().is_some_and(|n| {
+            data.directory.user_exists_ignoring_case(n)
+                || data.directory.service_principal_exists(n)
+        });
+        if !known {
+            let shown = name
+                .as_str()
+                .map_or_else(|| name.to_string(), str::to_string);
+            return Err(bad_request(
+                "BAD_REQUEST",
+                format!("Principal: UserName({shown}) does not exist"),
+            ));
+        }
+    }
     if let Some(tags) = spec.get("custom_tags") {
         let ok = tags.as_object().is_some_and(|t| t.len() <= 45);
         if !ok {
@@ -546,15 +602,34 @@ fn id_of(body: &[u8]) -> Result<String, ApiError> {
     crate::error::required(&req.cluster_id, "cluster_id").map(str::to_string)
 }
 
+/// `429 REQUEST_LIMIT_EXCEEDED` with `Retry-After` ([`crate::limits`]).
+fn throttled(workspace_id: i64, retry_after: u64) -> Response {
+    let error = ApiError::other(
+        StatusCode::TOO_MANY_REQUESTS,
+        "REQUEST_LIMIT_EXCEEDED",
+        format!(
+            "Cluster create requests of workspace {workspace_id} exceeded the rate limit; retry after {retry_after} seconds"
+        ),
+    );
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
 async fn create(
     State(app): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let body: Map<String, Value> = parse_json(&body)?;
     let now = app.now_ms();
     let config = app.config();
     let mut state = app.lock();
+    if let Err(retry_after) = state.create_limiter.check(ctx.workspace_id, now) {
+        return Ok(throttled(ctx.workspace_id, retry_after));
+    }
     let spec = check_spec(ctx.data(&mut state)?, &body)?;
     let name = spec
         .get("cluster_name")
@@ -588,7 +663,8 @@ async fn create(
     cluster.event(now, "CREATING", json!({"user": ctx.caller.name}));
     cluster.begin_start(PENDING, now, failure, config);
     data.clusters.insert(id.clone(), cluster);
-    Ok(Json(json!({ "cluster_id": id })))
+    state.create_limiter.record(ctx.workspace_id, now);
+    Ok(Json(json!({ "cluster_id": id })).into_response())
 }
 
 /// Replaces the spec of a running or terminated cluster; a running one restarts.

@@ -1,13 +1,18 @@
 //! Cluster libraries (`/api/2.0/libraries/install|uninstall|cluster-status|all-cluster-statuses`).
 //!
-//! Statuses follow the emulator clock: on a running cluster a library is `PENDING`, then
-//! `INSTALLING`, then `INSTALLED`, each step lasting
+//! Statuses follow the emulator clock, computed when read: on a running cluster a library is
+//! `PENDING`, then `INSTALLING`, then `INSTALLED` (or `FAILED`), each step lasting
 //! [`library_install_delay`](crate::DatabricksEmulatorConfig::library_install_delay) from the
 //! later of the install request and the cluster reaching `RUNNING`; on a cluster that is not
-//! running it stays `PENDING` until the next start. Uninstalling marks it `UNINSTALL_ON_RESTART`;
-//! it goes at the next restart or termination (uninstalling one not installed is ignored). A
-//! library is exactly one of `pypi`, `maven`, `cran`, `jar`, `whl`, `egg`, `requirements`. A
-//! missing cluster is `400 INVALID_PARAMETER_VALUE`, as the clusters API answers.
+//! running it stays `PENDING` until the next start. An install attempt is settled once, when a
+//! read first finds it finished: it is `FAILED` (with the vendor's `messages`) if a
+//! library-failure rule (`/_emulator/library-failures`) matched it then or at any read during
+//! the attempt. A restart or start begins a new attempt for every library, so a `FAILED` one
+//! installs again, as Databricks reinstalls cluster libraries on restart. Uninstalling marks a
+//! library `UNINSTALL_ON_RESTART`; it goes at the next restart or termination (uninstalling one
+//! not installed is ignored). A library is exactly one of `pypi`, `maven`, `cran`, `jar`, `whl`,
+//! `egg`, `requirements`, else `400 INVALID_PARAMETER_VALUE`. A missing cluster is `400
+//! INVALID_PARAMETER_VALUE "Cluster <id> does not exist"`, as the clusters API answers.
 
 use std::collections::HashMap;
 
@@ -18,9 +23,11 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::WorkspaceData;
 use super::clusters::{Cluster, advance_all, cluster_mut};
 use super::{Ctx, empty, query_param};
 use crate::clock::ms;
+use crate::controls::LibraryFailureRule;
 use crate::error::{ApiError, parse_json, required};
 use crate::server::{AppState, DatabricksEmulatorConfig};
 
@@ -31,6 +38,62 @@ pub(crate) struct LibraryEntry {
     pub library: Value,
     pub requested_at: i64,
     pub uninstall: bool,
+    /// The current install attempt: when it began, and the failure a rule has doomed it to.
+    attempt: Option<(i64, Option<String>)>,
+    /// The settled outcome of the attempt that began at `.0`: `None` installed, else the message.
+    settled: Option<(i64, Option<String>)>,
+}
+
+impl LibraryEntry {
+    pub fn new(library: Value, requested_at: i64) -> Self {
+        LibraryEntry {
+            library,
+            requested_at,
+            uninstall: false,
+            attempt: None,
+            settled: None,
+        }
+    }
+}
+
+/// Brings every library of a cluster up to date at `now` (the cluster itself already is): marks
+/// attempts a failure rule matches, and settles attempts that have finished.
+pub(crate) fn settle(
+    cluster: &mut Cluster,
+    rules: &[LibraryFailureRule],
+    workspace_id: i64,
+    config: &DatabricksEmulatorConfig,
+    now: i64,
+) {
+    let Some(up) = cluster.running_since else {
+        return;
+    };
+    let step = ms(config.library_install_delay);
+    let cluster_id = cluster.cluster_id.clone();
+    for entry in cluster.libraries.iter_mut().filter(|l| !l.uninstall) {
+        let start = entry.requested_at.max(up);
+        if now < start {
+            continue;
+        }
+        if entry.settled.as_ref().is_some_and(|(at, _)| *at == start) {
+            continue;
+        }
+        if entry.attempt.as_ref().is_none_or(|(at, _)| *at != start) {
+            entry.attempt = Some((start, None));
+        }
+        let failure = rules
+            .iter()
+            .find_map(|r| r.fails(workspace_id, &cluster_id, &entry.library));
+        if let (Some((_, doomed)), Some(message)) = (entry.attempt.as_mut(), failure)
+            && doomed.is_none()
+        {
+            *doomed = Some(message);
+        }
+        if now - start >= 2 * step {
+            let outcome = entry.attempt.take().and_then(|(_, doomed)| doomed);
+            entry.settled = Some((start, outcome));
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -62,26 +125,47 @@ fn check(library: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn status(
+/// The status and `messages` of a library whose cluster has been [`settle`]d at `now`.
+pub(crate) fn status(
     entry: &LibraryEntry,
     cluster: &Cluster,
     config: &DatabricksEmulatorConfig,
     now: i64,
-) -> &'static str {
+) -> (&'static str, Option<String>) {
     if entry.uninstall {
-        return "UNINSTALL_ON_RESTART";
+        return ("UNINSTALL_ON_RESTART", None);
     }
     let Some(up) = cluster.running_since else {
-        return "PENDING";
+        return ("PENDING", None);
     };
+    let start = entry.requested_at.max(up);
+    if let Some((at, outcome)) = &entry.settled
+        && *at == start
+    {
+        return match outcome {
+            None => ("INSTALLED", None),
+            Some(message) => ("FAILED", Some(message.clone())),
+        };
+    }
     let step = ms(config.library_install_delay);
-    let elapsed = now - entry.requested_at.max(up);
-    if elapsed < step {
-        "PENDING"
-    } else if elapsed < 2 * step {
-        "INSTALLING"
+    if now - start < step {
+        ("PENDING", None)
     } else {
-        "INSTALLED"
+        ("INSTALLING", None)
+    }
+}
+
+/// Brings every cluster of the workspace and its libraries up to date.
+pub(crate) fn settle_all(
+    data: &mut WorkspaceData,
+    rules: &[LibraryFailureRule],
+    config: &DatabricksEmulatorConfig,
+    now: i64,
+) {
+    advance_all(data, config, now);
+    let workspace_id = data.workspace_id;
+    for c in data.clusters.values_mut() {
+        settle(c, rules, workspace_id, config, now);
     }
 }
 
@@ -90,11 +174,16 @@ fn statuses(cluster: &Cluster, config: &DatabricksEmulatorConfig, now: i64) -> V
         .libraries
         .iter()
         .map(|l| {
-            json!({
+            let (status, message) = status(l, cluster, config, now);
+            let mut item = json!({
                 "library": l.library,
-                "status": status(l, cluster, config, now),
+                "status": status,
                 "is_library_for_all_clusters": false,
-            })
+            });
+            if let Some(m) = message {
+                item["messages"] = json!([m]);
+            }
+            item
         })
         .collect();
     json!({ "cluster_id": cluster.cluster_id, "library_statuses": items })
@@ -112,19 +201,17 @@ async fn install(
     }
     let now = app.now_ms();
     let mut state = app.lock();
+    let rules = state.library_failures.clone();
     let data = ctx.data(&mut state)?;
     let c = cluster_mut(data, &id, app.config(), now)?;
     for library in req.libraries {
         match c.libraries.iter_mut().find(|l| l.library == library) {
             Some(existing) => existing.uninstall = false,
-            None => c.libraries.push(LibraryEntry {
-                library,
-                requested_at: now,
-                uninstall: false,
-            }),
+            None => c.libraries.push(LibraryEntry::new(library, now)),
         }
     }
     c.touch(now);
+    settle(c, &rules, ctx.workspace_id, app.config(), now);
     Ok(empty())
 }
 
@@ -155,8 +242,10 @@ async fn cluster_status(
     let id = query_param(&q, "cluster_id")?.to_string();
     let now = app.now_ms();
     let mut state = app.lock();
+    let rules = state.library_failures.clone();
     let data = ctx.data(&mut state)?;
     let c = cluster_mut(data, &id, app.config(), now)?;
+    settle(c, &rules, ctx.workspace_id, app.config(), now);
     Ok(Json(statuses(c, app.config(), now)))
 }
 
@@ -166,8 +255,9 @@ async fn all_statuses(
 ) -> Result<Json<Value>, ApiError> {
     let now = app.now_ms();
     let mut state = app.lock();
+    let rules = state.library_failures.clone();
     let data = ctx.data(&mut state)?;
-    advance_all(data, app.config(), now);
+    settle_all(data, &rules, app.config(), now);
     let all: Vec<Value> = data
         .clusters
         .values()

@@ -112,12 +112,19 @@ impl WorkspaceData {
 
     /// Every user-created object, by kind: `users`, `groups` (not `admins`, `users`),
     /// `service_principals` (not the configured client), `tokens` (live ones), `instance_profiles`,
-    /// `dbfs` (files), `global_init_scripts`, `clusters` (any state until permanently deleted),
+    /// `dbfs` (files), `global_init_scripts`, `clusters` (any state until permanently deleted;
+    /// each with its `state`, `data_security_mode`, `single_user_name`, `libraries` and direct
+    /// `permissions`, see [`clusters::inventory`]),
     /// `cluster_policies`, `ip_access_lists`, `secret_scopes`, `secrets`, `secret_acls`,
     /// `workspace_conf` (keys set to a non-default value). Kinds without objects are left out, so
     /// a workspace that holds nothing of the user's is `{}`.
-    pub fn inventory(&mut self, config: &DatabricksEmulatorConfig, now: i64) -> Value {
-        clusters::advance_all(self, config, now);
+    pub fn inventory(
+        &mut self,
+        config: &DatabricksEmulatorConfig,
+        library_failures: &[crate::controls::LibraryFailureRule],
+        now: i64,
+    ) -> Value {
+        libraries::settle_all(self, library_failures, config, now);
         let mut out = Map::new();
         let mut put = |kind: &str, items: Vec<Value>| {
             if !items.is_empty() {
@@ -146,15 +153,12 @@ impl WorkspaceData {
                 .map(|s| serde_json::json!({"script_id": s.script_id, "name": s.name}))
                 .collect(),
         );
-        put(
-            "clusters",
-            self.clusters
-                .values()
-                .map(|c| {
-                    serde_json::json!({"cluster_id": c.cluster_id, "cluster_name": c.spec.get("cluster_name"), "state": c.state})
-                })
-                .collect(),
-        );
+        let clusters: Vec<Value> = self
+            .clusters
+            .values()
+            .map(|c| clusters::inventory(c, self, config, now))
+            .collect();
+        put("clusters", clusters);
         put(
             "cluster_policies",
             self.policies

@@ -4,8 +4,10 @@
 //!
 //! Unlike minilake, levels are checked per object type (tokens: `CAN_USE`, `CAN_MANAGE`;
 //! clusters: `CAN_ATTACH_TO`, `CAN_RESTART`, `CAN_MANAGE`; policies: `CAN_USE`), the object must
-//! exist (`404 RESOURCE_DOES_NOT_EXIST`) and so must every principal (`400
-//! INVALID_PARAMETER_VALUE`). Responses list direct grants, then the `admins` group's inherited
+//! exist (`404 RESOURCE_DOES_NOT_EXIST "Cluster <id> does not exist"`) and so must every
+//! principal (`400 INVALID_PARAMETER_VALUE "Principal: UserName(<name>) does not exist"`, the
+//! vendor's wording, with `GroupName` / `ServicePrincipalName` for the others); an unknown level
+//! is `400 INVALID_PARAMETER_VALUE` naming the valid ones. Responses list direct grants, then the `admins` group's inherited
 //! `CAN_MANAGE`. Other object types are `400 INVALID_PARAMETER_VALUE`. Changing permissions needs
 //! an admin.
 
@@ -158,6 +160,17 @@ pub(crate) fn has_level(data: &WorkspaceData, key: &str, name: &str, levels: &[&
     })
 }
 
+/// The direct grants on `key` as `{"<principal field>": name, "permission_level"}`, for the
+/// inventory.
+pub(crate) fn direct_grants(data: &WorkspaceData, key: &str) -> Vec<Value> {
+    data.permissions
+        .get(key)
+        .into_iter()
+        .flatten()
+        .map(|e| json!({e.principal.field(): e.principal.name(), "permission_level": e.level}))
+        .collect()
+}
+
 /// Drops the grants of a deleted principal.
 pub(crate) fn forget_principal(data: &mut WorkspaceData, name: &str) {
     for entries in data.permissions.values_mut() {
@@ -228,20 +241,24 @@ fn parse_entries(
         let principal = match (item.user_name, item.group_name, item.service_principal_name) {
             (Some(u), None, None) => {
                 if !data.directory.user_exists(&u) {
-                    return Err(ApiError::invalid(format!("User {u} does not exist")));
+                    return Err(ApiError::invalid(format!(
+                        "Principal: UserName({u}) does not exist"
+                    )));
                 }
                 PrincipalRef::User(u)
             }
             (None, Some(g), None) => {
                 if !data.directory.group_exists(&g) {
-                    return Err(ApiError::invalid(format!("Group {g} does not exist")));
+                    return Err(ApiError::invalid(format!(
+                        "Principal: GroupName({g}) does not exist"
+                    )));
                 }
                 PrincipalRef::Group(g)
             }
             (None, None, Some(s)) => {
                 if !data.directory.service_principal_exists(&s) {
                     return Err(ApiError::invalid(format!(
-                        "Service principal {s} does not exist"
+                        "Principal: ServicePrincipalName({s}) does not exist"
                     )));
                 }
                 PrincipalRef::ServicePrincipal(s)

@@ -171,6 +171,14 @@ impl Directory {
         self.users.values().any(|u| u.name == user_name)
     }
 
+    /// As the vendor matches a cluster's `single_user_name`: user names are e-mails, compared
+    /// without regard to case.
+    pub fn user_exists_ignoring_case(&self, user_name: &str) -> bool {
+        self.users
+            .values()
+            .any(|u| u.name.eq_ignore_ascii_case(user_name))
+    }
+
     pub fn group_exists(&self, display_name: &str) -> bool {
         self.group_named(display_name).is_some()
     }

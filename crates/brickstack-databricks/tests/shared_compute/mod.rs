@@ -473,11 +473,19 @@ pub async fn termination_reason_and_events(w: &WorkspaceClient) {
     ok("delete", w.permanent_delete_cluster(&id).await);
 }
 
-/// `aws_attributes`, `data_security_mode` and `single_user_name` round-trip.
+/// `aws_attributes`, `data_security_mode` and `single_user_name` round-trip (the user must exist:
+/// the workspace refuses a single user it does not know).
 pub async fn cluster_security_and_aws_attributes(w: &WorkspaceClient) {
+    let person = format!("{}@example.com", unique_name("bs-compute-someone"));
+    let user = ok(
+        "create user",
+        w.users()
+            .create(&brickstack_databricks::workspace::scim::User::new(&person))
+            .await,
+    );
     let mut spec = small_cluster(w, "bs-compute-dedicated").await;
     spec.data_security_mode = Some(DataSecurityMode::SingleUser);
-    spec.single_user_name = Some("someone@example.com".into());
+    spec.single_user_name = Some(person);
     spec.aws_attributes = Some(AwsAttributes {
         availability: Some("SPOT_WITH_FALLBACK".into()),
         first_on_demand: Some(1),
@@ -497,6 +505,7 @@ pub async fn cluster_security_and_aws_attributes(w: &WorkspaceClient) {
     assert_eq!(aws.first_on_demand, sent.first_on_demand);
     assert_eq!(aws.ebs_volume_size, sent.ebs_volume_size);
     ok("delete", w.permanent_delete_cluster(&id).await);
+    ok("delete user", w.users().delete(&user.id.unwrap()).await);
 }
 
 /// Libraries: install on a cluster → listed with a status → uninstall → marked for restart.
