@@ -1,5 +1,6 @@
 //! The `brickstack` command: thin argument handling over the library crates.
 
+mod access;
 mod aws;
 mod backend;
 mod commands;
@@ -7,6 +8,7 @@ mod databricks;
 mod report;
 mod run_commands;
 mod schedule;
+mod serve_command;
 mod sleep_commands;
 mod state_commands;
 
@@ -62,6 +64,13 @@ enum Command {
     Sleep(sleep_commands::SleepArgs),
     /// Recreate what `sleep` destroyed, so the environment matches its spec again
     Wake(sleep_commands::WakeArgs),
+    /// Give one person a single-user cluster, or take it away (docs/access.md)
+    Access {
+        #[command(subcommand)]
+        command: AccessCommand,
+    },
+    /// Run the ops service: the access API for the identity provider's workflow (docs/serve.md)
+    Serve(serve_command::ServeArgs),
     /// Look into or repair the recorded state
     State {
         #[command(subcommand)]
@@ -87,6 +96,16 @@ enum Command {
         #[arg(long)]
         bootstrap: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccessCommand {
+    /// Record the person in state and create their cluster: user, cluster booted once,
+    /// libraries installed, permission granted, cluster terminated, person notified
+    Grant(access::AccessArgs),
+    /// Remove the person's grant and delete their cluster at once (refused for a person the
+    /// spec lists)
+    Revoke(access::AccessArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +154,11 @@ async fn main() -> ExitCode {
         Command::RotateTokens(args) => run_commands::rotate_tokens(&args).await,
         Command::Sleep(args) => sleep_commands::sleep(&args).await,
         Command::Wake(args) => sleep_commands::wake(&args).await,
+        Command::Access { command } => match command {
+            AccessCommand::Grant(args) => access::grant(&args).await,
+            AccessCommand::Revoke(args) => access::revoke(&args).await,
+        },
+        Command::Serve(args) => serve_command::serve(&args).await,
         Command::State { command } => match command {
             StateCommand::List { spec } => state_commands::list(&spec).await,
             StateCommand::Show { spec, address } => state_commands::show(&spec, &address).await,

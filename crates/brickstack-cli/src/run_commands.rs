@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use brickstack_aws::{AwsClients, AwsProvider};
 use brickstack_databricks::DatabricksProvider;
+use brickstack_notify::NotifyProvider;
 use brickstack_exec::{
     ApplyOptions, ApplyReport, Engine, EngineError, Event, RefreshMode, Request,
 };
@@ -131,7 +132,7 @@ impl RefreshArgs {
                 eprintln!("    {operation:<40} {count:>4}");
             }
         }
-        let calls = providers.second.calls().await;
+        let calls = providers.second.first.calls().await;
         let total: u64 = calls.values().sum();
         let resources = graph
             .resources()
@@ -224,14 +225,18 @@ pub struct BootstrapArgs {
     pub auto_approve: bool,
 }
 
-/// AWS and Databricks, as one provider for the engine.
-pub(crate) type Providers = Pair<AwsProvider, DatabricksProvider>;
+/// AWS, Databricks and the messages brickstack posts (Slack webhooks, their URLs in SSM), as one
+/// provider for the engine.
+pub(crate) type Providers =
+    Pair<AwsProvider, Pair<DatabricksProvider, NotifyProvider<AwsProvider>>>;
 
 /// The spec, its graph and the providers of one environment.
 pub(crate) struct Environment {
     pub(crate) spec: Spec,
     pub(crate) graph: ResourceGraph,
     pub(crate) provider: Providers,
+    /// The access grants the graph was built with (`None`: no state yet).
+    pub(crate) grants_seen: Option<std::collections::BTreeSet<String>>,
 }
 
 pub(crate) async fn environment(
@@ -242,12 +247,6 @@ pub(crate) async fn environment(
         Ok(spec) => spec,
         Err(code) => return Ok(Err(code)),
     };
-    let graph = if bootstrap {
-        brickstack_graph::bootstrap(&spec)
-    } else {
-        brickstack_graph::generate(&spec)
-    }
-    .context("compiling the spec into its graph")?;
     let config = match crate::aws::sdk_config(&spec.environment.region).await {
         Ok(config) => config,
         Err(code) => return Ok(Err(code)),
@@ -260,12 +259,32 @@ pub(crate) async fn environment(
             return Ok(Err(ExitCode::from(EXIT_INVALID_INPUT)));
         }
     };
-    let provider = Pair::new(AwsProvider::new(&clients), databricks);
-    Ok(Ok(Environment {
+    let provider = Pair::new(
+        AwsProvider::new(&clients),
+        Pair::new(databricks, NotifyProvider::new(AwsProvider::new(&clients))),
+    );
+    let mut env = Environment {
+        graph: brickstack_exec::nothing(),
         spec,
-        graph,
         provider,
-    }))
+        grants_seen: None,
+    };
+    env.graph = if bootstrap {
+        brickstack_graph::bootstrap(&env.spec).context("compiling the spec into its graph")?
+    } else {
+        // The people of single-user clusters come from the spec, the grants state records and
+        // the workspace's groups (docs/access.md). State is read here without the lock; the
+        // apply checks under the lock that the grants are still these.
+        let state = match Backend::for_spec(&env.spec).await {
+            Ok(backend) => backend.read().await.ok().flatten(),
+            Err(code) => return Ok(Err(code)),
+        };
+        let inputs = crate::access::run_inputs(&env, state.as_ref()).await?;
+        env.grants_seen = state.map(|s| s.access_grants.into_keys().collect());
+        brickstack_graph::generate_with(&env.spec, &inputs)
+            .context("compiling the spec into its graph")?
+    };
+    Ok(Ok(env))
 }
 
 pub(crate) fn color() -> bool {
@@ -562,21 +581,30 @@ async fn run<S: StateStore>(
         return Ok(ExitCode::FAILURE);
     }
     let cancel = Arc::new(AtomicBool::new(false));
-    let on_interrupt = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\ninterrupted: finishing the operations under way, then saving state and releasing the lock"
-            );
-            on_interrupt.store(true, Ordering::SeqCst);
-        }
-    });
+    cancel_on_ctrl_c(cancel.clone());
     let progress = Progress::new();
     let started = Instant::now();
+    // The people the graph was built from include the grants state held when it was read; a
+    // grant or revoke since (the access service) would make this plan take or leave the wrong
+    // clusters.
+    let grants_seen = env.grants_seen.clone();
+    let admit = async |state: &brickstack_state::State| {
+        let now: std::collections::BTreeSet<String> =
+            state.access_grants.keys().cloned().collect();
+        match &grants_seen {
+            Some(seen) if *seen != now => Err(brickstack_exec::Refusal {
+                message: "the recorded access grants changed since the spec was read (a grant or revoke ran meanwhile)".into(),
+                hint: "run the command again: it reads the grants afresh".into(),
+            }),
+            _ => Ok(()),
+        }
+    };
     let result = engine
-        .apply(
+        .apply_for(
             &request,
+            &brickstack_plan::RunMode::Reconcile,
             Some(&plan),
+            admit,
             options,
             &|e| progress.event(e),
             &cancel,
@@ -586,7 +614,21 @@ async fn run<S: StateStore>(
         Ok(report) => report,
         Err(e) => return Ok(report_engine_error(&e)),
     };
+    crate::access::post_alarms(env, graph, &report).await;
     Ok(summarise(&report, started.elapsed(), backend.location()))
+}
+
+/// On Ctrl-C, sets `cancel`: the engine stops scheduling, lets what runs finish, saves state and
+/// releases the lock.
+pub(crate) fn cancel_on_ctrl_c(cancel: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\ninterrupted: finishing the operations under way, then saving state and releasing the lock"
+            );
+            cancel.store(true, Ordering::SeqCst);
+        }
+    });
 }
 
 fn confirm(verb: &str, environment: &str) -> anyhow::Result<bool> {
