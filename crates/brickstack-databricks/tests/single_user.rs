@@ -70,7 +70,10 @@ async fn assert_reads_as(p: &DatabricksProvider, kind: &str, object: &Observed, 
             "{kind}.{name} reads back as {got:?}, desired {value}"
         );
     }
-    assert_eq!(&read, object, "{kind}: read differs from what create returned");
+    assert_eq!(
+        &read, object,
+        "{kind}: read differs from what create returned"
+    );
 }
 
 fn text(o: &Observed, name: &str) -> String {
@@ -82,7 +85,11 @@ fn new_person(prefix: &str) -> String {
     format!("{}@example.com", unique_name(prefix))
 }
 
-async fn single_user_cluster(ws: &EmulatorWorkspace, p: &DatabricksProvider, user_name: &str) -> (Value, Observed) {
+async fn single_user_cluster(
+    ws: &EmulatorWorkspace,
+    p: &DatabricksProvider,
+    user_name: &str,
+) -> (Value, Observed) {
     let client = ws.client();
     let version = client.spark_versions().await.unwrap()[0].key.clone();
     let node_type = client.list_node_types().await.unwrap()[0]
@@ -119,7 +126,10 @@ async fn a_user_who_never_logged_in_is_created_and_one_who_did_is_adopted() {
     let desired = json!({"workspace_url": ws.url, "user_name": person, "display_name": "Ana"});
     let user = create(&p, USER, &desired).await;
     assert!(user.object_id.starts_with(&format!("{}/", ws.workspace_id)));
-    assert_eq!(user.object_id, format!("{}/{}", ws.workspace_id, text(&user, "id")));
+    assert_eq!(
+        user.object_id,
+        format!("{}/{}", ws.workspace_id, text(&user, "id"))
+    );
     assert_reads_as(&p, USER, &user, &desired).await;
     let listed = client
         .users()
@@ -179,7 +189,12 @@ async fn a_single_user_cluster_reads_back_its_user_and_mode() {
     let ws = EmulatorWorkspace::start().await;
     let p = ws.provider(MemorySecrets::new());
     let person = new_person("cy");
-    create(&p, USER, &json!({"workspace_url": ws.url, "user_name": person})).await;
+    create(
+        &p,
+        USER,
+        &json!({"workspace_url": ws.url, "user_name": person}),
+    )
+    .await;
     let (desired, cluster) = single_user_cluster(&ws, &p, &person).await;
     assert_eq!(cluster.attributes["data_security_mode"], "SINGLE_USER");
     assert_eq!(cluster.attributes["single_user_name"], person.as_str());
@@ -228,7 +243,12 @@ async fn libraries_start_a_terminated_cluster_install_and_read_back() {
     let p = ws.provider(MemorySecrets::new());
     let client = ws.client();
     let person = new_person("di");
-    create(&p, USER, &json!({"workspace_url": ws.url, "user_name": person})).await;
+    create(
+        &p,
+        USER,
+        &json!({"workspace_url": ws.url, "user_name": person}),
+    )
+    .await;
     let (_, cluster) = single_user_cluster(&ws, &p, &person).await;
     let cluster_id = text(&cluster, "cluster_id");
     // The create finds it stopped (auto-terminated, or a person stopped it) and starts it.
@@ -257,7 +277,12 @@ async fn libraries_start_a_terminated_cluster_install_and_read_back() {
         "{statuses:?}"
     );
     assert_eq!(
-        client.get_cluster(&cluster_id).await.unwrap().unwrap().state,
+        client
+            .get_cluster(&cluster_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
         ClusterState::Running
     );
     assert_reads_as(&p, LIBRARIES, &libraries, &desired).await;
@@ -277,7 +302,11 @@ async fn libraries_start_a_terminated_cluster_install_and_read_back() {
         ],
     });
     let updated = p
-        .update(LIBRARIES, &libraries.object_id, changed.as_object().unwrap())
+        .update(
+            LIBRARIES,
+            &libraries.object_id,
+            changed.as_object().unwrap(),
+        )
         .await
         .unwrap();
     assert_reads_as(&p, LIBRARIES, &updated, &changed).await;
@@ -287,7 +316,11 @@ async fn libraries_start_a_terminated_cluster_install_and_read_back() {
     client.wait_terminated(&cluster_id, WAIT).await.unwrap();
     let stopped = read(&p, LIBRARIES, &libraries.object_id).await.unwrap();
     let schema = p.schema(LIBRARIES).unwrap();
-    assert!(schema.same_value("libraries", &changed["libraries"], &stopped.attributes["libraries"]));
+    assert!(schema.same_value(
+        "libraries",
+        &changed["libraries"],
+        &stopped.attributes["libraries"]
+    ));
 
     // Delete uninstalls them all; the cluster gone, nothing is left to read or delete.
     p.delete(LIBRARIES, &libraries.object_id).await.unwrap();
@@ -303,7 +336,12 @@ async fn a_cluster_permission_can_restart_round_trips() {
     let ws = EmulatorWorkspace::start().await;
     let p = ws.provider(MemorySecrets::new());
     let person = new_person("ed");
-    create(&p, USER, &json!({"workspace_url": ws.url, "user_name": person})).await;
+    create(
+        &p,
+        USER,
+        &json!({"workspace_url": ws.url, "user_name": person}),
+    )
+    .await;
     let (_, cluster) = single_user_cluster(&ws, &p, &person).await;
     let cluster_id = text(&cluster, "cluster_id");
     let desired = json!({
@@ -326,17 +364,29 @@ async fn a_cluster_permission_can_restart_round_trips() {
         .update_permissions(
             "clusters",
             &cluster_id,
-            &[brickstack_databricks::workspace::permissions::AccessControlRequest::group(
-                "users",
-                "CAN_ATTACH_TO",
-            )],
+            &[
+                brickstack_databricks::workspace::permissions::AccessControlRequest::group(
+                    "users",
+                    "CAN_ATTACH_TO",
+                ),
+            ],
         )
         .await
         .unwrap();
     let drifted = read(&p, PERMISSIONS, &permissions.object_id).await.unwrap();
-    assert_eq!(drifted.attributes["access_control"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        drifted.attributes["access_control"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let restored = p
-        .update(PERMISSIONS, &permissions.object_id, desired.as_object().unwrap())
+        .update(
+            PERMISSIONS,
+            &permissions.object_id,
+            desired.as_object().unwrap(),
+        )
         .await
         .unwrap();
     assert_reads_as(&p, PERMISSIONS, &restored, &desired).await;
@@ -367,7 +417,12 @@ async fn the_shutdown_leaves_the_cluster_terminated() {
     let p = ws.provider(MemorySecrets::new());
     let client = ws.client();
     let person = new_person("fa");
-    let user = create(&p, USER, &json!({"workspace_url": ws.url, "user_name": person})).await;
+    let user = create(
+        &p,
+        USER,
+        &json!({"workspace_url": ws.url, "user_name": person}),
+    )
+    .await;
     let (_, cluster) = single_user_cluster(&ws, &p, &text(&user, "user_name")).await;
     let cluster_id = text(&cluster, "cluster_id");
     let libraries = create(
@@ -391,22 +446,40 @@ async fn the_shutdown_leaves_the_cluster_terminated() {
         "permissions_id": text(&permissions, "id"),
     });
     let shutdown = create(&p, SHUTDOWN, &desired).await;
-    assert_eq!(shutdown.object_id, format!("{}/{cluster_id}", ws.workspace_id));
     assert_eq!(
-        client.get_cluster(&cluster_id).await.unwrap().unwrap().state,
+        shutdown.object_id,
+        format!("{}/{cluster_id}", ws.workspace_id)
+    );
+    assert_eq!(
+        client
+            .get_cluster(&cluster_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
         ClusterState::Terminated
     );
     assert!(p.schema(SHUTDOWN).unwrap().recorded_only);
     assert_reads_as(&p, SHUTDOWN, &shutdown, &desired).await;
     // Everything else still reads as desired on the terminated cluster: no drift.
-    assert!(read(&p, LIBRARIES, &libraries.object_id).await.unwrap().attributes["libraries"]
-        .as_array()
-        .is_some_and(|l| l.len() == 1));
-    assert_eq!(read(&p, PERMISSIONS, &permissions.object_id).await.as_ref(), Some(&permissions));
+    assert!(
+        read(&p, LIBRARIES, &libraries.object_id)
+            .await
+            .unwrap()
+            .attributes["libraries"]
+            .as_array()
+            .is_some_and(|l| l.len() == 1)
+    );
+    assert_eq!(
+        read(&p, PERMISSIONS, &permissions.object_id).await.as_ref(),
+        Some(&permissions)
+    );
 
     // Terminating again is harmless: nothing to find, and a resend changes nothing.
     assert_eq!(
-        p.find(SHUTDOWN, &request(SHUTDOWN, &desired).lookup).await.unwrap(),
+        p.find(SHUTDOWN, &request(SHUTDOWN, &desired).lookup)
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(create(&p, SHUTDOWN, &desired).await, shutdown);
@@ -417,7 +490,10 @@ async fn the_shutdown_leaves_the_cluster_terminated() {
     assert!(read(&p, SHUTDOWN, &shutdown.object_id).await.is_some());
 
     p.delete(SHUTDOWN, &shutdown.object_id).await.unwrap();
-    assert!(client.get_cluster(&cluster_id).await.unwrap().is_some(), "delete leaves the cluster");
+    assert!(
+        client.get_cluster(&cluster_id).await.unwrap().is_some(),
+        "delete leaves the cluster"
+    );
     p.delete(CLUSTER, &cluster.object_id).await.unwrap();
     assert_eq!(read(&p, SHUTDOWN, &shutdown.object_id).await, None);
     let e = p.create(&request(SHUTDOWN, &desired)).await.unwrap_err();
@@ -434,7 +510,12 @@ async fn a_failed_library_fails_the_create_and_a_restart_installs_it_next_time()
     let p = ws.provider(MemorySecrets::new());
     let client = ws.client();
     let person = new_person("gu");
-    create(&p, USER, &json!({"workspace_url": ws.url, "user_name": person})).await;
+    create(
+        &p,
+        USER,
+        &json!({"workspace_url": ws.url, "user_name": person}),
+    )
+    .await;
     let (_, cluster) = single_user_cluster(&ws, &p, &person).await;
     let cluster_id = text(&cluster, "cluster_id");
 

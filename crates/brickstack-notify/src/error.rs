@@ -31,7 +31,10 @@ pub enum NotifyError {
     #[error("no answer from the Slack webhook of `{source_name}`: {reason}")]
     Transport { source_name: String, reason: String },
     /// Slack answered an error status.
-    #[error("the Slack webhook of `{source_name}` answered HTTP {status}{}", body_suffix(body))]
+    #[error(
+        "the Slack webhook of `{source_name}` answered HTTP {status}{}",
+        body_suffix(body)
+    )]
     Rejected {
         source_name: String,
         status: u16,
@@ -93,14 +96,19 @@ impl From<NotifyError> for ProviderError {
             _ => ErrorClass::Fatal,
         };
         let hint = match &e {
-            NotifyError::MissingParameter { parameter } | NotifyError::InvalidUrl { source_name: parameter } => Some(format!(
+            NotifyError::MissingParameter { parameter }
+            | NotifyError::InvalidUrl {
+                source_name: parameter,
+            } => Some(format!(
                 "put the Slack incoming-webhook URL in `{parameter}` as an SSM SecureString"
             )),
-            NotifyError::Rejected { status, source_name, .. } if (400..500).contains(status) && *status != 429 => {
-                Some(format!(
-                    "check that the webhook in `{source_name}` is still active in Slack (a removed one answers 404 `no_service`)"
-                ))
-            }
+            NotifyError::Rejected {
+                status,
+                source_name,
+                ..
+            } if (400..500).contains(status) && *status != 429 => Some(format!(
+                "check that the webhook in `{source_name}` is still active in Slack (a removed one answers 404 `no_service`)"
+            )),
             _ => None,
         };
         let mut error = ProviderError::new(class, e.code(), e.to_string());

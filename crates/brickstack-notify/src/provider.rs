@@ -228,4 +228,3 @@ impl<S: SecretStore> Provider for NotifyProvider<S> {
         Ok(0)
     }
 }
-

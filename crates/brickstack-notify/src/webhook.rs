@@ -189,7 +189,10 @@ impl SlackWebhook {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = excerpt(&response.text().await.unwrap_or_default(), self.url.expose());
+        let body = excerpt(
+            &response.text().await.unwrap_or_default(),
+            self.url.expose(),
+        );
         if status.as_u16() == 429 {
             return Err(Refused::RateLimited { retry_after, body });
         }
@@ -286,7 +289,12 @@ mod tests {
 
     #[test]
     fn only_http_urls_are_webhooks_and_the_error_never_shows_them() {
-        for bad in ["", "ftp://x/SECRET", "hooks.slack.com/services/SECRET", "https://"] {
+        for bad in [
+            "",
+            "ftp://x/SECRET",
+            "hooks.slack.com/services/SECRET",
+            "https://",
+        ] {
             let e = SlackWebhook::new(SecretValue::new(bad), "/p/hook", PostOptions::default())
                 .unwrap_err();
             let shown = format!("{e} {e:?}");
@@ -305,7 +313,12 @@ mod tests {
     #[test]
     fn a_body_excerpt_is_one_short_line() {
         let long = "x".repeat(500);
-        assert_eq!(excerpt(&format!("{long}\nmore"), "http://u/p").chars().count(), 201);
+        assert_eq!(
+            excerpt(&format!("{long}\nmore"), "http://u/p")
+                .chars()
+                .count(),
+            201
+        );
         assert_eq!(excerpt("no_service\n", "http://u/p"), "no_service");
     }
 }

@@ -119,9 +119,13 @@ async fn an_alarm_is_one_json_post_of_its_text() {
     let receiver = Receiver::default();
     let url = serve(receiver.clone()).await;
     let secrets = secrets_with(&url).await;
-    post_alarm(&secrets, PARAMETER, "ana.silva@example.com: library `x==1` failed")
-        .await
-        .unwrap();
+    post_alarm(
+        &secrets,
+        PARAMETER,
+        "ana.silva@example.com: library `x==1` failed",
+    )
+    .await
+    .unwrap();
     let posts = receiver.posts.lock().unwrap().clone();
     assert_eq!(posts.len(), 1);
     assert!(posts[0].0.starts_with("application/json"), "{}", posts[0].0);
@@ -134,11 +138,11 @@ async fn an_alarm_is_one_json_post_of_its_text() {
 #[tokio::test]
 async fn a_failed_post_names_the_status_and_the_parameter_never_the_url() {
     let receiver = Receiver::default();
-    receiver
-        .answers
-        .lock()
-        .unwrap()
-        .push((StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None));
+    receiver.answers.lock().unwrap().push((
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        None,
+    ));
     let url = serve(receiver.clone()).await;
     let secrets = secrets_with(&url).await;
     let e = post_alarm(&secrets, PARAMETER, "alarm").await.unwrap_err();
@@ -171,7 +175,10 @@ async fn a_revoked_webhook_is_invalid_input_with_a_hint() {
     assert_eq!(e.class, ErrorClass::InvalidInput, "{e}");
     assert!(!e.maybe_applied);
     assert!(e.message.contains("no_service"), "{e}");
-    assert!(e.message.contains("su_ana_example_com"), "names the address: {e}");
+    assert!(
+        e.message.contains("su_ana_example_com"),
+        "names the address: {e}"
+    );
     assert!(e.hint.as_deref().unwrap_or("").contains(PARAMETER), "{e:?}");
     assert_no_url(&format!("{e} | {e:?}"), &url);
     assert_eq!(receiver.posts.lock().unwrap().len(), 1);
@@ -212,7 +219,9 @@ async fn a_refused_connection_is_tried_again_until_the_webhook_listens() {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();
-        let app = Router::new().route(SECRET_PATH, post(receive)).with_state(late);
+        let app = Router::new()
+            .route(SECRET_PATH, post(receive))
+            .with_state(late);
         axum::serve(listener, app).await.unwrap();
     });
     let provider = NotifyProvider::with_options(secrets_with(&url).await, fast());
@@ -277,14 +286,23 @@ async fn a_message_is_posted_once_recorded_and_never_posted_by_other_operations(
     assert_eq!(created.attributes["cluster_id"], "0101-abc");
     assert_eq!(created.attributes["id"], created.object_id.as_str());
     assert!(
-        !serde_json::to_string(&created.attributes).unwrap().contains("SECRET"),
+        !serde_json::to_string(&created.attributes)
+            .unwrap()
+            .contains("SECRET"),
         "the URL is never an attribute"
     );
 
     // Read cannot know the text: present, with its id only.
-    let read = provider.read(KIND, &created.object_id).await.unwrap().unwrap();
+    let read = provider
+        .read(KIND, &created.object_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read.object_id, created.object_id);
-    assert_eq!(Value::Object(read.attributes), json!({"id": created.object_id}));
+    assert_eq!(
+        Value::Object(read.attributes),
+        json!({"id": created.object_id})
+    );
     let many = provider
         .read_many(KIND, std::slice::from_ref(&created.object_id))
         .await
@@ -306,7 +324,11 @@ async fn a_message_is_posted_once_recorded_and_never_posted_by_other_operations(
         None
     );
     provider.delete(KIND, &created.object_id).await.unwrap();
-    assert_eq!(receiver.posts.lock().unwrap().len(), 1, "posted exactly once");
+    assert_eq!(
+        receiver.posts.lock().unwrap().len(),
+        1,
+        "posted exactly once"
+    );
 }
 
 #[tokio::test]

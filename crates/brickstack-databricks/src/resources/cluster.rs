@@ -291,9 +291,9 @@ pub(crate) async fn create(
 /// is missing, so the error says which resource makes it. Invalid input: retrying the same
 /// create cannot help until the user exists.
 fn principal_missing(error: crate::client::error::Error) -> ProviderError {
-    let missing = error
-        .api()
-        .is_some_and(|a| a.message.contains("Principal: UserName(") && a.message.contains("does not exist"));
+    let missing = error.api().is_some_and(|a| {
+        a.message.contains("Principal: UserName(") && a.message.contains("does not exist")
+    });
     let provider_error = ProviderError::from(error);
     if !missing {
         return provider_error;
@@ -489,7 +489,9 @@ mod tests {
                 }),
             )
         };
-        let e = principal_missing(api("Principal: UserName(ana.silva@example.com) does not exist"));
+        let e = principal_missing(api(
+            "Principal: UserName(ana.silva@example.com) does not exist",
+        ));
         assert_eq!(e.class, ErrorClass::InvalidInput);
         assert_eq!(e.code, "BAD_REQUEST");
         assert!(e.message.contains("ana.silva@example.com"), "{e}");

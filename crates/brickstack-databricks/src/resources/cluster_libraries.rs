@@ -179,7 +179,10 @@ pub(crate) fn schema() -> KindSchema {
 }
 
 /// The status of `library` on the cluster, if it is there at all.
-fn status_of<'a>(statuses: &'a [LibraryFullStatus], library: &Library) -> Option<&'a LibraryFullStatus> {
+fn status_of<'a>(
+    statuses: &'a [LibraryFullStatus],
+    library: &Library,
+) -> Option<&'a LibraryFullStatus> {
     statuses
         .iter()
         .find(|s| Library::of(&s.library).as_ref() == Some(library))
@@ -191,9 +194,7 @@ fn counts(status: &LibraryStatus, cluster_running: bool) -> bool {
     match status {
         LibraryStatus::Installed | LibraryStatus::Restored => true,
         s if s.is_in_progress() => true,
-        LibraryStatus::UninstallOnRestart
-        | LibraryStatus::Failed
-        | LibraryStatus::Skipped => false,
+        LibraryStatus::UninstallOnRestart | LibraryStatus::Failed | LibraryStatus::Skipped => false,
         // A status this client does not know: attached, at least, on a stopped cluster.
         _ => !cluster_running,
     }
@@ -228,7 +229,10 @@ fn observed_libraries(
     )
 }
 
-async fn statuses(ws: &Workspace, cluster_id: &str) -> Result<Vec<LibraryFullStatus>, ProviderError> {
+async fn statuses(
+    ws: &Workspace,
+    cluster_id: &str,
+) -> Result<Vec<LibraryFullStatus>, ProviderError> {
     Ok(ws
         .client
         .cluster_library_statuses(cluster_id)
@@ -288,7 +292,11 @@ async fn run(ws: &Workspace, cluster_id: &str, restart: bool) -> Result<(), Prov
 }
 
 /// The error of a library that will not install: its name and the vendor's messages.
-fn install_failed(cluster_id: &str, library: &Library, status: &LibraryFullStatus) -> ProviderError {
+fn install_failed(
+    cluster_id: &str,
+    library: &Library,
+    status: &LibraryFullStatus,
+) -> ProviderError {
     let messages = if status.messages.is_empty() {
         "no message given".to_string()
     } else {
@@ -362,9 +370,10 @@ pub(crate) async fn create(
     cluster(&ws, cluster_id).await?;
     let before = statuses(&ws, cluster_id).await?;
     // A library that failed before (the last create's error) installs again only at a start.
-    let failed_before = desired.libraries.iter().any(|l| {
-        status_of(&before, l).is_some_and(|s| s.status == LibraryStatus::Failed)
-    });
+    let failed_before = desired
+        .libraries
+        .iter()
+        .any(|l| status_of(&before, l).is_some_and(|s| s.status == LibraryStatus::Failed));
     if !desired.libraries.is_empty() {
         ws.client
             .install_libraries(cluster_id, &desired.api_libraries())
@@ -432,7 +441,9 @@ pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<()
         Ok(s) => s
             .library_statuses
             .into_iter()
-            .filter(|s| s.status != LibraryStatus::UninstallOnRestart && !s.is_library_for_all_clusters)
+            .filter(|s| {
+                s.status != LibraryStatus::UninstallOnRestart && !s.is_library_for_all_clusters
+            })
             .map(|s| s.library)
             .collect(),
         Err(e) if e.is_not_found() => return Ok(()),
@@ -501,12 +512,10 @@ mod tests {
             let round_trip = Library::of(&library.api()).expect("brickstack describes it");
             assert_eq!(serde_json::to_string(&round_trip).unwrap(), text);
         }
-        let cran: ApiLibrary =
-            serde_json::from_value(json!({"cran": {"package": "x"}})).unwrap();
+        let cran: ApiLibrary = serde_json::from_value(json!({"cran": {"package": "x"}})).unwrap();
         assert_eq!(Library::of(&cran), None, "not one brickstack manages");
         let with_repo: ApiLibrary =
-            serde_json::from_value(json!({"pypi": {"package": "x", "repo": "https://r"}}))
-                .unwrap();
+            serde_json::from_value(json!({"pypi": {"package": "x", "repo": "https://r"}})).unwrap();
         assert_eq!(Library::of(&with_repo), None);
     }
 
@@ -523,7 +532,11 @@ mod tests {
             (UninstallOnRestart, false, false),
             (Skipped, true, false),
         ] {
-            assert_eq!(counts(&status, running), expected, "{status} running={running}");
+            assert_eq!(
+                counts(&status, running),
+                expected,
+                "{status} running={running}"
+            );
         }
     }
 

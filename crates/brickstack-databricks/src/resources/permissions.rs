@@ -91,7 +91,11 @@ impl Target {
         ))
     }
 
-    fn attributes(&self, workspace_url: &str, access_control: Vec<AccessControl>) -> PermissionsAttributes {
+    fn attributes(
+        &self,
+        workspace_url: &str,
+        access_control: Vec<AccessControl>,
+    ) -> PermissionsAttributes {
         let (authorization, cluster_id) = match self {
             Target::Authorization(name) => (Some(name.clone()), None),
             Target::Cluster(id) => (None, Some(id.clone())),
@@ -294,7 +298,9 @@ pub(crate) async fn update(
         // `authorization` and `cluster_id` force replacement: the planner never asks this.
         return Err(invalid_input(
             KIND,
-            format!("`{object_id}` is another object than the desired one; it is replaced, not updated"),
+            format!(
+                "`{object_id}` is another object than the desired one; it is replaced, not updated"
+            ),
         ));
     }
     let ws = p
@@ -410,7 +416,12 @@ mod tests {
             Target::of_native("1/clusters/x", "clusters/x").unwrap(),
             Target::Cluster("x".into())
         );
-        for bad in ["authorization/clusters", "clusters/", "clusters/a/b", "jobs/1"] {
+        for bad in [
+            "authorization/clusters",
+            "clusters/",
+            "clusters/a/b",
+            "jobs/1",
+        ] {
             assert!(Target::of_native("1/x", bad).is_err(), "{bad}");
         }
     }

@@ -15,8 +15,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{gone, invalid_input, observed, parse, scoped_id, split_scoped, unexpected};
 use super::workspace_if_any;
+use super::{gone, invalid_input, observed, parse, scoped_id, split_scoped, unexpected};
 use crate::client::error::Error;
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::WorkspaceClient;
@@ -96,7 +96,10 @@ pub(crate) async fn read(
 
 /// The one user whose `userName` is `user_name`; user names are unique in a workspace.
 async fn by_user_name(ws: &WorkspaceClient, user_name: &str) -> Result<Option<User>, Error> {
-    let mut found = ws.users().list(Some(&filter_eq("userName", user_name))).await?;
+    let mut found = ws
+        .users()
+        .list(Some(&filter_eq("userName", user_name)))
+        .await?;
     // SCIM compares `userName` case-insensitively; keep only the exact person.
     found.retain(|u| u.user_name.eq_ignore_ascii_case(user_name));
     Ok(if found.len() == 1 { found.pop() } else { None })
