@@ -15,7 +15,7 @@
 //!   eggs, a requirements file, a custom repository) are left out. Gone when the cluster is.
 //! * Update installs the added and uninstalls the removed; it waits for the added only on a
 //!   running cluster (a terminated single-user cluster stays terminated; they install at its
-//!   next start).
+//!   next start), which it restarts when a desired library failed.
 //! * Delete uninstalls every library (at the cluster's next restart, as Databricks does); a
 //!   cluster that is gone has none.
 //! * Find finds nothing: installing again what is installed changes nothing.
@@ -421,6 +421,15 @@ pub(crate) async fn update(
     }
     if !added.is_empty() {
         ws.client.install_libraries(cluster_id, &added).await?;
+    }
+    // A desired library that failed installs again only at a start (a stopped cluster's next
+    // start does it by itself).
+    let failed = desired
+        .libraries
+        .iter()
+        .any(|l| status_of(&current, l).is_some_and(|s| s.status == LibraryStatus::Failed));
+    if running && failed {
+        run(&ws, cluster_id, true).await?;
     }
     let now = if running && !added.is_empty() {
         wait_installed(&ws, cluster_id, &desired.libraries).await?
