@@ -21,11 +21,14 @@ use serde_json::{Value, json};
 const SECRET_PATH: &str = "/services/T0SECRET/B0SECRET/xoxSECRETxox";
 const PARAMETER: &str = "/brickstack/test/slack/user-webhook";
 
+/// An answer the receiver gives: status, body, `Retry-After` seconds.
+type Answer = (StatusCode, &'static str, Option<u64>);
+
 #[derive(Clone, Default)]
 struct Receiver {
     posts: Arc<Mutex<Vec<(String, Value)>>>,
     /// Answers, in order, for the next posts; once used up, `200 ok`.
-    answers: Arc<Mutex<Vec<(StatusCode, &'static str, Option<u64>)>>>,
+    answers: Arc<Mutex<Vec<Answer>>>,
     /// Hold every answer this long (a webhook that does not answer in time).
     hang: Option<Duration>,
 }
