@@ -255,7 +255,11 @@ pub(crate) async fn create(
 ) -> Result<Observed, ProviderError> {
     let desired = Cluster::desired(&request.attributes)?;
     let workspace = p.workspace_at(&desired.workspace_url).await?;
-    let cluster_id = workspace.client.create_cluster(&desired.spec()).await?;
+    let cluster_id = workspace
+        .client
+        .create_cluster(&desired.spec())
+        .await
+        .map_err(principal_missing)?;
     match workspace
         .client
         .wait_running(&cluster_id, START_TIMEOUT)
@@ -282,6 +286,27 @@ pub(crate) async fn create(
     }
 }
 
+/// The vendor's answer when `single_user_name` names no user of the workspace
+/// (`400 BAD_REQUEST "Principal: UserName(x) does not exist"`): the spec is not wrong, the user
+/// is missing, so the error says which resource makes it. Invalid input: retrying the same
+/// create cannot help until the user exists.
+fn principal_missing(error: crate::client::error::Error) -> ProviderError {
+    let missing = error.api().is_some_and(|a| {
+        a.message.contains("Principal: UserName(") && a.message.contains("does not exist")
+    });
+    let provider_error = ProviderError::from(error);
+    if !missing {
+        return provider_error;
+    }
+    ProviderError {
+        class: ErrorClass::InvalidInput,
+        ..provider_error
+    }
+    .with_hint(
+        "the user must exist first; brickstack creates it when it is in the graph (a `databricks_user` that `single_user_name` refers to)",
+    )
+}
+
 pub(crate) async fn update(
     p: &DatabricksProvider,
     object_id: &str,
@@ -299,7 +324,8 @@ pub(crate) async fn update(
     workspace
         .client
         .edit_cluster(cluster_id, &desired.spec())
-        .await?;
+        .await
+        .map_err(principal_missing)?;
     let details = if settled.state == ClusterState::Running {
         // A running cluster restarts with its new spec.
         workspace
@@ -446,6 +472,36 @@ mod tests {
                 o.attributes
             );
         }
+    }
+
+    #[test]
+    fn a_single_user_naming_no_user_is_invalid_input_with_a_hint_naming_the_user_resource() {
+        let api = |message: &str| {
+            crate::Error::new(
+                "POST",
+                "/api/2.1/clusters/create",
+                crate::ErrorDetail::Api(crate::ApiError {
+                    status: 400,
+                    error_code: "BAD_REQUEST".into(),
+                    message: message.into(),
+                    retry_after: None,
+                    request_id: None,
+                }),
+            )
+        };
+        let e = principal_missing(api(
+            "Principal: UserName(ana.silva@example.com) does not exist",
+        ));
+        assert_eq!(e.class, ErrorClass::InvalidInput);
+        assert_eq!(e.code, "BAD_REQUEST");
+        assert!(e.message.contains("ana.silva@example.com"), "{e}");
+        let hint = e.hint.expect("a hint");
+        assert!(hint.contains("the user must exist first"), "{hint}");
+        assert!(hint.contains("databricks_user"), "{hint}");
+
+        let other = principal_missing(api("Node type x is not supported"));
+        assert_eq!(other.class, ErrorClass::InvalidInput);
+        assert_eq!(other.hint, None);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! `<workspace_id>/<id>` ([`scoped_id`], [`split_scoped`]).
 
 pub(crate) mod cluster;
+pub(crate) mod cluster_libraries;
 pub(crate) mod cluster_policy;
+pub(crate) mod cluster_shutdown;
 pub(crate) mod dbfs_file;
 pub(crate) mod global_init_script;
 pub(crate) mod group;
@@ -31,6 +33,7 @@ pub(crate) mod secret_acl;
 pub(crate) mod secret_scope;
 pub(crate) mod service_principal;
 pub(crate) mod token;
+pub(crate) mod user;
 pub(crate) mod workspace_conf;
 
 use std::collections::BTreeMap;

@@ -1,10 +1,17 @@
-//! `databricks_permissions` for the workspace's authorization objects (`authorization = "tokens"`:
-//! who may create and use personal access tokens). The native id is `authorization/<name>`.
+//! `databricks_permissions` for one object of the workspace, named by exactly one of:
+//!
+//! * `authorization` (`"tokens"`: who may create and use personal access tokens; `"passwords"`),
+//!   native id `authorization/<name>`;
+//! * `cluster_id` (who may attach to, restart or manage a cluster), native id `clusters/<id>`.
+//!
+//! `id` is computed as Terraform's (`/authorization/tokens`, `/clusters/<id>`).
 //!
 //! Authoritative, like Terraform's: create and update PUT exactly the desired grants, so grants
 //! made by hand are removed. The `admins` group always holds `CAN_MANAGE` on tokens and the API
-//! refuses a PUT that would drop it, so every PUT carries it, reads leave it (and inherited
-//! grants) out, and delete PUTs it alone: the object goes back to what a new workspace has.
+//! refuses a PUT that would drop it, so every PUT on tokens carries it; on a cluster, admins'
+//! `CAN_MANAGE` is inherited from `/clusters/` and no PUT can drop it. Reads leave `admins`'
+//! grants and every inherited grant out, and delete PUTs no direct grant (tokens: `admins`
+//! alone): the object goes back to what it was when it was made, and reads as gone.
 
 use brickstack_provider::{
     AttributeBehaviour, Attributes, CreateRequest, KindSchema, Observed, ProviderError,
@@ -12,14 +19,15 @@ use brickstack_provider::{
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::gone;
+use serde_json::Value;
+
+use super::{absent_if_not_found, done_if_not_found, gone};
 use super::{invalid_input, observed, parse, scoped_id, split_scoped};
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::permissions::{AccessControlRequest, ObjectPermissions};
 
 pub(crate) const KIND: &str = "databricks_permissions";
 
-const OBJECT_TYPE: &str = "authorization";
 /// The authorization objects: tokens, and passwords (which only matter with password login).
 const AUTHORIZATIONS: [&str; 2] = ["tokens", "passwords"];
 const ADMINS: &str = "admins";
@@ -28,8 +36,77 @@ const ADMINS: &str = "admins";
 #[serde(deny_unknown_fields)]
 struct PermissionsAttributes {
     workspace_url: String,
-    authorization: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authorization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cluster_id: Option<String>,
     access_control: Vec<AccessControl>,
+}
+
+/// The object whose grants a resource manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Authorization(String),
+    Cluster(String),
+}
+
+impl Target {
+    /// `object_type` and `object_id` of the permissions API.
+    fn path(&self) -> (&'static str, &str) {
+        match self {
+            Target::Authorization(name) => ("authorization", name),
+            Target::Cluster(id) => ("clusters", id),
+        }
+    }
+
+    /// `authorization/<name>` or `clusters/<id>`: the part of the object id after the workspace.
+    fn native_id(&self) -> String {
+        let (object_type, id) = self.path();
+        format!("{object_type}/{id}")
+    }
+
+    /// Terraform's `id` of the permissions: `/authorization/tokens`, `/clusters/<id>`.
+    fn terraform_id(&self) -> String {
+        format!("/{}", self.native_id())
+    }
+
+    /// The target of a native id made by [`Target::native_id`].
+    fn of_native(object_id: &str, native: &str) -> Result<Target, ProviderError> {
+        if let Some(name) = native.strip_prefix("authorization/")
+            && AUTHORIZATIONS.contains(&name)
+        {
+            return Ok(Target::Authorization(name.to_string()));
+        }
+        if let Some(id) = native.strip_prefix("clusters/")
+            && !id.is_empty()
+            && !id.contains('/')
+        {
+            return Ok(Target::Cluster(id.to_string()));
+        }
+        Err(invalid_input(
+            KIND,
+            format!(
+                "object id `{object_id}` is neither `<workspace_id>/authorization/<tokens|passwords>` nor `<workspace_id>/clusters/<cluster_id>`"
+            ),
+        ))
+    }
+
+    fn attributes(
+        &self,
+        workspace_url: &str,
+        access_control: Vec<AccessControl>,
+    ) -> PermissionsAttributes {
+        let (authorization, cluster_id) = match self {
+            Target::Authorization(name) => (Some(name.clone()), None),
+            Target::Cluster(id) => (None, Some(id.clone())),
+        };
+        PermissionsAttributes {
+            workspace_url: workspace_url.to_string(),
+            authorization,
+            cluster_id,
+            access_control,
+        }
+    }
 }
 
 /// One grant: exactly one principal field, and a level.
@@ -62,15 +139,7 @@ impl AccessControl {
 impl PermissionsAttributes {
     fn desired(attributes: &Attributes) -> Result<Self, ProviderError> {
         let desired: PermissionsAttributes = parse(KIND, attributes)?;
-        if !AUTHORIZATIONS.contains(&desired.authorization.as_str()) {
-            return Err(invalid_input(
-                KIND,
-                format!(
-                    "`authorization` is `{}`; it is one of `tokens`, `passwords`",
-                    desired.authorization
-                ),
-            ));
-        }
+        desired.target()?;
         if desired.access_control.is_empty() {
             return Err(invalid_input(
                 KIND,
@@ -105,36 +174,45 @@ impl PermissionsAttributes {
         }
         Ok(desired)
     }
+
+    /// The object named by exactly one of `authorization` and `cluster_id`.
+    fn target(&self) -> Result<Target, ProviderError> {
+        match (&self.authorization, &self.cluster_id) {
+            (Some(name), None) if AUTHORIZATIONS.contains(&name.as_str()) => {
+                Ok(Target::Authorization(name.clone()))
+            }
+            (Some(name), None) => Err(invalid_input(
+                KIND,
+                format!("`authorization` is `{name}`; it is one of `tokens`, `passwords`"),
+            )),
+            (None, Some(id)) if !id.trim().is_empty() && !id.contains('/') => {
+                Ok(Target::Cluster(id.clone()))
+            }
+            (None, Some(id)) => Err(invalid_input(
+                KIND,
+                format!("`cluster_id` = `{id}` is not a cluster id"),
+            )),
+            _ => Err(invalid_input(
+                KIND,
+                "set exactly one of `authorization` and `cluster_id`",
+            )),
+        }
+    }
 }
 
 pub(crate) fn schema() -> KindSchema {
     KindSchema::new(KIND)
         .attribute("workspace_url", AttributeBehaviour::ForcesReplacement)
         .attribute("authorization", AttributeBehaviour::ForcesReplacement)
+        .attribute("cluster_id", AttributeBehaviour::ForcesReplacement)
+        .attribute("id", AttributeBehaviour::Computed)
         .unordered("access_control")
-}
-
-/// `authorization/<name>` and the name back.
-fn native_id(authorization: &str) -> String {
-    format!("{OBJECT_TYPE}/{authorization}")
-}
-
-fn authorization_of<'a>(object_id: &str, native: &'a str) -> Result<&'a str, ProviderError> {
-    native
-        .strip_prefix("authorization/")
-        .filter(|a| AUTHORIZATIONS.contains(a))
-        .ok_or_else(|| {
-            invalid_input(
-                KIND,
-                format!("object id `{object_id}` is not `<workspace_id>/authorization/<tokens|passwords>`"),
-            )
-        })
 }
 
 /// The direct grants other than `admins`'; `None` when there are none (nothing of ours is set).
 fn observed_permissions(
     ws: &Workspace,
-    authorization: &str,
+    target: &Target,
     permissions: &ObjectPermissions,
 ) -> Option<Observed> {
     let access_control: Vec<AccessControl> = permissions
@@ -152,15 +230,11 @@ fn observed_permissions(
     if access_control.is_empty() {
         return None;
     }
-    let attributes = PermissionsAttributes {
-        workspace_url: ws.client.host().to_string(),
-        authorization: authorization.to_string(),
-        access_control,
-    };
+    let attributes = target.attributes(ws.client.host(), access_control);
     Some(observed(
-        &scoped_id(ws.id, &native_id(authorization)),
+        &scoped_id(ws.id, &target.native_id()),
         &attributes,
-        [],
+        [("id", Value::String(target.terraform_id()))],
     ))
 }
 
@@ -169,38 +243,39 @@ pub(crate) async fn read(
     object_id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
     let (workspace_id, native) = split_scoped(KIND, object_id)?;
-    let authorization = authorization_of(object_id, native)?;
+    let target = Target::of_native(object_id, native)?;
     let Some(ws) = p.workspace(workspace_id).await? else {
         return Ok(None);
     };
-    let permissions = ws
-        .client
-        .get_permissions(OBJECT_TYPE, authorization)
-        .await?;
-    Ok(observed_permissions(&ws, authorization, &permissions))
+    let (object_type, id) = target.path();
+    // A cluster that is gone took its grants with it.
+    let Some(permissions) = absent_if_not_found(ws.client.get_permissions(object_type, id).await)?
+    else {
+        return Ok(None);
+    };
+    Ok(observed_permissions(&ws, &target, &permissions))
 }
 
-/// PUTs `grants` plus the `admins` group's `CAN_MANAGE`.
+/// PUTs `grants`, plus the `admins` group's `CAN_MANAGE` on tokens.
 async fn put(
     ws: &Workspace,
-    authorization: &str,
+    target: &Target,
     grants: &[AccessControl],
-) -> Result<ObjectPermissions, ProviderError> {
+) -> Result<ObjectPermissions, crate::client::error::Error> {
     let mut requests: Vec<AccessControlRequest> =
         grants.iter().map(AccessControl::request).collect();
-    if authorization == "tokens" {
+    if *target == Target::Authorization("tokens".to_string()) {
         requests.push(AccessControlRequest::group(ADMINS, "CAN_MANAGE"));
     }
-    Ok(ws
-        .client
-        .set_permissions(OBJECT_TYPE, authorization, &requests)
-        .await?)
+    let (object_type, id) = target.path();
+    ws.client.set_permissions(object_type, id, &requests).await
 }
 
 async fn set(ws: &Workspace, desired: &PermissionsAttributes) -> Result<Observed, ProviderError> {
-    let answer = put(ws, &desired.authorization, &desired.access_control).await?;
-    let object_id = scoped_id(ws.id, &native_id(&desired.authorization));
-    observed_permissions(ws, &desired.authorization, &answer).ok_or_else(|| gone(KIND, &object_id))
+    let target = desired.target()?;
+    let answer = put(ws, &target, &desired.access_control).await?;
+    let object_id = scoped_id(ws.id, &target.native_id());
+    observed_permissions(ws, &target, &answer).ok_or_else(|| gone(KIND, &object_id))
 }
 
 pub(crate) async fn create(
@@ -218,7 +293,16 @@ pub(crate) async fn update(
     attributes: &Attributes,
 ) -> Result<Observed, ProviderError> {
     let desired = PermissionsAttributes::desired(attributes)?;
-    let (workspace_id, _) = split_scoped(KIND, object_id)?;
+    let (workspace_id, native) = split_scoped(KIND, object_id)?;
+    if Target::of_native(object_id, native)? != desired.target()? {
+        // `authorization` and `cluster_id` force replacement: the planner never asks this.
+        return Err(invalid_input(
+            KIND,
+            format!(
+                "`{object_id}` is another object than the desired one; it is replaced, not updated"
+            ),
+        ));
+    }
     let ws = p
         .workspace(workspace_id)
         .await?
@@ -228,11 +312,12 @@ pub(crate) async fn update(
 
 pub(crate) async fn delete(p: &DatabricksProvider, object_id: &str) -> Result<(), ProviderError> {
     let (workspace_id, native) = split_scoped(KIND, object_id)?;
-    let authorization = authorization_of(object_id, native)?;
+    let target = Target::of_native(object_id, native)?;
     let Some(ws) = p.workspace(workspace_id).await? else {
         return Ok(());
     };
-    put(&ws, authorization, &[]).await.map(|_| ())
+    // A cluster that is gone has no grants left.
+    done_if_not_found(put(&ws, &target, &[]).await)
 }
 
 /// Nothing to find by, and nothing to lose: the PUT is authoritative, so creating again after a
@@ -270,6 +355,12 @@ mod tests {
             json!({"workspace_url": "https://w", "authorization": "tokens",
                    "access_control": [{"group_name": "admins", "permission_level": "CAN_MANAGE"}]}),
             json!({"workspace_url": "https://w", "authorization": "clusters", "access_control": []}),
+            json!({"workspace_url": "https://w", "authorization": "tokens", "cluster_id": "c",
+                   "access_control": [{"user_name": "a@b.c", "permission_level": "CAN_RESTART"}]}),
+            json!({"workspace_url": "https://w",
+                   "access_control": [{"user_name": "a@b.c", "permission_level": "CAN_RESTART"}]}),
+            json!({"workspace_url": "https://w", "cluster_id": "",
+                   "access_control": [{"user_name": "a@b.c", "permission_level": "CAN_RESTART"}]}),
         ] {
             assert_eq!(
                 desired(bad.clone()).unwrap_err().class,
@@ -304,11 +395,34 @@ mod tests {
     }
 
     #[test]
-    fn object_ids_name_the_authorization() {
+    fn the_cluster_form_names_a_cluster() {
+        let cluster = json!({
+            "workspace_url": "https://w", "cluster_id": "0101-abc",
+            "access_control": [{"permission_level": "CAN_RESTART", "user_name": "ana@example.com"}]
+        });
+        let target = desired(cluster).unwrap().target().unwrap();
+        assert_eq!(target, Target::Cluster("0101-abc".into()));
+        assert_eq!(target.native_id(), "clusters/0101-abc");
+        assert_eq!(target.terraform_id(), "/clusters/0101-abc");
+    }
+
+    #[test]
+    fn object_ids_name_the_authorization_or_the_cluster() {
         assert_eq!(
-            authorization_of("1/authorization/tokens", "authorization/tokens").unwrap(),
-            "tokens"
+            Target::of_native("1/authorization/tokens", "authorization/tokens").unwrap(),
+            Target::Authorization("tokens".into())
         );
-        assert!(authorization_of("1/clusters/x", "clusters/x").is_err());
+        assert_eq!(
+            Target::of_native("1/clusters/x", "clusters/x").unwrap(),
+            Target::Cluster("x".into())
+        );
+        for bad in [
+            "authorization/clusters",
+            "clusters/",
+            "clusters/a/b",
+            "jobs/1",
+        ] {
+            assert!(Target::of_native("1/x", bad).is_err(), "{bad}");
+        }
     }
 }
