@@ -8,7 +8,7 @@ use std::path::Path;
 use brickstack_graph::kinds::{self, Family};
 
 /// What each adapter serves, from its dispatch table.
-fn served() -> [(Family, BTreeSet<&'static str>); 2] {
+fn served() -> [(Family, BTreeSet<&'static str>); 3] {
     [
         (
             Family::Aws,
@@ -20,6 +20,10 @@ fn served() -> [(Family, BTreeSet<&'static str>); 2] {
                 .iter()
                 .copied()
                 .collect(),
+        ),
+        (
+            Family::Notify,
+            brickstack_notify::served_kinds().iter().copied().collect(),
         ),
     ]
 }

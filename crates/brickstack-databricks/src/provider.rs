@@ -166,6 +166,40 @@ impl DatabricksProvider {
         Ok(workspace.client.active_clusters().await?)
     }
 
+    /// The user names (e-mails, lower-cased) of the users in the workspace group `display_name`,
+    /// which the identity provider's SCIM sync maintains: who gets a single-user cluster
+    /// (docs/access.md). Nested groups and service principals are not people and are left out. A
+    /// group that does not exist has no members (the sync may not have created it yet).
+    pub async fn group_member_user_names(
+        &self,
+        workspace_url: &str,
+        display_name: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let workspace = self.workspace_at(workspace_url).await?;
+        let scim = &workspace.client;
+        let filter = crate::workspace::scim::filter_eq("displayName", display_name);
+        let Some(group) = scim.groups().list(Some(&filter)).await?.into_iter().next() else {
+            return Ok(Vec::new());
+        };
+        let ids: std::collections::BTreeSet<&str> =
+            group.members.iter().map(|m| m.value.as_str()).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One listing of the users rather than a read per member.
+        let mut names: Vec<String> = scim
+            .users()
+            .list(None)
+            .await?
+            .into_iter()
+            .filter(|u| u.id.as_deref().is_some_and(|id| ids.contains(id)))
+            .map(|u| u.user_name.to_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
     /// Drops the client of a workspace being deleted, so later calls find it gone.
     pub(crate) async fn forget_workspace(&self, workspace_id: i64) {
         self.workspaces.lock().await.remove(&workspace_id);

@@ -504,7 +504,6 @@ async fn the_shutdown_leaves_the_cluster_terminated() {
 /// retryable); once the fault is cleared, creating again restarts the cluster (which installs
 /// its libraries afresh) and succeeds, on the same cluster.
 #[tokio::test]
-#[ignore = "needs emulator library faults from branch emu"]
 async fn a_failed_library_fails_the_create_and_a_restart_installs_it_next_time() {
     let ws = EmulatorWorkspace::start().await;
     let p = ws.provider(MemorySecrets::new());
