@@ -8,6 +8,7 @@
     reason = "`StateError` names the lock holder (a `LockInfo`); it is returned once per backend call, next to disk or network I/O"
 )]
 
+mod delta;
 mod document;
 mod lock;
 mod store;
@@ -15,9 +16,10 @@ mod store;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use delta::{COMPACTION_FLOOR_BYTES, Delta, Edit, Replayed, Touched, compaction_due, replay};
 pub use document::{
-    FORMAT_VERSION, ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus,
-    State, check_write,
+    AccessGrant, FORMAT_VERSION, ObjectLookup, PendingKind, PendingOperation, RecordedResource,
+    ResourceStatus, State, check_write,
 };
 pub use lock::{LockInfo, LockRequest};
 pub use store::{StateError, StateStore};
