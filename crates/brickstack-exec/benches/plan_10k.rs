@@ -147,6 +147,8 @@ async fn record_everything(
                     .map(ToString::to_string)
                     .collect(),
                 status: Default::default(),
+                removal_grace_seconds: None,
+                retiring_since: None,
             },
         );
     }

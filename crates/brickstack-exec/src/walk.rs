@@ -435,9 +435,9 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                 // fails, the next plan still destroys it.
                 let deposed = deposed_address(address);
                 self.writer
-                    .commit(|state| {
-                        if let Some(old) = state.resources.remove(address) {
-                            state.resources.insert(deposed.clone(), old);
+                    .commit(|edit| {
+                        if let Some(old) = edit.remove_resource(address) {
+                            edit.insert_resource(deposed.clone(), old);
                         }
                     })
                     .await?;
@@ -465,8 +465,8 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             .unwrap_or_default();
         // The intent is on record before the cloud call: a crash from here on leaves a trail.
         self.writer
-            .commit(|state| {
-                state.pending.insert(
+            .commit(|edit| {
+                edit.insert_pending(
                     change.address.clone(),
                     PendingOperation {
                         kind: change.kind.clone(),
@@ -474,6 +474,7 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                         started_at,
                         lookup: request.lookup.clone(),
                         dependencies: change.dependencies.clone(),
+                        attributes: None,
                     },
                 );
             })
@@ -587,14 +588,14 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             // Its object was deleted when it was put to sleep: only the record is left to go.
             return self
                 .writer
-                .commit(|state| {
-                    state.resources.remove(address);
+                .commit(|edit| {
+                    edit.remove_resource(address);
                 })
                 .await;
         }
         self.writer
-            .commit(|state| {
-                state.pending.insert(
+            .commit(|edit| {
+                edit.insert_pending(
                     address.to_string(),
                     PendingOperation {
                         kind: change.kind.clone(),
@@ -606,6 +607,7 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                             scope: None,
                         },
                         dependencies: change.dependencies.clone(),
+                        attributes: None,
                     },
                 );
             })
@@ -628,9 +630,9 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             Err(error) => return Err(provider_error(address, "delete", error)),
         }
         self.writer
-            .commit(|state| {
-                state.pending.remove(address);
-                state.resources.remove(address);
+            .commit(|edit| {
+                edit.remove_pending(address);
+                edit.remove_resource(address);
             })
             .await
     }
@@ -649,8 +651,8 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             return Ok(());
         };
         self.writer
-            .commit(|state| {
-                state.pending.insert(
+            .commit(|edit| {
+                edit.insert_pending(
                     address.to_string(),
                     PendingOperation {
                         kind: change.kind.clone(),
@@ -662,9 +664,10 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                             scope: None,
                         },
                         dependencies: change.dependencies.clone(),
+                        attributes: None,
                     },
                 );
-                if let Some(record) = state.resources.get_mut(address) {
+                if let Some(record) = edit.resource_mut(address) {
                     record.status = ResourceStatus::Asleep;
                 }
             })
@@ -676,8 +679,8 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             Err(error) => return Err(provider_error(address, "delete", error)),
         }
         self.writer
-            .commit(|state| {
-                state.pending.remove(address);
+            .commit(|edit| {
+                edit.remove_pending(address);
             })
             .await
     }
@@ -694,17 +697,22 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                     .is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive)
             })
             .collect();
+        let removal_grace_seconds = Address::parse(&change.address)
+            .and_then(|a| self.graph.get(&a))
+            .and_then(|r| r.removal_grace_seconds);
         self.writer
-            .commit(|state| {
-                state.pending.remove(&change.address);
-                state.resources.insert(
+            .commit(|edit| {
+                edit.remove_pending(&change.address);
+                edit.insert_resource(
                     change.address.clone(),
                     RecordedResource {
-                        kind: change.kind.clone(),
-                        object_id: observed.object_id,
-                        attributes,
-                        dependencies: change.dependencies.clone(),
-                        status: Default::default(),
+                        removal_grace_seconds,
+                        ..RecordedResource::new(
+                            change.kind.clone(),
+                            observed.object_id,
+                            attributes,
+                            change.dependencies.clone(),
+                        )
                     },
                 );
             })

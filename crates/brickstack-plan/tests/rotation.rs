@@ -103,6 +103,8 @@ fn state() -> State {
                 attributes,
                 dependencies,
                 status: Default::default(),
+                removal_grace_seconds: None,
+                retiring_since: None,
             },
         );
     }

@@ -53,7 +53,7 @@ async fn local_store_passes_the_conformance_suite() {
     conformance::run_all(
         |name| LocalStore::new(at(name)),
         // What a process killed mid-append leaves: the start of a record, no end of line.
-        |name| {
+        async |name| {
             let journal = LocalStore::new(at(name)).journal_path().to_path_buf();
             let mut file = fs::OpenOptions::new().append(true).open(journal).unwrap();
             std::io::Write::write_all(&mut file, br#"{"lineage":"lineage-1","serial":4,"reso"#)

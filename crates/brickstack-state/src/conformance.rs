@@ -8,7 +8,7 @@
 //! offsets from it: ages are exact and nothing sleeps.
 //!
 //! `tear(name)` leaves at `name` what a process killed in the middle of writing the next journal
-//! record leaves (a half-written line for a file; for an object store, whose puts are atomic,
+//! record (serial 4) leaves (a half-written line for a file; for an object store, whose puts are atomic,
 //! whatever an interrupted upload leaves).
 //!
 //! ```text
@@ -34,7 +34,7 @@ pub const LEASE_SECONDS: u64 = 60;
 
 /// Runs every check, each on its own location from `new_store`; `tear` damages a location's
 /// journal as a crash mid-append would.
-pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S, tear: impl Fn(&str)) {
+pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S, tear: impl AsyncFn(&str)) {
     let new_store = &new_store;
     let at = move |name: &'static str| {
         eprintln!("conformance: {name}");
@@ -76,7 +76,7 @@ pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S, tear: impl Fn
     .await;
     a_writer_behind_a_compaction_is_refused(at("a_writer_behind_a_compaction_is_refused")).await;
     let torn = "a_torn_append_is_ignored";
-    a_torn_append_is_ignored(at(torn), || tear(torn)).await;
+    a_torn_append_is_ignored(at(torn), async || tear(torn).await).await;
 }
 
 /// One edit of `state`, committed as the next serial: the delta and the state it produces.
@@ -334,7 +334,10 @@ pub async fn a_writer_behind_a_compaction_is_refused<S: StateStore>(new_handle: 
 /// Guards: a record cut off by a crash mid-append never corrupts the state: the next reader gets
 /// the state as of the last complete record, and the next append lands after it (not glued to
 /// the torn bytes), so a third process reads it.
-pub async fn a_torn_append_is_ignored<S: StateStore>(new_handle: impl Fn() -> S, tear: impl Fn()) {
+pub async fn a_torn_append_is_ignored<S: StateStore>(
+    new_handle: impl Fn() -> S,
+    tear: impl AsyncFn(),
+) {
     let store = new_handle();
     let lock = ok("lock", store.lock(&request("lock-torn", T0)).await);
     assert_eq!(ok("read", store.read().await), None);
@@ -346,7 +349,7 @@ pub async fn a_torn_append_is_ignored<S: StateStore>(new_handle: impl Fn() -> S,
         });
         ok("append", store.write_delta(&lock, &delta, &expected).await);
     }
-    tear();
+    tear().await;
     let after_crash = new_handle();
     assert_eq!(
         ok("read after a torn append", after_crash.read().await).as_ref(),
@@ -1179,7 +1182,7 @@ mod tests {
                 view: Mutex::new(None),
                 flaws,
             },
-            |name| {
+            async |name| {
                 at(name)
                     .lock()
                     .unwrap()
