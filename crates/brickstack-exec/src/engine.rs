@@ -136,7 +136,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
     ) -> Result<(Plan, State), EngineError> {
         let state = self.current_state(request.environment).await?;
         let writer = StateWriter::new(self.store, lock, state);
-        if !writer.snapshot().await.pending.is_empty() {
+        if writer.with_state(|state| !state.pending.is_empty()).await {
             reconcile_pending(self.provider, &writer).await?;
         }
         let mut state = writer.into_state().await;

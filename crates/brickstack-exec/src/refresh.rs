@@ -30,7 +30,7 @@ pub async fn refresh<P: Provider>(
     }
     let reads = by_kind.iter().map(|(kind, objects)| async move {
         let ids: Vec<String> = objects.iter().map(|(_, id)| id.to_string()).collect();
-        let found = provider
+        let mut found = provider
             .read_many(kind, &ids)
             .await
             .map_err(|error| ExecError::Provider {
@@ -38,10 +38,25 @@ pub async fn refresh<P: Provider>(
                 operation: "refresh",
                 error,
             })?;
+        // Each observation moves to its address; only an id recorded under two addresses (which
+        // nothing makes, but state can be edited) is copied.
+        let mut left: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, id) in objects {
+            *left.entry(id).or_default() += 1;
+        }
         Ok::<_, ExecError>(
             objects
                 .iter()
-                .map(|(address, id)| (address.to_string(), found.get(*id).cloned()))
+                .map(|(address, id)| {
+                    let n = left.get_mut(id).expect("counted above");
+                    *n -= 1;
+                    let observed = if *n == 0 {
+                        found.remove(*id)
+                    } else {
+                        found.get(*id).cloned()
+                    };
+                    (address.to_string(), observed)
+                })
                 .collect::<Vec<_>>(),
         )
     });

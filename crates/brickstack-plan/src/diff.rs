@@ -54,39 +54,51 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
 /// that a reference's target is planned before the attribute that uses it.
 pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
     let mut changes: BTreeMap<String, Change> = BTreeMap::new();
-    // Desired attributes as resolved so far, by address, for references to read.
-    let mut resolved: BTreeMap<String, Map<String, Json>> = BTreeMap::new();
+    // Addresses whose desired attributes (`Change::after`, less the unknown ones) references
+    // read before what was observed or recorded: those created, replaced, updated or left as
+    // they are (with an object).
+    let mut exposed: BTreeSet<String> = BTreeSet::new();
     let mut drift = Vec::new();
     let mut asleep: Vec<Asleep> = Vec::new();
     // Reconcile: what is asleep, or waits for the wake; Wake: what is woken, or depends on it.
     let mut held: BTreeSet<String> = BTreeSet::new();
+    // One schema per kind, not per resource.
+    let mut schemas: BTreeMap<String, KindSchema> = BTreeMap::new();
 
     for resource in input.graph.creation_order() {
         let address = resource.address.to_string();
-        let schema = (input.schema)(resource.kind());
+        let schema = schemas
+            .entry(resource.kind().to_string())
+            .or_insert_with(|| (input.schema)(resource.kind()));
+        let schema = &*schema;
         let recorded = input.state.resources.get(&address);
-        let observed = input.observed.get(&address).cloned().flatten();
+        let observed = input.observed.get(&address).and_then(Option::as_ref);
 
         let lookup = |r: &Reference| -> Option<Json> {
             let target = r.address.to_string();
-            if let Some(value) = resolved.get(&target).and_then(|m| m.get(&r.attribute)) {
+            let change = changes.get(&target);
+            if let Some(change) = change
+                && exposed.contains(&target)
+                && !change.after_unknown.contains(&r.attribute)
+                && let Some(value) = change.after.as_ref().and_then(|a| a.get(&r.attribute))
+            {
                 return Some(value.clone());
             }
-            match changes.get(&target).map(|c| c.action) {
+            match change.map(|c| c.action) {
                 Some(Action::Create | Action::Replace) => None,
                 _ => input
                     .observed
                     .get(&target)
-                    .cloned()
-                    .flatten()
-                    .and_then(|o| o.attributes.get(&r.attribute).cloned())
+                    .and_then(Option::as_ref)
+                    .and_then(|o| o.attributes.get(&r.attribute))
                     .or_else(|| {
                         input
                             .state
                             .resources
                             .get(&target)
-                            .and_then(|rec| rec.attributes.get(&r.attribute).cloned())
-                    }),
+                            .and_then(|rec| rec.attributes.get(&r.attribute))
+                    })
+                    .cloned(),
             }
         };
         let context = |c: ContextValue| input.context.get(c.key()).cloned();
@@ -116,13 +128,13 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
                 resource.kind(),
                 recorded,
                 observed_ref.as_ref(),
-                &schema,
+                schema,
             )
         {
             drift.push(d);
         }
 
-        let (action, before, replace_because, replace_reason) = match (recorded, &observed) {
+        let (action, before, replace_because, replace_reason) = match (recorded, observed) {
             (Some(_), Some(observed)) => {
                 let mut changed = Vec::new();
                 for (name, desired) in &after {
@@ -144,7 +156,7 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
                     .cloned()
                     .collect();
                 let replace_reason =
-                    rotation_due(&schema, &after, &unknown, observed).or_else(|| {
+                    rotation_due(schema, &after, &unknown, observed).or_else(|| {
                         input
                             .replace
                             .contains(&address)
@@ -197,7 +209,7 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
                 (Action::NoOp, None, Vec::new())
             }
             RunMode::Sleep(to_sleep) if to_sleep.contains(&address) && recorded.is_some() => {
-                let before = observed.as_ref().map_or_else(
+                let before = observed.map_or_else(
                     || recorded.map(|r| r.attributes.clone()),
                     |o| Some(o.attributes.clone()),
                 );
@@ -221,24 +233,13 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
         if action == Action::Sleep || (is_asleep && action == Action::NoOp) {
             // Nothing to resolve against: references to it read its last record.
         } else if action == Action::NoOp || action == Action::Update {
-            // An unchanged or in-place resource keeps its computed attributes; expose them to
-            // references alongside the desired ones.
-            if let Some(observed) = &observed {
-                let mut known = observed.attributes.clone();
-                for (k, v) in &after {
-                    if !unknown.contains(k) {
-                        known.insert(k.clone(), v.clone());
-                    }
-                }
-                resolved.insert(address.clone(), known);
+            // An unchanged or in-place resource keeps its computed attributes: references read
+            // the desired ones first, then what was observed.
+            if observed.is_some() {
+                exposed.insert(address.clone());
             }
         } else {
-            let known: Map<String, Json> = after
-                .iter()
-                .filter(|(k, _)| !unknown.contains(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            resolved.insert(address.clone(), known);
+            exposed.insert(address.clone());
         }
         // An asleep object is gone: its recorded id names nothing.
         let object_id = recorded
