@@ -97,14 +97,15 @@ impl<'a, S: StateStore> StateWriter<'a, S> {
 /// Resolves operations journaled by a run that stopped before recording their outcome: a create
 /// whose object exists (found by name or tags) is adopted, one whose object does not is dropped; a
 /// delete whose object is gone is completed. A sleep (a pending delete of a record marked asleep)
-/// leaves the record asleep if the object is gone and makes it live again if not. Returns the
-/// addresses it settled.
+/// leaves the record asleep if the object is gone and makes it live again if not. A create of a
+/// kind sent at most once is recorded as done from the attributes it sent, never sent again.
 pub async fn reconcile_pending<P: Provider, S: StateStore>(
     provider: &P,
     writer: &StateWriter<'_, S>,
-) -> Result<Vec<String>, ExecError> {
-    let pending = writer.snapshot().await.pending;
+) -> Result<Settled, ExecError> {
+    let pending = writer.with_state(|state| state.pending.clone()).await;
     let mut settled = Vec::new();
+    let mut unknown = Vec::new();
     for (address, operation) in pending {
         if provider.schema(&operation.kind).is_none() {
             // No provider serves the kind, so no call for it can have gone out.
@@ -117,6 +118,33 @@ pub async fn reconcile_pending<P: Provider, S: StateStore>(
             continue;
         }
         match operation.operation {
+            // Sent at most once: never looked up (nothing can find it) nor sent again; settled as
+            // done from what was sent, its outcome unknown.
+            PendingKind::Create
+                if provider
+                    .schema(&operation.kind)
+                    .is_some_and(|s| s.at_most_once) =>
+            {
+                tracing::warn!(%address, "a create sent at most once was interrupted: recorded as done, outcome unknown");
+                let observed = crate::walk::sent_at_most_once(
+                    operation.attributes.clone().unwrap_or_default(),
+                );
+                writer
+                    .commit(|edit| {
+                        edit.remove_pending(&address);
+                        edit.insert_resource(
+                            address.clone(),
+                            RecordedResource::new(
+                                operation.kind.clone(),
+                                observed.object_id,
+                                observed.attributes,
+                                operation.dependencies.clone(),
+                            ),
+                        );
+                    })
+                    .await?;
+                unknown.push(address.clone());
+            }
             PendingKind::Create => {
                 let found = provider
                     .find(&operation.kind, &operation.lookup)
@@ -185,5 +213,17 @@ pub async fn reconcile_pending<P: Provider, S: StateStore>(
         }
         settled.push(address);
     }
-    Ok(settled)
+    Ok(Settled {
+        settled,
+        outcome_unknown: unknown,
+    })
+}
+
+/// What [`reconcile_pending`] settled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Every address whose pending operation was settled.
+    pub settled: Vec<String>,
+    /// Creates sent at most once recorded as done without knowing whether they took effect.
+    pub outcome_unknown: Vec<String>,
 }

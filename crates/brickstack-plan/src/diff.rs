@@ -7,9 +7,12 @@ use brickstack_provider::{AttributeBehaviour, KindSchema, Observed};
 use brickstack_state::{ResourceStatus, State};
 use serde_json::{Map, Value as Json};
 
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
 use crate::plan::{
-    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, ReplaceReason,
-    Summary,
+    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, Removal,
+    ReplaceReason, Summary,
 };
 use crate::selection::Selection;
 
@@ -27,6 +30,8 @@ pub struct PlanInput<'a> {
     /// Addresses to replace whatever their attributes say (`--replace`); an address with no
     /// object yet is simply created.
     pub replace: &'a [String],
+    /// The time removal graces are judged by (the planner reads no clock).
+    pub now: OffsetDateTime,
 }
 
 /// What a run does with the resources `brickstack sleep` put to sleep (recorded as asleep: the
@@ -43,6 +48,16 @@ pub enum RunMode {
     /// `brickstack wake`: every asleep resource still in the spec is created again, and what
     /// depends on it (directly or not) is planned as usual; nothing else changes.
     Wake,
+    /// As `Reconcile`, but what the selection no longer desires is deleted at once, whatever its
+    /// removal grace: `destroy` and `access revoke`, explicit decisions.
+    Destroy,
+}
+
+impl RunMode {
+    /// Whether the run reconciles the selection with the spec (`Reconcile`, `Destroy`).
+    pub fn reconciles(&self) -> bool {
+        matches!(self, RunMode::Reconcile | RunMode::Destroy)
+    }
 }
 
 /// Plans every selected resource for `plan`, `apply` and `destroy` ([`RunMode::Reconcile`]).
@@ -192,18 +207,20 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
         let is_asleep = recorded.is_some_and(|r| r.status == ResourceStatus::Asleep);
         let held_dependency = dependencies.iter().find(|d| held.contains(*d)).cloned();
         let (action, before, replace_because) = match mode {
-            RunMode::Reconcile if is_asleep => {
+            RunMode::Reconcile | RunMode::Destroy if is_asleep => {
                 asleep.push(Asleep::new(&address, resource.kind(), None));
                 held.insert(address.clone());
                 (Action::NoOp, None, Vec::new())
             }
             // Its attributes would be read from a sleeping object's last record: wait for it.
-            RunMode::Reconcile if action != Action::NoOp && held_dependency.is_some() => {
+            RunMode::Reconcile | RunMode::Destroy
+                if action != Action::NoOp && held_dependency.is_some() =>
+            {
                 asleep.push(Asleep::new(&address, resource.kind(), held_dependency));
                 held.insert(address.clone());
                 (Action::NoOp, before, Vec::new())
             }
-            RunMode::Reconcile => (action, before, replace_because),
+            RunMode::Reconcile | RunMode::Destroy => (action, before, replace_because),
             RunMode::Sleep(_) if is_asleep => {
                 asleep.push(Asleep::new(&address, resource.kind(), None));
                 (Action::NoOp, None, Vec::new())
@@ -230,9 +247,23 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
             }
             RunMode::Wake => (Action::NoOp, before, Vec::new()),
         };
+        // Desired again while pending removal, or its grace changed: a state-only update.
+        let action = match recorded {
+            Some(r)
+                if action == Action::NoOp
+                    && mode.reconciles()
+                    && r.status == ResourceStatus::Live
+                    && input.selection.contains(&address)
+                    && (r.retiring_since.is_some()
+                        || r.removal_grace_seconds != resource.removal_grace_seconds) =>
+            {
+                Action::Keep
+            }
+            _ => action,
+        };
         if action == Action::Sleep || (is_asleep && action == Action::NoOp) {
             // Nothing to resolve against: references to it read its last record.
-        } else if action == Action::NoOp || action == Action::Update {
+        } else if matches!(action, Action::NoOp | Action::Update | Action::Keep) {
             // An unchanged or in-place resource keeps its computed attributes: references read
             // the desired ones first, then what was observed.
             if observed.is_some() {
@@ -268,6 +299,8 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
                 replace_reason,
                 dependencies,
                 create_before_destroy: schema.create_before_destroy,
+                removal: None,
+                retained: false,
             },
         );
     }
@@ -282,9 +315,9 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
         if desired.contains(address) {
             continue;
         }
-        let observed = input.observed.get(address).cloned().flatten();
+        let observed = input.observed.get(address).and_then(Option::as_ref);
         let is_asleep = recorded.status == ResourceStatus::Asleep;
-        let action = if *mode != RunMode::Reconcile {
+        let action = if !mode.reconciles() {
             // Sleep and wake leave what the spec dropped to the next apply.
             Action::NoOp
         } else if input.selection.contains(address) && observed.is_some() {
@@ -296,9 +329,36 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
         } else {
             Action::NoOp
         };
+        // A live object with a removal grace goes only once the grace is over (unless the run
+        // is an explicit destroy); until then it is pending removal.
+        let (action, removal) = match recorded.removal_grace_seconds {
+            Some(grace) if action == Action::Delete && !is_asleep => {
+                let since = recorded
+                    .retiring_since
+                    .as_deref()
+                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+                let started = since.unwrap_or(input.now);
+                let delete_after =
+                    started + time::Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX));
+                let removal = Removal {
+                    since: rfc3339(started),
+                    delete_after: rfc3339(delete_after),
+                    grace_seconds: grace,
+                };
+                let action = match since {
+                    _ if *mode == RunMode::Destroy => Action::Delete,
+                    None => Action::Retire,
+                    Some(_) if input.now >= delete_after => Action::Delete,
+                    Some(_) => Action::NoOp,
+                };
+                (action, Some(removal))
+            }
+            _ => (action, None),
+        };
         if is_asleep && action == Action::NoOp {
             asleep.push(Asleep::new(address, &recorded.kind, None));
         }
+        let retained = action == Action::Delete && (input.schema)(&recorded.kind).retain_on_delete;
         changes.insert(
             address.clone(),
             Change {
@@ -306,18 +366,22 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
                 kind: recorded.kind.clone(),
                 action,
                 object_id: (!is_asleep).then(|| recorded.object_id.clone()),
-                before: Some(
-                    observed.map_or_else(|| recorded.attributes.clone(), |o| o.attributes),
-                ),
+                before: Some(observed.map_or_else(
+                    || recorded.attributes.clone(),
+                    |o| o.attributes.clone(),
+                )),
                 after: None,
                 after_unknown: Vec::new(),
                 replace_because: Vec::new(),
                 replace_reason: None,
                 dependencies: recorded.dependencies.clone(),
                 create_before_destroy: false,
+                removal,
+                retained,
             },
         );
     }
+    hold_deletes_under_pending_removals(&mut changes, input.state);
 
     let changes: Vec<Change> = changes.into_values().collect();
     let mut summary = Summary::default();
@@ -328,7 +392,12 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
             Action::Replace => summary.replace += 1,
             Action::Delete => summary.delete += 1,
             Action::Sleep => summary.sleep += 1,
+            Action::Retire => summary.retire += 1,
+            Action::Keep => summary.keep += 1,
             Action::NoOp => summary.no_op += 1,
+        }
+        if c.removal.is_some() && matches!(c.action, Action::Retire | Action::NoOp) {
+            summary.pending_removal += 1;
         }
     }
     drift.sort_by(|a: &Drift, b: &Drift| a.address.cmp(&b.address));
@@ -346,6 +415,44 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
         asleep,
         summary,
     }
+}
+
+/// A delete that is due waits while something recorded as depending on it is still pending
+/// removal (its own grace not over): an object never goes before what depends on it. Repeated
+/// until nothing changes, for chains.
+fn hold_deletes_under_pending_removals(changes: &mut BTreeMap<String, Change>, state: &State) {
+    loop {
+        let pending: Vec<&String> = changes
+            .values()
+            .filter(|c| c.removal.is_some() && matches!(c.action, Action::Retire | Action::NoOp))
+            .map(|c| &c.address)
+            .collect();
+        let held: Vec<String> = changes
+            .values()
+            .filter(|c| c.action == Action::Delete && c.removal.is_some())
+            .filter(|c| {
+                pending.iter().any(|p| {
+                    state
+                        .resources
+                        .get(*p)
+                        .is_some_and(|r| r.dependencies.contains(&c.address))
+                })
+            })
+            .map(|c| c.address.clone())
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        for address in held {
+            if let Some(change) = changes.get_mut(&address) {
+                change.action = Action::NoOp;
+            }
+        }
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 /// The kind's rotation rule applied to an existing object: due when the object expires within

@@ -11,6 +11,6 @@ mod selection;
 pub use diff::{PlanInput, RunMode, plan, plan_for};
 pub use plan::{
     Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError,
-    ReplaceReason, Summary, graph_hash,
+    Removal, ReplaceReason, Summary, graph_hash,
 };
 pub use selection::{Selection, SelectionError};

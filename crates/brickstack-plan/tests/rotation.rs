@@ -159,6 +159,7 @@ fn check(case: Case) -> Plan {
         spec_hash: "hash",
         selection: &selection,
         replace: &case.replace,
+        now: time::macros::datetime!(2026-01-01 00:00 UTC),
     })
 }
 
