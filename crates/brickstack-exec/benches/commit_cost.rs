@@ -70,7 +70,9 @@ async fn measure(resources: usize, commits: usize) -> Measured {
     assert_eq!(store.read().await.expect("read"), None);
     let mut state = State::new("bench", "bench-lineage");
     for i in 0..resources {
-        state.resources.insert(format!("aws_subnet.s{i}"), record(i));
+        state
+            .resources
+            .insert(format!("aws_subnet.s{i}"), record(i));
     }
     state.serial = 1;
     store.write(&lock, &state).await.expect("first write");
@@ -104,7 +106,10 @@ async fn measure(resources: usize, commits: usize) -> Measured {
         }
     }
     let state = writer.into_state().await;
-    let read_back = LocalStore::new(store.path()).read().await.expect("read back");
+    let read_back = LocalStore::new(store.path())
+        .read()
+        .await
+        .expect("read back");
     assert_eq!(read_back.as_ref(), Some(&state), "replay gives the state");
     Measured {
         per_commit,

@@ -12,7 +12,7 @@ use brickstack_state::{AccessGrant, LockInfo, LockRequest, State, StateError, St
 use time::OffsetDateTime;
 
 use crate::error::ExecError;
-use crate::journal::{StateWriter, reconcile_pending};
+use crate::journal::{Settled, StateWriter, reconcile_pending};
 use crate::refresh::{RefreshMode, refresh, refresh_minimal};
 use crate::walk::{ApplyOptions, ApplyReport, Event, apply, refuse_unserved};
 
@@ -123,7 +123,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         let lock = self.lock(operation(mode, "plan")).await?;
         let result = self.plan_locked(&lock, request, mode).await;
         let unlocked = self.store.unlock(&lock).await;
-        let (plan, _) = result?;
+        let (plan, _, _) = result?;
         unlocked?;
         Ok(plan)
     }
@@ -133,11 +133,12 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         lock: &LockInfo,
         request: &Request<'_>,
         mode: &RunMode,
-    ) -> Result<(Plan, State), EngineError> {
+    ) -> Result<(Plan, State, Settled), EngineError> {
         let state = self.current_state(request.environment).await?;
         let writer = StateWriter::new(self.store, lock, state);
+        let mut settled = Settled::default();
         if writer.with_state(|state| !state.pending.is_empty()).await {
-            reconcile_pending(self.provider, &writer).await?;
+            settled = reconcile_pending(self.provider, &writer).await?;
         }
         let mut state = writer.into_state().await;
         let stored = state.serial > 0;
@@ -199,7 +200,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             plan.lineage.clear();
             state.lineage = uuid::Uuid::new_v4().to_string();
         }
-        Ok((plan, state))
+        Ok((plan, state, settled))
     }
 
     /// Applies a saved plan (refused unless it matches the state and spec), or plans afresh and
@@ -278,7 +279,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         events: &(dyn Fn(Event) + Send + Sync),
         cancel: &AtomicBool,
     ) -> Result<ApplyReport, EngineError> {
-        let (fresh, state) = self.plan_locked(lock, request, mode).await?;
+        let (fresh, state, settled) = self.plan_locked(lock, request, mode).await?;
         let plan = match saved {
             Some(saved) => {
                 saved.check_current(&fresh.lineage, state.serial, &fresh.spec_hash)?;
@@ -297,7 +298,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
                 error,
             })?;
         let writer = StateWriter::new(self.store, lock, state);
-        Ok(apply(
+        let mut report = apply(
             self.provider,
             &writer,
             plan,
@@ -307,7 +308,9 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             events,
             cancel,
         )
-        .await?)
+        .await?;
+        report.outcome_unknown.splice(0..0, settled.outcome_unknown);
+        Ok(report)
     }
 
     /// `brickstack access grant` / `revoke` and the access service: under one lock, records
@@ -361,8 +364,10 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
                 refresh: desired.refresh,
             };
             let admit_all = async |_: &State| Ok(());
-            self.apply_locked(&lock, &request, mode, None, admit_all, options, events, cancel)
-                .await
+            self.apply_locked(
+                &lock, &request, mode, None, admit_all, options, events, cancel,
+            )
+            .await
         };
         let (result, lost) = self.with_heartbeat(&lock, cancel, work).await;
         let unlocked = self.store.unlock(&lock).await;

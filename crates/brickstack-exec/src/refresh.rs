@@ -22,7 +22,8 @@ pub async fn refresh<P: Provider>(
     let mut by_kind: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     let recorded_only = recorded_only_kinds(provider, state);
     for (address, recorded) in &state.resources {
-        if recorded.status == ResourceStatus::Live && !recorded_only.contains(recorded.kind.as_str())
+        if recorded.status == ResourceStatus::Live
+            && !recorded_only.contains(recorded.kind.as_str())
         {
             by_kind
                 .entry(recorded.kind.as_str())
@@ -32,14 +33,15 @@ pub async fn refresh<P: Provider>(
     }
     let reads = by_kind.iter().map(|(kind, objects)| async move {
         let ids: Vec<String> = objects.iter().map(|(_, id)| id.to_string()).collect();
-        let mut found = provider
-            .read_many(kind, &ids)
-            .await
-            .map_err(|error| ExecError::Provider {
-                address: kind.to_string(),
-                operation: "refresh",
-                error,
-            })?;
+        let mut found =
+            provider
+                .read_many(kind, &ids)
+                .await
+                .map_err(|error| ExecError::Provider {
+                    address: kind.to_string(),
+                    operation: "refresh",
+                    error,
+                })?;
         // Each observation moves to its address; only an id recorded under two addresses (which
         // nothing makes, but state can be edited) is copied.
         let mut left: BTreeMap<&str, usize> = BTreeMap::new();
@@ -88,7 +90,9 @@ fn keep_recorded_only(
     let records: Vec<(&String, &RecordedResource)> = state
         .resources
         .iter()
-        .filter(|(_, r)| r.status == ResourceStatus::Live && recorded_only.contains(r.kind.as_str()))
+        .filter(|(_, r)| {
+            r.status == ResourceStatus::Live && recorded_only.contains(r.kind.as_str())
+        })
         .collect();
     for (address, record) in &records {
         observed.insert(

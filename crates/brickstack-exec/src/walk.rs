@@ -90,6 +90,9 @@ pub struct ApplyReport {
     pub skipped: Vec<(String, String)>,
     /// Operations not started because the run was cancelled.
     pub not_started: Vec<String>,
+    /// Creates sent at most once whose outcome is unknown (no answer came, or the run that sent
+    /// them died), recorded as done and never sent again: the engine's settling and this walk's.
+    pub outcome_unknown: Vec<String>,
     pub state: State,
 }
 
@@ -168,6 +171,7 @@ pub async fn apply<P: Provider, S: StateStore>(
         context,
         options,
         events,
+        outcome_unknown: std::sync::Mutex::default(),
     };
     let waits_for = writer
         .with_state(|state| wait_edges(&ops, &state.resources))
@@ -196,6 +200,7 @@ pub async fn apply<P: Provider, S: StateStore>(
         failed: Vec::new(),
         skipped: Vec::new(),
         not_started: Vec::new(),
+        outcome_unknown: Vec::new(),
         state: State::new("", ""),
     };
     let mut running = FuturesUnordered::new();
@@ -263,6 +268,11 @@ pub async fn apply<P: Provider, S: StateStore>(
         .filter(|(_, s)| **s == Status::Waiting)
         .map(|(a, _)| a.to_string())
         .collect();
+    report.outcome_unknown = walk
+        .outcome_unknown
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     report.state = writer.snapshot().await;
     Ok(report)
 }
@@ -406,6 +416,7 @@ struct Walk<'a, P: Provider, S: StateStore> {
     context: &'a BTreeMap<String, String>,
     options: &'a ApplyOptions,
     events: &'a (dyn Fn(Event) + Send + Sync),
+    outcome_unknown: std::sync::Mutex<Vec<String>>,
 }
 
 /// What [`deposed_address`] appends.
@@ -524,6 +535,10 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             return match self.provider.create(&request).await {
                 Ok(observed) => self.record(change, observed).await,
                 Err(error) if error.maybe_applied => {
+                    self.outcome_unknown
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(change.address.clone());
                     (self.events)(Event::OutcomeUnknown {
                         address: change.address.clone(),
                         error: error.to_string(),
@@ -818,7 +833,9 @@ enum Sent {
 fn without_sensitive(schema: Option<&KindSchema>, attributes: Attributes) -> Attributes {
     attributes
         .into_iter()
-        .filter(|(name, _)| schema.is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive))
+        .filter(|(name, _)| {
+            schema.is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive)
+        })
         .collect()
 }
 
