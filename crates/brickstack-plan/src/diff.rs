@@ -366,10 +366,9 @@ pub fn plan_for(input: &PlanInput<'_>, mode: &RunMode) -> Plan {
                 kind: recorded.kind.clone(),
                 action,
                 object_id: (!is_asleep).then(|| recorded.object_id.clone()),
-                before: Some(observed.map_or_else(
-                    || recorded.attributes.clone(),
-                    |o| o.attributes.clone(),
-                )),
+                before: Some(
+                    observed.map_or_else(|| recorded.attributes.clone(), |o| o.attributes.clone()),
+                ),
                 after: None,
                 after_unknown: Vec::new(),
                 replace_because: Vec::new(),

@@ -10,7 +10,7 @@ mod selection;
 
 pub use diff::{PlanInput, RunMode, plan, plan_for};
 pub use plan::{
-    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError,
-    Removal, ReplaceReason, Summary, graph_hash,
+    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, Removal,
+    ReplaceReason, Summary, graph_hash,
 };
 pub use selection::{Selection, SelectionError};

@@ -98,7 +98,8 @@ pub fn text(plan: &Plan, color: bool) -> String {
         let _ = writeln!(
             out,
             "{}",
-            style.bold("Pending removal (no longer in the spec; deleted once their grace is over):")
+            style
+                .bold("Pending removal (no longer in the spec; deleted once their grace is over):")
         );
         let _ = writeln!(out);
         for change in &pending {

@@ -30,10 +30,18 @@ fn graph(with_bo: bool) -> ResourceGraph {
     let people: &[&str] = if with_bo { &["ana", "bo"] } else { &["ana"] };
     for person in people {
         resources
-            .add("test_user", format!("su_{person}"), map! { "user_name" => *person })
+            .add(
+                "test_user",
+                format!("su_{person}"),
+                map! { "user_name" => *person },
+            )
             .removal_grace(HOUR);
         resources
-            .add("test_cluster", format!("su_{person}"), map! { "name" => *person })
+            .add(
+                "test_cluster",
+                format!("su_{person}"),
+                map! { "name" => *person },
+            )
             .removal_grace(HOUR);
     }
     brickstack_graph::build(&spec(), resources).unwrap()
@@ -52,7 +60,10 @@ fn state(bo_retiring_since: Option<&str>) -> State {
     let mut state = State::new("test", "lineage");
     state.serial = 5;
     let mut record = |address: &str, attributes: serde_json::Value, grace: u64, deps: &[&str]| {
-        let retiring = address.ends_with("su_bo").then(|| bo_retiring_since.map(str::to_string)).flatten();
+        let retiring = address
+            .ends_with("su_bo")
+            .then(|| bo_retiring_since.map(str::to_string))
+            .flatten();
         state.resources.insert(
             address.into(),
             RecordedResource {
@@ -68,8 +79,18 @@ fn state(bo_retiring_since: Option<&str>) -> State {
         );
     };
     for person in ["ana", "bo"] {
-        record(&format!("test_user.su_{person}"), json!({"user_name": person}), HOUR, &[]);
-        record(&format!("test_cluster.su_{person}"), json!({"name": person}), HOUR, &[]);
+        record(
+            &format!("test_user.su_{person}"),
+            json!({"user_name": person}),
+            HOUR,
+            &[],
+        );
+        record(
+            &format!("test_cluster.su_{person}"),
+            json!({"name": person}),
+            HOUR,
+            &[],
+        );
     }
     record(
         "test_message.su_bo",
@@ -78,7 +99,11 @@ fn state(bo_retiring_since: Option<&str>) -> State {
         &["test_cluster.su_bo"],
     );
     if let Some(since) = bo_retiring_since {
-        state.resources.get_mut("test_message.su_bo").unwrap().retiring_since = Some(since.into());
+        state
+            .resources
+            .get_mut("test_message.su_bo")
+            .unwrap()
+            .retiring_since = Some(since.into());
     }
     state
 }
@@ -137,14 +162,28 @@ fn a_departed_person_is_first_marked_for_removal_with_the_time_it_goes() {
             ("test_user.su_bo", Action::Retire),
         ])
     );
-    let cluster = plan.changes.iter().find(|c| c.address == "test_cluster.su_bo").unwrap();
+    let cluster = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "test_cluster.su_bo")
+        .unwrap();
     let removal = cluster.removal.as_ref().unwrap();
     assert_eq!(
         (removal.since.as_str(), removal.delete_after.as_str()),
         ("2026-01-01T12:00:00Z", "2026-01-01T13:00:00Z")
     );
-    assert!(plan.has_changes(), "recording the start of the grace is a change");
-    assert_eq!((plan.summary.retire, plan.summary.pending_removal, plan.summary.delete), (3, 3, 0));
+    assert!(
+        plan.has_changes(),
+        "recording the start of the grace is a change"
+    );
+    assert_eq!(
+        (
+            plan.summary.retire,
+            plan.summary.pending_removal,
+            plan.summary.delete
+        ),
+        (3, 3, 0)
+    );
     insta::assert_snapshot!("marked", render::text(&plan, false));
 }
 
@@ -180,8 +219,15 @@ fn once_the_grace_is_over_it_is_deleted_but_not_before_what_depends_on_it() {
             ("test_user.su_bo", Action::Delete),
         ])
     );
-    let user = plan.changes.iter().find(|c| c.address == "test_user.su_bo").unwrap();
-    assert!(user.retained, "a retained kind is forgotten, its object left in place");
+    let user = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "test_user.su_bo")
+        .unwrap();
+    assert!(
+        user.retained,
+        "a retained kind is forgotten, its object left in place"
+    );
     insta::assert_snapshot!("due", render::text(&plan, false));
 
     let later = check(

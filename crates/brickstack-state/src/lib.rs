@@ -46,6 +46,22 @@ mod docs_examples {
     }
 
     #[test]
+    fn the_documented_journal_record_is_one_that_replays_over_the_documented_state() {
+        let doc = include_str!("../../../docs/state.md");
+        let start = doc.find("```jsonl\n").expect("a jsonl block") + "```jsonl\n".len();
+        let line = &doc[start..start + doc[start..].find("```").expect("closed block")];
+        let delta = Delta::from_json(line.as_bytes()).unwrap();
+        assert_eq!(delta.to_json_line(), line.as_bytes());
+        let mut state = State::from_json(json_blocks()[0].as_bytes()).unwrap();
+        delta.apply_to(&mut state).unwrap();
+        assert!(state.pending.is_empty());
+        assert_eq!(
+            state.resources["aws_s3_bucket.raw"].object_id,
+            "acme-dev-raw"
+        );
+    }
+
+    #[test]
     fn the_documented_lock_is_read_and_written_back_unchanged() {
         let example = json_blocks()[1];
         let lock: LockInfo = serde_json::from_str(example).unwrap();
