@@ -193,12 +193,14 @@ async fn main() {
     record_everything(&provider, &store, &graph).await;
     let mut times: Vec<Duration> = Vec::new();
     let mut cpu_times: Vec<Duration> = Vec::new();
+    let mut peaks = vec![peak_rss_mib()];
     for _ in 0..runs {
         let t = Instant::now();
         let cpu = thread_cpu();
         let plan = engine.plan(&request).await.unwrap();
         times.push(t.elapsed());
         cpu_times.push(thread_cpu().saturating_sub(cpu));
+        peaks.push(peak_rss_mib());
         assert!(!plan.has_changes(), "a no-op plan expected");
         assert_eq!(plan.changes.len(), resources);
     }
@@ -222,6 +224,14 @@ async fn main() {
         cpu_times[runs - 1].as_secs_f64() * 1000.0
     );
     println!("peak memory:        {:.0} MiB", peak_rss_mib());
+    println!(
+        "peak memory after setup, then after each plan: {} MiB",
+        peaks
+            .iter()
+            .map(|p| format!("{p:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 /// CPU time of this thread so far (the plan runs on it: `block_on` polls every future here), from

@@ -2,6 +2,7 @@
 //! desired graph; sleep and wake are runs of their `RunMode`), each under the state lock, with
 //! the lease renewed while work runs.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -176,12 +177,13 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
                 .unwrap_or_else(|| KindSchema::new(kind))
         };
         let hash = graph_hash(request.graph);
-        let plan = brickstack_plan::plan_for(
+        // Handed over, not lent: the plan's `before` attributes move out of it.
+        let plan = brickstack_plan::plan_observed(
             &PlanInput {
                 environment: request.environment,
                 graph: request.graph,
                 state: &state,
-                observed: &observed,
+                observed: &BTreeMap::new(),
                 context: &context,
                 schema: &schema,
                 spec_hash: &hash,
@@ -189,6 +191,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
                 replace: request.replace,
                 now: OffsetDateTime::now_utc(),
             },
+            observed,
             mode,
         );
         // A change no provider can make is refused now, before anything changes.
