@@ -221,6 +221,12 @@ pub fn plan_observed(
                     before.insert(k.clone(), v);
                 }
             }
+            // What is left (computed attributes, for later references) in a map of its size.
+            if own.attributes.len() * 2 <= after.len() {
+                let mut left = Map::with_capacity(own.attributes.len());
+                left.extend(std::mem::take(&mut own.attributes));
+                own.attributes = left;
+            }
             // The rotation threshold is the plan's own setting: shown as unchanged.
             if let Some(rule) = &schema.rotation
                 && let Some(threshold) = after.get(&rule.rotate_before)
