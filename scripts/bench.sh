@@ -2,6 +2,7 @@
 # Benchmarks (never timed assertions in tests). Results are recorded in docs/benchmarks.md.
 #   scripts/bench.sh          every benchmark
 #   scripts/bench.sh plan     planning a generated 10,000-resource environment, no network
+#   scripts/bench.sh commit   one committed operation at 100 and 20,000 resources, local backend
 #   scripts/bench.sh calls    AWS calls of a no-op plan of the reference environment on moto
 #   scripts/bench.sh faults   lost answers per AWS kind and 20% throttling, through the fault proxy
 #   scripts/bench.sh kill     30 rounds of kill -9 at a random moment of a whole-environment apply,
@@ -14,6 +15,12 @@ if [[ $which == all || $which == plan ]]; then
   echo "==> plan_10k: planning 10,000 resources against the in-memory provider (release build)"
   cargo bench --quiet -p brickstack-exec --bench plan_10k 2>/dev/null \
     || cargo bench -p brickstack-exec --bench plan_10k
+fi
+
+if [[ $which == all || $which == commit ]]; then
+  echo "==> commit_cost: one StateWriter::commit at 100 and 20,000 resources, local backend (release build)"
+  cargo bench --quiet -p brickstack-exec --bench commit_cost 2>/dev/null \
+    || cargo bench -p brickstack-exec --bench commit_cost
 fi
 
 if [[ $which == all || $which == calls ]]; then

@@ -11,6 +11,17 @@
 //! * State object: `GetObject` (the document and its ETag); `PutObject` with `aws:kms` and the
 //!   key, `If-Match: <ETag>` (or `If-None-Match: *` when there was no object): a concurrent writer
 //!   makes S3 answer 412, which is [`StateError::WriteConflict`].
+//! * Journal: a write that hands over its delta ([`StateStore::write_delta`]) puts one object
+//!   `<key>.journal/<serial, 20 digits>.json` (the record, [`Delta::to_json_line`]) with
+//!   `If-None-Match: *`: two writers of one serial cannot both land, and a 412 is a
+//!   `WriteConflict` (unless the object holds exactly this record: an attempt whose answer was
+//!   lost). It then checks with `HeadObject` that the document is still the one this handle saw
+//!   (a compaction in between would leave the record behind it, skipped on replay). Every whole
+//!   write (a compaction, `write`) first claims its serial the same way with an empty record,
+//!   then puts the document with `If-Match`, then deletes the records it holds. A read lists the
+//!   prefix and replays the records above the document's serial in order. So a write costs
+//!   three calls and its delta's bytes, plus, amortised, a compaction once the records outweigh
+//!   the document ([`compaction_due`]).
 //! * Retries: the SDK's one retry layer (`crate::retry`) sends the conditional writes again after
 //!   a lost answer, because each reads its own lost answer correctly: a `PutObject` refused 412 is
 //!   ours if the object now holds exactly our bytes; a lock `PutItem` refused is ours if the
@@ -35,7 +46,9 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
-use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore, check_write};
+use brickstack_state::{
+    Delta, LockInfo, LockRequest, State, StateError, StateStore, check_write, compaction_due,
+};
 use time::OffsetDateTime;
 
 use crate::classify::classify;
@@ -58,6 +71,18 @@ pub struct S3Store {
     /// The object version this handle last read or wrote; `None`: not read yet (or S3 gave no
     /// ETag). Writes are conditional on it.
     view: Mutex<Option<Seen>>,
+    /// The state (document and records) this handle last read or wrote, for appends.
+    journal: Mutex<Option<JournalView>>,
+}
+
+/// What a handle knows of the stored state beyond the document's ETag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct JournalView {
+    /// Lineage and serial of the state with its records replayed; `None`: no state.
+    version: Option<(String, u64)>,
+    document_bytes: u64,
+    /// Bytes of the records above the document's serial.
+    journal_bytes: u64,
 }
 
 /// What a handle saw at the state's key.
@@ -72,6 +97,13 @@ struct Fetched {
     state: Option<State>,
     bytes: Option<Vec<u8>>,
     seen: Option<Seen>,
+}
+
+/// The document with its records replayed.
+struct Replayed {
+    state: Option<State>,
+    seen: Option<Seen>,
+    journal: JournalView,
 }
 
 impl S3Store {
@@ -92,6 +124,206 @@ impl S3Store {
             lock_table: lock_table.into(),
             kms_key_id: kms_key_id.into(),
             view: Mutex::new(None),
+            journal: Mutex::new(None),
+        }
+    }
+
+    /// The bucket the state is in.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The S3 client the store calls with.
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        &self.s3
+    }
+
+    /// The prefix the journal's records live under: `<key>.journal/`.
+    pub fn journal_prefix(&self) -> String {
+        format!("{}.journal/", self.key)
+    }
+
+    /// The record of `serial`: `<key>.journal/<serial, 20 digits>.json`, so keys sort by serial.
+    pub fn record_key(&self, serial: u64) -> String {
+        format!("{}{serial:020}.json", self.journal_prefix())
+    }
+
+    fn journal_view(&self) -> MutexGuard<'_, Option<JournalView>> {
+        self.journal.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every record's key and serial, in serial order.
+    async fn list_records(&self) -> Result<Vec<(u64, String)>, StateError> {
+        let prefix = self.journal_prefix();
+        let mut records = Vec::new();
+        let mut pages = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.sdk_error("s3:ListObjectsV2", e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                let serial = key
+                    .strip_prefix(&prefix)
+                    .and_then(|name| name.strip_suffix(".json"))
+                    .and_then(|digits| digits.parse::<u64>().ok());
+                match serial {
+                    Some(serial) => records.push((serial, key.to_string())),
+                    None => {
+                        return Err(StateError::Corrupt {
+                            detail: format!(
+                                "`s3://{}/{key}` is in the journal's prefix but is not a record",
+                                self.bucket
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        records.sort();
+        Ok(records)
+    }
+
+    /// A record's bytes, or `None` if it does not exist.
+    async fn get_record(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(
+                output
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| StateError::Backend {
+                        backend: self.location(),
+                        detail: format!(
+                            "s3:GetObject failed reading `{key}`: {}",
+                            DisplayErrorContext(&e)
+                        ),
+                        retryable: true,
+                    })?
+                    .to_vec(),
+            )),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+            Err(e) => Err(self.sdk_error("s3:GetObject", e)),
+        }
+    }
+
+    /// The document with every record above its serial applied in order.
+    async fn fetch_replayed(&self) -> Result<Replayed, StateError> {
+        let fetched = self.fetch().await?;
+        let document_bytes = fetched.bytes.as_ref().map_or(0, |b| b.len() as u64);
+        let mut state = fetched.state;
+        let mut journal_bytes = 0;
+        for (serial, key) in self.list_records().await? {
+            if state.as_ref().is_some_and(|s| serial <= s.serial) {
+                continue;
+            }
+            let Some(bytes) = self.get_record(&key).await? else {
+                // Deleted by a compaction since the listing: it is in the document now.
+                continue;
+            };
+            let corrupt = |e: StateError| match e {
+                StateError::Corrupt { detail } => StateError::Corrupt {
+                    detail: format!("`s3://{}/{key}`: {detail}", self.bucket),
+                },
+                other => other,
+            };
+            let delta = Delta::from_json(&bytes).map_err(corrupt)?;
+            let Some(state) = state.as_mut() else {
+                return Err(corrupt(StateError::Corrupt {
+                    detail: "a journal record with no state document".into(),
+                }));
+            };
+            delta.apply_to(state).map_err(corrupt)?;
+            journal_bytes += bytes.len() as u64;
+        }
+        Ok(Replayed {
+            journal: JournalView {
+                version: state.as_ref().map(|s| (s.lineage.clone(), s.serial)),
+                document_bytes,
+                journal_bytes,
+            },
+            state,
+            seen: fetched.seen,
+        })
+    }
+
+    /// Puts the record of `delta.serial` if no record of that serial exists. `Ok(false)`: one
+    /// does, and it is not this one.
+    async fn put_record(&self, delta: &Delta) -> Result<bool, StateError> {
+        let key = self.record_key(delta.serial);
+        let bytes = delta.to_json_line();
+        let put = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(ByteStream::from(bytes.clone()))
+            .content_type("application/json")
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .ssekms_key_id(&self.kms_key_id)
+            .if_none_match("*")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            // Ours, if an attempt whose answer was lost went through.
+            Err(e) if is_precondition_failure(&e) => {
+                Ok(self.get_record(&key).await?.as_deref() == Some(&bytes[..]))
+            }
+            Err(e) => Err(self.sdk_error("s3:PutObject", e)),
+        }
+    }
+
+    /// Deletes the records at or below `serial` (in the document now). Best effort: a record
+    /// left behind is skipped on replay and deleted by the next compaction.
+    async fn drop_records(&self, serial: u64) {
+        let result: Result<(), StateError> = async {
+            let keys: Vec<String> = self
+                .list_records()
+                .await?
+                .into_iter()
+                .filter(|(s, _)| *s <= serial)
+                .map(|(_, key)| key)
+                .collect();
+            for chunk in keys.chunks(1000) {
+                let objects = chunk
+                    .iter()
+                    .map(|key| {
+                        aws_sdk_s3::types::ObjectIdentifier::builder()
+                            .key(key)
+                            .build()
+                            .expect("a key is set")
+                    })
+                    .collect();
+                let delete = aws_sdk_s3::types::Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()
+                    .expect("objects are set");
+                self.s3
+                    .delete_objects()
+                    .bucket(&self.bucket)
+                    .delete(delete)
+                    .send()
+                    .await
+                    .map_err(|e| self.sdk_error("s3:DeleteObjects", e))?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "dropping the journal's compacted records failed; they are skipped on replay");
         }
     }
 
@@ -355,27 +587,168 @@ impl StateStore for S3Store {
     }
 
     async fn read(&self) -> Result<Option<State>, StateError> {
-        let fetched = self.fetch().await?;
-        *self.view() = fetched.seen;
-        Ok(fetched.state)
+        let replayed = self.fetch_replayed().await?;
+        *self.view() = replayed.seen;
+        *self.journal_view() = Some(replayed.journal);
+        Ok(replayed.state)
     }
 
     async fn write(&self, lock: &LockInfo, state: &State) -> Result<(), StateError> {
         self.held(&lock.id).await?;
-        let stored = self.fetch().await?;
-        check_write(stored.state.as_ref(), state)?;
+        let replayed = self.fetch_replayed().await?;
+        check_write(replayed.state.as_ref(), state)?;
         let seen_here = self.view().clone();
-        if let Some(seen_here) = seen_here
-            && stored.seen.as_ref() != Some(&seen_here)
-        {
+        let journal_here = self.journal_view().clone();
+        let view_differs = seen_here
+            .as_ref()
+            .is_some_and(|seen| replayed.seen.as_ref() != Some(seen))
+            || journal_here
+                .as_ref()
+                .is_some_and(|seen| seen.version != replayed.journal.version);
+        if view_differs {
             return Err(StateError::WriteConflict {
                 detail: format!(
                     "`{}` holds {}, not the version this run last read or wrote",
                     self.location(),
-                    describe(stored.state.as_ref())
+                    describe(replayed.state.as_ref())
                 ),
             });
         }
+        // Claim the serial, so that no append of it lands behind this document.
+        if let Some(stored) = &replayed.state {
+            let claim = Delta {
+                lineage: stored.lineage.clone(),
+                serial: state.serial,
+                ..Delta::default()
+            };
+            if !self.put_record(&claim).await? {
+                return Err(StateError::WriteConflict {
+                    detail: format!(
+                        "`{}` has a record of serial {} written by someone else",
+                        self.location(),
+                        state.serial
+                    ),
+                });
+            }
+        }
+        self.put_document(state, replayed.seen).await?;
+        *self.journal_view() = Some(JournalView {
+            version: Some((state.lineage.clone(), state.serial)),
+            document_bytes: state.to_json().len() as u64,
+            journal_bytes: 0,
+        });
+        if replayed.state.is_some() {
+            self.drop_records(state.serial).await;
+        }
+        Ok(())
+    }
+
+    async fn write_delta(
+        &self,
+        lock: &LockInfo,
+        delta: &Delta,
+        state: &State,
+    ) -> Result<(), StateError> {
+        let seen = self.view().clone();
+        let journal = self.journal_view().clone();
+        let (
+            Some(Seen::Object { etag }),
+            Some(JournalView {
+                version: Some((lineage, serial)),
+                document_bytes,
+                journal_bytes,
+            }),
+        ) = (seen, journal)
+        else {
+            // Not read yet, or no state: the first write is whole.
+            return self.write(lock, state).await;
+        };
+        self.held(&lock.id).await?;
+        if delta.lineage != lineage {
+            return Err(StateError::LineageMismatch {
+                stored: lineage,
+                attempted: delta.lineage.clone(),
+            });
+        }
+        if delta.serial != serial + 1 || state.serial != delta.serial {
+            return Err(StateError::WriteConflict {
+                detail: format!(
+                    "a delta to serial {} does not follow serial {serial}, the state this run last read or wrote",
+                    delta.serial
+                ),
+            });
+        }
+        if !self.put_record(delta).await? {
+            return Err(StateError::WriteConflict {
+                detail: format!(
+                    "`{}` already has a record of serial {}: someone else wrote since this run read it",
+                    self.location(),
+                    delta.serial
+                ),
+            });
+        }
+        // A document rewritten since this handle saw it may hold a later state, and then this
+        // record lies behind it, skipped on replay.
+        let head = self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .send()
+            .await
+            .map_err(|e| self.sdk_error("s3:HeadObject", e))?;
+        let mut etag = etag;
+        if head.e_tag() != Some(etag.as_str()) {
+            let now = self.fetch().await?;
+            match &now.state {
+                Some(document) if document.lineage == lineage && document.serial < delta.serial => {
+                    // Rewritten at or below this handle's serial (the same state, compacted):
+                    // this record follows it.
+                    if let Some(Seen::Object { etag: new }) = now.seen {
+                        etag = new;
+                    }
+                }
+                other => {
+                    return Err(StateError::WriteConflict {
+                        detail: format!(
+                            "`{}` was rewritten by someone else while this run wrote it; it now holds {}",
+                            self.location(),
+                            describe(other.as_ref())
+                        ),
+                    });
+                }
+            }
+        }
+        let journal_bytes = journal_bytes + delta.to_json_line().len() as u64;
+        *self.view() = Some(Seen::Object { etag: etag.clone() });
+        *self.journal_view() = Some(JournalView {
+            version: Some((lineage.clone(), delta.serial)),
+            document_bytes,
+            journal_bytes,
+        });
+        if compaction_due(journal_bytes, document_bytes) {
+            // The record is stored: a failed compaction only leaves the journal long.
+            match self.put_document(state, Some(Seen::Object { etag })).await {
+                Ok(()) => {
+                    *self.journal_view() = Some(JournalView {
+                        version: Some((lineage, delta.serial)),
+                        document_bytes: state.to_json().len() as u64,
+                        journal_bytes: 0,
+                    });
+                    self.drop_records(delta.serial).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "compacting the state's journal failed; the next write tries again");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl S3Store {
+    /// Puts the document conditionally on `seen` (the document as last seen).
+    async fn put_document(&self, state: &State, seen: Option<Seen>) -> Result<(), StateError> {
         let bytes = state.to_json();
         let put = self
             .s3
@@ -386,7 +759,7 @@ impl StateStore for S3Store {
             .content_type("application/json")
             .server_side_encryption(ServerSideEncryption::AwsKms)
             .ssekms_key_id(&self.kms_key_id);
-        let put = match stored.seen {
+        let put = match seen {
             Some(Seen::NoObject) => put.if_none_match("*"),
             Some(Seen::Object { etag }) => put.if_match(etag),
             None => {

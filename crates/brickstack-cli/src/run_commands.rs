@@ -724,6 +724,13 @@ impl Progress {
                     .bars
                     .println(format!("  {address}: skipped, it waits on {because}"));
             }
+            Event::OutcomeUnknown { address, error } => {
+                if let Some((bar, _)) = lines.get(&address) {
+                    bar.set_message(format!(
+                        "{address}: no answer ({error}); sent at most once, so recorded as done: outcome unknown"
+                    ));
+                }
+            }
         }
     }
 }
@@ -735,6 +742,8 @@ fn doing(action: Action) -> &'static str {
         Action::Replace => "replacing",
         Action::Delete => "destroying",
         Action::Sleep => "putting to sleep",
+        Action::Retire => "marking for removal",
+        Action::Keep => "keeping",
         Action::NoOp => "checking",
     }
 }

@@ -2,17 +2,18 @@
 //! desired graph; sleep and wake are runs of their `RunMode`), each under the state lock, with
 //! the lease renewed while work runs.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use brickstack_graph::ResourceGraph;
 use brickstack_plan::{Plan, PlanInput, RunMode, Selection, SelectionError, graph_hash};
 use brickstack_provider::{KindSchema, Provider};
-use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore};
+use brickstack_state::{AccessGrant, LockInfo, LockRequest, State, StateError, StateStore};
 use time::OffsetDateTime;
 
 use crate::error::ExecError;
-use crate::journal::{StateWriter, reconcile_pending};
+use crate::journal::{Settled, StateWriter, reconcile_pending};
 use crate::refresh::{RefreshMode, refresh, refresh_minimal};
 use crate::walk::{ApplyOptions, ApplyReport, Event, apply, refuse_unserved};
 
@@ -123,7 +124,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         let lock = self.lock(operation(mode, "plan")).await?;
         let result = self.plan_locked(&lock, request, mode).await;
         let unlocked = self.store.unlock(&lock).await;
-        let (plan, _) = result?;
+        let (plan, _, _) = result?;
         unlocked?;
         Ok(plan)
     }
@@ -133,16 +134,25 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         lock: &LockInfo,
         request: &Request<'_>,
         mode: &RunMode,
-    ) -> Result<(Plan, State), EngineError> {
+    ) -> Result<(Plan, State, Settled), EngineError> {
         let state = self.current_state(request.environment).await?;
         let writer = StateWriter::new(self.store, lock, state);
-        if !writer.snapshot().await.pending.is_empty() {
-            reconcile_pending(self.provider, &writer).await?;
+        let mut settled = Settled::default();
+        if writer.with_state(|state| !state.pending.is_empty()).await {
+            settled = reconcile_pending(self.provider, &writer).await?;
         }
         let mut state = writer.into_state().await;
         let stored = state.serial > 0;
+        // Destroy is an apply of `nothing()`: against the empty graph, what goes is an explicit
+        // decision, so removal graces do not hold it.
+        let destroy = RunMode::Destroy;
+        let mode = if *mode == RunMode::Reconcile && request.graph.resources().next().is_none() {
+            &destroy
+        } else {
+            mode
+        };
         let selection = match mode {
-            RunMode::Reconcile => {
+            RunMode::Reconcile | RunMode::Destroy => {
                 Selection::new(request.graph, &state, request.targets, request.excludes)?
             }
             RunMode::Sleep(_) | RunMode::Wake => Selection::All,
@@ -167,18 +177,21 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
                 .unwrap_or_else(|| KindSchema::new(kind))
         };
         let hash = graph_hash(request.graph);
-        let plan = brickstack_plan::plan_for(
+        // Handed over, not lent: the plan's `before` attributes move out of it.
+        let plan = brickstack_plan::plan_observed(
             &PlanInput {
                 environment: request.environment,
                 graph: request.graph,
                 state: &state,
-                observed: &observed,
+                observed: &BTreeMap::new(),
                 context: &context,
                 schema: &schema,
                 spec_hash: &hash,
                 selection: &selection,
                 replace: request.replace,
+                now: OffsetDateTime::now_utc(),
             },
+            observed,
             mode,
         );
         // A change no provider can make is refused now, before anything changes.
@@ -190,7 +203,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             plan.lineage.clear();
             state.lineage = uuid::Uuid::new_v4().to_string();
         }
-        Ok((plan, state))
+        Ok((plan, state, settled))
     }
 
     /// Applies a saved plan (refused unless it matches the state and spec), or plans afresh and
@@ -269,7 +282,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         events: &(dyn Fn(Event) + Send + Sync),
         cancel: &AtomicBool,
     ) -> Result<ApplyReport, EngineError> {
-        let (fresh, state) = self.plan_locked(lock, request, mode).await?;
+        let (fresh, state, settled) = self.plan_locked(lock, request, mode).await?;
         let plan = match saved {
             Some(saved) => {
                 saved.check_current(&fresh.lineage, state.serial, &fresh.spec_hash)?;
@@ -288,7 +301,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
                 error,
             })?;
         let writer = StateWriter::new(self.store, lock, state);
-        Ok(apply(
+        let mut report = apply(
             self.provider,
             &writer,
             plan,
@@ -298,7 +311,78 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             events,
             cancel,
         )
-        .await?)
+        .await?;
+        report.outcome_unknown.splice(0..0, settled.outcome_unknown);
+        Ok(report)
+    }
+
+    /// `brickstack access grant` / `revoke` and the access service: under one lock, records
+    /// `grants` in state (each written as its own serial), then builds the desired graph from
+    /// the state as it now is (`desired`: the people are the spec's plus the grants) and plans and
+    /// applies it in `mode` (a grant: `Reconcile` targeting the person's resources; a revoke:
+    /// `Destroy` targeting them, which deletes at once, grace or not). `desired` may refuse
+    /// (a revoke of a person the spec lists): the grants stay recorded only if it does not.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "apply_for's arguments with the grants and the graph builder; the call sites name each"
+    )]
+    pub async fn apply_with_grants(
+        &self,
+        environment: &str,
+        grants: &[GrantChange],
+        desired: impl FnOnce(&State) -> Result<Desired, Refusal>,
+        mode: &RunMode,
+        options: &ApplyOptions,
+        events: &(dyn Fn(Event) + Send + Sync),
+        cancel: &AtomicBool,
+    ) -> Result<ApplyReport, EngineError> {
+        let lock = self.lock(operation(mode, "apply")).await?;
+        let work = async {
+            let state = self.current_state(environment).await?;
+            // Built from the state with the grants applied, before any is written: a refusal
+            // leaves the state as it was.
+            let mut preview = state.clone();
+            for change in grants {
+                change.apply_to(&mut preview);
+            }
+            let desired = desired(&preview).map_err(EngineError::Refused)?;
+            let writer = StateWriter::new(self.store, &lock, state);
+            for change in grants {
+                match change {
+                    GrantChange::Grant { email, grant } => {
+                        writer.set_grant(email, grant.clone()).await?;
+                    }
+                    GrantChange::Revoke { email } => {
+                        writer.remove_grant(email).await?;
+                    }
+                }
+            }
+            drop(writer);
+            let request = Request {
+                environment,
+                graph: &desired.graph,
+                targets: &desired.targets,
+                excludes: &desired.excludes,
+                replace: &[],
+                refresh: desired.refresh,
+            };
+            let admit_all = async |_: &State| Ok(());
+            self.apply_locked(
+                &lock, &request, mode, None, admit_all, options, events, cancel,
+            )
+            .await
+        };
+        let (result, lost) = self.with_heartbeat(&lock, cancel, work).await;
+        let unlocked = self.store.unlock(&lock).await;
+        if let Some(cause) = lost {
+            return Err(EngineError::LeaseLost {
+                cause,
+                report: result.ok().map(Box::new),
+            });
+        }
+        let report = result?;
+        unlocked?;
+        Ok(report)
     }
 
     /// Runs `work` while renewing the lock's lease every third of it. A failed renewal is tried
@@ -371,6 +455,35 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
     }
 }
 
+/// One change to the recorded access grants (`State::access_grants`, by lower-cased e-mail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantChange {
+    Grant { email: String, grant: AccessGrant },
+    Revoke { email: String },
+}
+
+impl GrantChange {
+    fn apply_to(&self, state: &mut State) {
+        match self {
+            GrantChange::Grant { email, grant } => {
+                state.access_grants.insert(email.clone(), grant.clone());
+            }
+            GrantChange::Revoke { email } => {
+                state.access_grants.remove(email);
+            }
+        }
+    }
+}
+
+/// What [`Engine::apply_with_grants`] applies: the desired graph built from the state with the
+/// grants recorded, and which part of it.
+pub struct Desired {
+    pub graph: ResourceGraph,
+    pub targets: Vec<String>,
+    pub excludes: Vec<String>,
+    pub refresh: RefreshMode,
+}
+
 /// Why a run stopped holding the state lock.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LeaseLost {
@@ -391,6 +504,7 @@ pub enum LeaseLost {
 fn operation(mode: &RunMode, reconcile: &'static str) -> &'static str {
     match mode {
         RunMode::Reconcile => reconcile,
+        RunMode::Destroy => "destroy",
         RunMode::Sleep(_) => "sleep",
         RunMode::Wake => "wake",
     }

@@ -10,8 +10,10 @@ mod journal;
 mod refresh;
 mod walk;
 
-pub use engine::{Engine, EngineError, LeaseLost, Refusal, Request, Runner, nothing};
+pub use engine::{
+    Desired, Engine, EngineError, GrantChange, LeaseLost, Refusal, Request, Runner, nothing,
+};
 pub use error::{ExecError, HeldData};
-pub use journal::{StateWriter, reconcile_pending};
+pub use journal::{Settled, StateWriter, reconcile_pending};
 pub use refresh::{RefreshMode, refresh, refresh_minimal};
-pub use walk::{ApplyOptions, ApplyReport, Event, apply, refuse_unserved};
+pub use walk::{ApplyOptions, ApplyReport, Event, OUTCOME_UNKNOWN_ID, apply, refuse_unserved};

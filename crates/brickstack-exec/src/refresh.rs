@@ -5,7 +5,7 @@
 //! Nothing here retries: each read is retried by the adapter that makes it (the AWS SDK's retry
 //! layer, the Databricks client's loop), so an error that reaches the refresh has used its budget.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use brickstack_graph::{Address, ResourceGraph};
 use brickstack_provider::{Observed, Presence, Provider, SurveyObject};
@@ -20,8 +20,11 @@ pub async fn refresh<P: Provider>(
     state: &State,
 ) -> Result<BTreeMap<String, Option<Observed>>, ExecError> {
     let mut by_kind: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    let recorded_only = recorded_only_kinds(provider, state);
     for (address, recorded) in &state.resources {
-        if recorded.status == ResourceStatus::Live {
+        if recorded.status == ResourceStatus::Live
+            && !recorded_only.contains(recorded.kind.as_str())
+        {
             by_kind
                 .entry(recorded.kind.as_str())
                 .or_default()
@@ -30,22 +33,95 @@ pub async fn refresh<P: Provider>(
     }
     let reads = by_kind.iter().map(|(kind, objects)| async move {
         let ids: Vec<String> = objects.iter().map(|(_, id)| id.to_string()).collect();
-        let found = provider
-            .read_many(kind, &ids)
-            .await
-            .map_err(|error| ExecError::Provider {
-                address: kind.to_string(),
-                operation: "refresh",
-                error,
-            })?;
+        let mut found =
+            provider
+                .read_many(kind, &ids)
+                .await
+                .map_err(|error| ExecError::Provider {
+                    address: kind.to_string(),
+                    operation: "refresh",
+                    error,
+                })?;
+        // Each observation moves to its address; only an id recorded under two addresses (which
+        // nothing makes, but state can be edited) is copied.
+        let mut left: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, id) in objects {
+            *left.entry(id).or_default() += 1;
+        }
         Ok::<_, ExecError>(
             objects
                 .iter()
-                .map(|(address, id)| (address.to_string(), found.get(*id).cloned()))
+                .map(|(address, id)| {
+                    let n = left.get_mut(id).expect("counted above");
+                    *n -= 1;
+                    let observed = if *n == 0 {
+                        found.remove(*id)
+                    } else {
+                        found.get(*id).cloned()
+                    };
+                    (address.to_string(), observed)
+                })
                 .collect::<Vec<_>>(),
         )
     });
-    Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+    let mut observed: BTreeMap<String, Option<Observed>> =
+        try_join_all(reads).await?.into_iter().flatten().collect();
+    keep_recorded_only(state, &recorded_only, &mut observed);
+    Ok(observed)
+}
+
+/// Kinds whose objects cannot be read back (`KindSchema::recorded_only`) among those recorded.
+fn recorded_only_kinds<'s, P: Provider>(provider: &P, state: &'s State) -> BTreeSet<&'s str> {
+    let kinds: BTreeSet<&str> = state.resources.values().map(|r| r.kind.as_str()).collect();
+    kinds
+        .into_iter()
+        .filter(|kind| provider.schema(kind).is_some_and(|s| s.recorded_only))
+        .collect()
+}
+
+/// Observes each live record of a recorded-only kind as its record says, unless something it
+/// depends on (as recorded) is gone: then it is gone too (a shutdown step whose cluster was
+/// deleted), spreading along chains of such records.
+fn keep_recorded_only(
+    state: &State,
+    recorded_only: &BTreeSet<&str>,
+    observed: &mut BTreeMap<String, Option<Observed>>,
+) {
+    let records: Vec<(&String, &RecordedResource)> = state
+        .resources
+        .iter()
+        .filter(|(_, r)| {
+            r.status == ResourceStatus::Live && recorded_only.contains(r.kind.as_str())
+        })
+        .collect();
+    for (address, record) in &records {
+        observed.insert(
+            address.to_string(),
+            Some(Observed {
+                object_id: record.object_id.clone(),
+                attributes: record.attributes.clone(),
+            }),
+        );
+    }
+    loop {
+        let gone: Vec<&String> = records
+            .iter()
+            .filter(|(address, _)| matches!(observed.get(*address), Some(Some(_))))
+            .filter(|(_, record)| {
+                record
+                    .dependencies
+                    .iter()
+                    .any(|d| matches!(observed.get(d), Some(None)))
+            })
+            .map(|(address, _)| *address)
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        for address in gone {
+            observed.insert(address.clone(), None);
+        }
+    }
 }
 
 /// How much a plan reads of the cloud before comparing.
@@ -68,10 +144,13 @@ pub async fn refresh_minimal<P: Provider>(
     state: &State,
     graph: &ResourceGraph,
 ) -> Result<BTreeMap<String, Option<Observed>>, ExecError> {
+    let recorded_only = recorded_only_kinds(provider, state);
     let live: Vec<(&String, &RecordedResource)> = state
         .resources
         .iter()
-        .filter(|(_, r)| r.status == ResourceStatus::Live)
+        .filter(|(_, r)| {
+            r.status == ResourceStatus::Live && !recorded_only.contains(r.kind.as_str())
+        })
         .collect();
     let objects: Vec<SurveyObject> = live
         .iter()
@@ -138,6 +217,7 @@ pub async fn refresh_minimal<P: Provider>(
         }
     }
     read_expiring(provider, state, &mut observed).await?;
+    keep_recorded_only(state, &recorded_only, &mut observed);
     Ok(observed)
 }
 

@@ -72,6 +72,13 @@ pub enum Event {
         address: String,
         because: String,
     },
+    /// A create of a kind sent at most once failed without saying whether it took effect: it is
+    /// recorded as done from the attributes sent and never sent again (a message may or may not
+    /// have reached its reader).
+    OutcomeUnknown {
+        address: String,
+        error: String,
+    },
 }
 
 /// How a run ended, operation by operation.
@@ -83,6 +90,9 @@ pub struct ApplyReport {
     pub skipped: Vec<(String, String)>,
     /// Operations not started because the run was cancelled.
     pub not_started: Vec<String>,
+    /// Creates sent at most once whose outcome is unknown (no answer came, or the run that sent
+    /// them died), recorded as done and never sent again: the engine's settling and this walk's.
+    pub outcome_unknown: Vec<String>,
     pub state: State,
 }
 
@@ -161,6 +171,7 @@ pub async fn apply<P: Provider, S: StateStore>(
         context,
         options,
         events,
+        outcome_unknown: std::sync::Mutex::default(),
     };
     let waits_for = writer
         .with_state(|state| wait_edges(&ops, &state.resources))
@@ -189,6 +200,7 @@ pub async fn apply<P: Provider, S: StateStore>(
         failed: Vec::new(),
         skipped: Vec::new(),
         not_started: Vec::new(),
+        outcome_unknown: Vec::new(),
         state: State::new("", ""),
     };
     let mut running = FuturesUnordered::new();
@@ -256,6 +268,11 @@ pub async fn apply<P: Provider, S: StateStore>(
         .filter(|(_, s)| **s == Status::Waiting)
         .map(|(a, _)| a.to_string())
         .collect();
+    report.outcome_unknown = walk
+        .outcome_unknown
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     report.state = writer.snapshot().await;
     Ok(report)
 }
@@ -269,6 +286,8 @@ fn wait_edges(
     ops.iter()
         .map(|(address, change)| {
             let waits: BTreeSet<String> = match change.action {
+                // State-only: nothing to wait for.
+                Action::Retire | Action::Keep => BTreeSet::new(),
                 Action::Delete | Action::Sleep => ops
                     .iter()
                     .filter(|(other, c)| {
@@ -342,7 +361,10 @@ async fn refuse_data_loss<P: Provider>(
             change.action,
             Action::Delete | Action::Replace | Action::Sleep
         );
-        let holds_data = provider.schema(&change.kind).is_some_and(|s| s.holds_data);
+        // A retained object stays, data and all.
+        let holds_data = provider
+            .schema(&change.kind)
+            .is_some_and(|s| s.holds_data && !s.retain_on_delete);
         let Some(object_id) = &change.object_id else {
             continue;
         };
@@ -394,6 +416,7 @@ struct Walk<'a, P: Provider, S: StateStore> {
     context: &'a BTreeMap<String, String>,
     options: &'a ApplyOptions,
     events: &'a (dyn Fn(Event) + Send + Sync),
+    outcome_unknown: std::sync::Mutex<Vec<String>>,
 }
 
 /// What [`deposed_address`] appends.
@@ -430,14 +453,38 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             }
             Action::Delete => self.delete(address, change).await,
             Action::Sleep => self.sleep(change).await,
+            // State-only: the plan decided the time; the record takes it, no cloud call.
+            Action::Retire => {
+                let since = change.removal.as_ref().map(|r| r.since.clone());
+                self.writer
+                    .commit(|edit| {
+                        if let Some(record) = edit.resource_mut(address) {
+                            record.retiring_since = since;
+                        }
+                    })
+                    .await
+            }
+            Action::Keep => {
+                let grace = Address::parse(address)
+                    .and_then(|a| self.graph.get(&a))
+                    .and_then(|r| r.removal_grace_seconds);
+                self.writer
+                    .commit(|edit| {
+                        if let Some(record) = edit.resource_mut(address) {
+                            record.retiring_since = None;
+                            record.removal_grace_seconds = grace;
+                        }
+                    })
+                    .await
+            }
             Action::Replace if change.create_before_destroy => {
                 // The old object stays on record, as deposed, until it is gone: if its delete
                 // fails, the next plan still destroys it.
                 let deposed = deposed_address(address);
                 self.writer
-                    .commit(|state| {
-                        if let Some(old) = state.resources.remove(address) {
-                            state.resources.insert(deposed.clone(), old);
+                    .commit(|edit| {
+                        if let Some(old) = edit.remove_resource(address) {
+                            edit.insert_resource(deposed.clone(), old);
                         }
                     })
                     .await?;
@@ -463,10 +510,15 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
         let started_at = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
+        let schema = self.provider.schema(&change.kind);
+        let at_most_once = schema.as_ref().is_some_and(|s| s.at_most_once);
+        // What a create sent at most once is settled from if its outcome is never recorded.
+        let intent_attributes =
+            at_most_once.then(|| without_sensitive(schema.as_ref(), request.attributes.clone()));
         // The intent is on record before the cloud call: a crash from here on leaves a trail.
         self.writer
-            .commit(|state| {
-                state.pending.insert(
+            .commit(|edit| {
+                edit.insert_pending(
                     change.address.clone(),
                     PendingOperation {
                         kind: change.kind.clone(),
@@ -474,10 +526,29 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                         started_at,
                         lookup: request.lookup.clone(),
                         dependencies: change.dependencies.clone(),
+                        attributes: intent_attributes,
                     },
                 );
             })
             .await?;
+        if at_most_once {
+            return match self.provider.create(&request).await {
+                Ok(observed) => self.record(change, observed).await,
+                Err(error) if error.maybe_applied => {
+                    self.outcome_unknown
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(change.address.clone());
+                    (self.events)(Event::OutcomeUnknown {
+                        address: change.address.clone(),
+                        error: error.to_string(),
+                    });
+                    self.record(change, sent_at_most_once(request.attributes))
+                        .await
+                }
+                Err(error) => Err(provider_error(&change.address, "create", error)),
+            };
+        }
         match self.create_or_adopt(&request).await? {
             Sent::Created(observed) => self.record(change, observed).await,
             Sent::Found(found) => {
@@ -583,18 +654,23 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
         else {
             return Ok(());
         };
-        if status == ResourceStatus::Asleep {
-            // Its object was deleted when it was put to sleep: only the record is left to go.
+        let retained = self
+            .provider
+            .schema(&change.kind)
+            .is_some_and(|s| s.retain_on_delete);
+        if status == ResourceStatus::Asleep || retained {
+            // Asleep: its object was deleted when it was put to sleep. Retained: the object is
+            // another system's to keep. Either way only the record is left to go.
             return self
                 .writer
-                .commit(|state| {
-                    state.resources.remove(address);
+                .commit(|edit| {
+                    edit.remove_resource(address);
                 })
                 .await;
         }
         self.writer
-            .commit(|state| {
-                state.pending.insert(
+            .commit(|edit| {
+                edit.insert_pending(
                     address.to_string(),
                     PendingOperation {
                         kind: change.kind.clone(),
@@ -606,6 +682,7 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                             scope: None,
                         },
                         dependencies: change.dependencies.clone(),
+                        attributes: None,
                     },
                 );
             })
@@ -628,9 +705,9 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             Err(error) => return Err(provider_error(address, "delete", error)),
         }
         self.writer
-            .commit(|state| {
-                state.pending.remove(address);
-                state.resources.remove(address);
+            .commit(|edit| {
+                edit.remove_pending(address);
+                edit.remove_resource(address);
             })
             .await
     }
@@ -649,8 +726,8 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             return Ok(());
         };
         self.writer
-            .commit(|state| {
-                state.pending.insert(
+            .commit(|edit| {
+                edit.insert_pending(
                     address.to_string(),
                     PendingOperation {
                         kind: change.kind.clone(),
@@ -662,9 +739,10 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
                             scope: None,
                         },
                         dependencies: change.dependencies.clone(),
+                        attributes: None,
                     },
                 );
-                if let Some(record) = state.resources.get_mut(address) {
+                if let Some(record) = edit.resource_mut(address) {
                     record.status = ResourceStatus::Asleep;
                 }
             })
@@ -676,35 +754,34 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
             Err(error) => return Err(provider_error(address, "delete", error)),
         }
         self.writer
-            .commit(|state| {
-                state.pending.remove(address);
+            .commit(|edit| {
+                edit.remove_pending(address);
             })
             .await
     }
 
     /// Records an operation's outcome, leaving sensitive attributes out.
     async fn record(&self, change: &Change, observed: Observed) -> Result<(), ExecError> {
-        let schema = self.provider.schema(&change.kind);
-        let attributes: Attributes = observed
-            .attributes
-            .into_iter()
-            .filter(|(name, _)| {
-                schema
-                    .as_ref()
-                    .is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive)
-            })
-            .collect();
+        let attributes = without_sensitive(
+            self.provider.schema(&change.kind).as_ref(),
+            observed.attributes,
+        );
+        let removal_grace_seconds = Address::parse(&change.address)
+            .and_then(|a| self.graph.get(&a))
+            .and_then(|r| r.removal_grace_seconds);
         self.writer
-            .commit(|state| {
-                state.pending.remove(&change.address);
-                state.resources.insert(
+            .commit(|edit| {
+                edit.remove_pending(&change.address);
+                edit.insert_resource(
                     change.address.clone(),
                     RecordedResource {
-                        kind: change.kind.clone(),
-                        object_id: observed.object_id,
-                        attributes,
-                        dependencies: change.dependencies.clone(),
-                        status: Default::default(),
+                        removal_grace_seconds,
+                        ..RecordedResource::new(
+                            change.kind.clone(),
+                            observed.object_id,
+                            attributes,
+                            change.dependencies.clone(),
+                        )
                     },
                 );
             })
@@ -750,6 +827,28 @@ impl<P: Provider, S: StateStore> Walk<'_, P, S> {
 enum Sent {
     Created(Observed),
     Found(Observed),
+}
+
+/// `attributes` less those the kind marks sensitive: never recorded.
+fn without_sensitive(schema: Option<&KindSchema>, attributes: Attributes) -> Attributes {
+    attributes
+        .into_iter()
+        .filter(|(name, _)| {
+            schema.is_none_or(|s| s.behaviour(name) != AttributeBehaviour::Sensitive)
+        })
+        .collect()
+}
+
+/// The object id recorded for a create sent at most once whose outcome is unknown: nothing can
+/// look it up (the kind is recorded only), so the id only says so.
+pub const OUTCOME_UNKNOWN_ID: &str = "outcome-unknown";
+
+/// What is recorded for a create sent at most once whose answer never came: the attributes sent.
+pub(crate) fn sent_at_most_once(attributes: Attributes) -> Observed {
+    Observed {
+        object_id: OUTCOME_UNKNOWN_ID.to_string(),
+        attributes,
+    }
 }
 
 fn provider_error(address: &str, operation: &'static str, error: ProviderError) -> ExecError {

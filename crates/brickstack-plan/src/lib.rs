@@ -8,9 +8,9 @@ mod plan;
 pub mod render;
 mod selection;
 
-pub use diff::{PlanInput, RunMode, plan, plan_for};
+pub use diff::{PlanInput, RunMode, plan, plan_for, plan_observed};
 pub use plan::{
-    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError,
+    Action, Asleep, AttributeChange, Change, Drift, PLAN_FORMAT_VERSION, Plan, PlanError, Removal,
     ReplaceReason, Summary, graph_hash,
 };
 pub use selection::{Selection, SelectionError};

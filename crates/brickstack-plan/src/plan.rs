@@ -18,6 +18,12 @@ pub enum Action {
     Delete,
     /// `brickstack sleep`: delete the object and keep its record, marked asleep, for `wake`.
     Sleep,
+    /// No longer desired, with a removal grace: record when its grace started
+    /// (`RecordedResource::retiring_since`); a state-only change, no call to the cloud.
+    Retire,
+    /// Desired again while pending removal (or its grace changed): the record loses
+    /// `retiring_since` and takes the desired grace; a state-only change.
+    Keep,
     NoOp,
 }
 
@@ -29,6 +35,8 @@ impl Action {
             Action::Replace => "replaced",
             Action::Delete => "destroyed",
             Action::Sleep => "put to sleep",
+            Action::Retire => "marked for removal",
+            Action::Keep => "kept",
             Action::NoOp => "left as it is",
         }
     }
@@ -64,6 +72,26 @@ pub struct Change {
     /// For replacements: create the new object before deleting the old.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_before_destroy: bool,
+    /// A resource no longer desired that has a removal grace: when the grace started and when
+    /// the object will be (or, for a delete, could be) deleted. On a `retire` or a no-op it is
+    /// pending removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal: Option<Removal>,
+    /// A delete of a kind retained on delete (`KindSchema::retain_on_delete`): the record is
+    /// dropped and the object left in place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retained: bool,
+}
+
+/// When a resource no longer desired goes (`docs/access.md`, "Leaving").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    /// RFC 3339: when an apply first found it no longer desired (for a `retire`, the plan's time,
+    /// which the apply records).
+    pub since: String,
+    /// RFC 3339: `since` plus the grace; the first apply at or after it deletes the object.
+    pub delete_after: String,
+    pub grace_seconds: u64,
 }
 
 /// Why an object is replaced although its attributes would not force it.
@@ -133,6 +161,15 @@ pub struct Summary {
     /// Resources left asleep (`Plan::asleep`); no change.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub asleep: usize,
+    /// Resources marked for removal by this plan (state only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retire: usize,
+    /// Resources that stop pending removal, or whose grace changes (state only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub keep: usize,
+    /// Resources pending removal after this plan (marked now or before, grace not over).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pending_removal: usize,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -88,13 +88,48 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         let _ = writeln!(out);
     }
+    let pending: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::NoOp)
+        .filter(|c| c.removal.is_some())
+        .collect();
+    if !pending.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style
+                .bold("Pending removal (no longer in the spec; deleted once their grace is over):")
+        );
+        let _ = writeln!(out);
+        for change in &pending {
+            if let Some(removal) = &change.removal {
+                let _ = writeln!(
+                    out,
+                    "  pending removal: {}: deleted by the first apply after {} (since {}, grace {})",
+                    change.address,
+                    removal.delete_after,
+                    removal.since,
+                    span(removal.grace_seconds)
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
     let changing: Vec<&Change> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
     if changing.is_empty() {
-        if plan.asleep.is_empty() {
+        if !pending.is_empty() {
+            let _ = writeln!(
+                out,
+                "No changes now. The environment `{}` matches its spec, apart from {} resource(s) pending removal.",
+                plan.environment,
+                pending.len()
+            );
+        } else if plan.asleep.is_empty() {
             let _ = writeln!(
                 out,
                 "No changes. The environment `{}` matches its spec.",
@@ -131,6 +166,15 @@ pub fn text(plan: &Plan, color: bool) -> String {
     if s.asleep > 0 {
         let _ = write!(counts, ", {} asleep", s.asleep);
     }
+    if s.retire > 0 {
+        let _ = write!(counts, ", {} to mark for removal", s.retire);
+    }
+    if s.keep > 0 {
+        let _ = write!(counts, ", {} to keep", s.keep);
+    }
+    if s.pending_removal > 0 {
+        let _ = write!(counts, ", {} pending removal", s.pending_removal);
+    }
     let _ = writeln!(out, "{} {counts}.", style.bold("Plan:"));
     out
 }
@@ -155,11 +199,41 @@ fn render_change(out: &mut String, change: &Change, style: &Style) {
                 (symbol, format!("must be replaced ({})", notes.join("; ")))
             }
         }
+        Action::Retire => {
+            let removal = change.removal.as_ref();
+            (
+                style.yellow("~"),
+                format!(
+                    "is no longer in the spec: pending removal, deleted by the first apply after {} (grace {}); this apply only records that",
+                    removal.map_or("?", |r| r.delete_after.as_str()),
+                    span(removal.map_or(0, |r| r.grace_seconds)),
+                ),
+            )
+        }
+        Action::Keep => (
+            style.yellow("~"),
+            "is kept: in the spec again (no longer pending removal), recorded as such".to_string(),
+        ),
+        Action::Delete if change.retained => (
+            style.red("-"),
+            "will be forgotten: its kind is retained on delete, so the object is left in place"
+                .to_string(),
+        ),
         Action::Delete if change.object_id.is_none() => (
             style.red("-"),
             "will be forgotten (it is asleep: no object to destroy)".to_string(),
         ),
-        Action::Delete => (style.red("-"), "will be destroyed".to_string()),
+        Action::Delete => match &change.removal {
+            Some(removal) => (
+                style.red("-"),
+                format!(
+                    "will be destroyed (no longer in the spec since {}; its grace of {} is over or the run is a destroy)",
+                    removal.since,
+                    span(removal.grace_seconds)
+                ),
+            ),
+            None => (style.red("-"), "will be destroyed".to_string()),
+        },
         Action::Sleep => (
             style.red("-"),
             "will be put to sleep (destroyed; its record stays for `brickstack wake`)".to_string(),
@@ -167,6 +241,11 @@ fn render_change(out: &mut String, change: &Change, style: &Style) {
         Action::NoOp => return,
     };
     let _ = writeln!(out, "  # {} {verb}", change.address);
+    if matches!(change.action, Action::Retire | Action::Keep) {
+        // State only: no attribute changes.
+        let _ = writeln!(out, "  {symbol} {}", change.address);
+        return;
+    }
     let _ = writeln!(out, "  {symbol} {} {{", change.address);
     let width = change
         .after
@@ -187,6 +266,7 @@ fn render_change(out: &mut String, change: &Change, style: &Style) {
                 let _ = writeln!(out, "      {} {name:width$} = {shown}", style.green("+"));
             }
         }
+        Action::Retire | Action::Keep => {}
         Action::Delete | Action::Sleep => {
             for (name, value) in change.before.iter().flatten() {
                 let _ = writeln!(

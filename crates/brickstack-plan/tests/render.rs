@@ -23,6 +23,8 @@ fn change(address: &str, action: Action) -> Change {
         replace_reason: None,
         dependencies: Vec::new(),
         create_before_destroy: false,
+        removal: None,
+        retained: false,
     }
 }
 

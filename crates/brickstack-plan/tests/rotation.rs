@@ -103,6 +103,8 @@ fn state() -> State {
                 attributes,
                 dependencies,
                 status: Default::default(),
+                removal_grace_seconds: None,
+                retiring_since: None,
             },
         );
     }
@@ -157,6 +159,7 @@ fn check(case: Case) -> Plan {
         spec_hash: "hash",
         selection: &selection,
         replace: &case.replace,
+        now: time::macros::datetime!(2026-01-01 00:00 UTC),
     })
 }
 

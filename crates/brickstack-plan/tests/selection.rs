@@ -60,6 +60,8 @@ fn recorded() -> State {
                 attributes: Default::default(),
                 dependencies: dependencies.iter().map(ToString::to_string).collect(),
                 status: Default::default(),
+                removal_grace_seconds: None,
+                retiring_since: None,
             },
         );
     }

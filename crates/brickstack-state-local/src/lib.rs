@@ -5,6 +5,13 @@
 //!   temporary file in the same directory (`.ENV.json.XXXXXX.tmp`), is flushed to disk, then
 //!   renamed over the state file and the directory flushed: a reader sees the old document or
 //!   the new one, never half of one. A temporary file left by a crash is ignored.
+//! * Journal: `state/ENV.json.journal`, one line of JSON per write since the document was last
+//!   written whole ([`Delta::to_json_line`]), appended and flushed (`fdatasync`) per write. A read
+//!   replays it over the document; a last line without its `\n` (a crash mid-append) is ignored
+//!   and cut off by the next append. When the journal outgrows the document
+//!   ([`compaction_due`]) the document is rewritten whole (as above) and the journal removed.
+//!   A write checks the lock and compares the two files' identity (inode, size, modification
+//!   time) with what this handle last saw, so it reads neither file: its cost is its delta's.
 //! * Lock: `state/ENV.json.lock`, holding the [`LockInfo`] as JSON. It is written to a temporary
 //!   file first and then moved into place only if no lock file exists (`renameat2(NOREPLACE)`, or
 //!   `link` + `unlink`), so exactly one of several lockers wins and nobody ever reads a lock file
@@ -20,12 +27,15 @@
     reason = "`StateError` names the lock holder (a `LockInfo`); it is returned once per backend call, next to disk or network I/O"
 )]
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore, check_write};
+use brickstack_state::{
+    Delta, LockInfo, LockRequest, State, StateError, StateStore, check_write, compaction_due,
+    replay,
+};
 use tempfile::NamedTempFile;
 use time::OffsetDateTime;
 
@@ -34,25 +44,74 @@ use time::OffsetDateTime;
 pub struct LocalStore {
     path: PathBuf,
     lock_path: PathBuf,
-    /// Lineage and serial of the document this handle last read or wrote; `Some(None)`: it read
-    /// "no state". `None`: it has not read yet. Writes are conditional on it.
-    view: Mutex<Option<Option<Version>>>,
+    journal_path: PathBuf,
+    /// What this handle last read or wrote; `None`: it has not read yet. Writes are conditional
+    /// on it.
+    view: Mutex<Option<View>>,
 }
 
 type Version = (String, u64);
+
+/// The state a handle last read or wrote, and the files as they were then.
+#[derive(Debug, Clone, PartialEq)]
+struct View {
+    /// Lineage and serial; `None`: "no state".
+    version: Option<Version>,
+    files: Files,
+}
+
+/// The document's and the journal's identity, to tell without reading them whether anyone
+/// wrote since: an append grows the journal, a whole write renames a new document into place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Files {
+    document: Option<FileId>,
+    journal: Option<FileId>,
+    /// The journal's bytes up to its last complete record (what follows is torn).
+    journal_intact: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileId {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileId {
+    fn of(metadata: &fs::Metadata) -> FileId {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        FileId {
+            inode,
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
+}
 
 impl LocalStore {
     /// The state at `path` (e.g. `state/dev.json`); its lock is `path` + `.lock`. Nothing is
     /// touched until the first call; the directory is created by the first lock or write.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        let mut lock_path = path.clone().into_os_string();
-        lock_path.push(".lock");
+        let beside = |suffix: &str| {
+            let mut beside = path.clone().into_os_string();
+            beside.push(suffix);
+            PathBuf::from(beside)
+        };
         LocalStore {
+            lock_path: beside(".lock"),
+            journal_path: beside(".journal"),
             path,
-            lock_path: lock_path.into(),
             view: Mutex::new(None),
         }
+    }
+
+    /// The journal of writes since the document was last written whole.
+    pub fn journal_path(&self) -> &Path {
+        &self.journal_path
     }
 
     /// The state file.
@@ -99,18 +158,61 @@ impl LocalStore {
             })
     }
 
-    fn read_state(&self) -> Result<Option<State>, StateError> {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
+    /// A file's bytes and identity, or `None` if it does not exist.
+    fn read_file(&self, path: &Path) -> Result<Option<(Vec<u8>, FileId)>, StateError> {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io_error("reading", &self.path, e)),
+            Err(e) => return Err(self.io_error("reading", path, e)),
         };
-        State::from_json(&bytes).map(Some).map_err(|e| match e {
+        let mut bytes = Vec::new();
+        let id = file
+            .metadata()
+            .and_then(|m| file.read_to_end(&mut bytes).map(|_| FileId::of(&m)))
+            .map_err(|e| self.io_error("reading", path, e))?;
+        Ok(Some((bytes, id)))
+    }
+
+    fn stat(&self, path: &Path) -> Result<Option<FileId>, StateError> {
+        match fs::metadata(path) {
+            Ok(m) => Ok(Some(FileId::of(&m))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.io_error("reading", path, e)),
+        }
+    }
+
+    /// The document with its journal replayed, and the files as read.
+    fn read_state(&self) -> Result<(Option<State>, Files), StateError> {
+        let corrupt = |path: &Path, e: StateError| match e {
             StateError::Corrupt { detail } => StateError::Corrupt {
-                detail: format!("`{}`: {detail}", self.path.display()),
+                detail: format!("`{}`: {detail}", path.display()),
             },
             other => other,
-        })
+        };
+        let document = self.read_file(&self.path)?;
+        let journal = self.read_file(&self.journal_path)?;
+        let state = document
+            .as_ref()
+            .map(|(bytes, _)| State::from_json(bytes))
+            .transpose()
+            .map_err(|e| corrupt(&self.path, e))?;
+        let journal_bytes = journal.as_ref().map_or(&[][..], |(bytes, _)| bytes);
+        let replayed = replay(state, journal_bytes).map_err(|e| corrupt(&self.journal_path, e))?;
+        if replayed.intact_bytes < journal_bytes.len() {
+            tracing::warn!(
+                journal = %self.journal_path.display(),
+                torn_bytes = journal_bytes.len() - replayed.intact_bytes,
+                "the journal's last record is incomplete (a run stopped while writing it): ignored"
+            );
+        }
+        Ok((
+            replayed.state,
+            Files {
+                document: document.map(|(_, id)| id),
+                journal: journal.map(|(_, id)| id),
+                journal_intact: replayed.intact_bytes as u64,
+            },
+        ))
     }
 
     /// `bytes` fully written and flushed to a new temporary file next to `target`.
@@ -169,7 +271,7 @@ impl LocalStore {
         }
     }
 
-    fn view(&self) -> std::sync::MutexGuard<'_, Option<Option<Version>>> {
+    fn view(&self) -> std::sync::MutexGuard<'_, Option<View>> {
         self.view.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -219,31 +321,145 @@ impl LocalStore {
     }
 
     fn read_now(&self) -> Result<Option<State>, StateError> {
-        let state = self.read_state()?;
-        *self.view() = Some(version(state.as_ref()));
+        let (state, files) = self.read_state()?;
+        *self.view() = Some(View {
+            version: version(state.as_ref()),
+            files,
+        });
         Ok(state)
+    }
+
+    fn conflict(&self, stored: &Option<Version>, seen: &Option<Version>) -> StateError {
+        StateError::WriteConflict {
+            detail: format!(
+                "`{}` holds {}, but this run last read or wrote {}",
+                self.path.display(),
+                describe(stored),
+                describe(seen)
+            ),
+        }
     }
 
     fn write_now(&self, lock: &LockInfo, state: &State) -> Result<(), StateError> {
         self.held(&lock.id)?;
-        let stored = self.read_state()?;
+        let (stored, _) = self.read_state()?;
         check_write(stored.as_ref(), state)?;
         let mut view = self.view();
         let stored = version(stored.as_ref());
         if let Some(seen) = &*view
-            && *seen != stored
+            && seen.version != stored
         {
+            return Err(self.conflict(&stored, &seen.version));
+        }
+        self.replace(&self.path, &state.to_json())?;
+        // The document holds every record now; one left by a crash here is skipped on replay
+        // (its serial is not above the document's).
+        self.remove_journal()?;
+        *view = Some(View {
+            version: version(Some(state)),
+            files: self.files_now(0)?,
+        });
+        Ok(())
+    }
+
+    fn remove_journal(&self) -> Result<(), StateError> {
+        match fs::remove_file(&self.journal_path) {
+            Ok(()) => self.sync_dir(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io_error("removing", &self.journal_path, e)),
+        }
+    }
+
+    fn files_now(&self, journal_intact: u64) -> Result<Files, StateError> {
+        Ok(Files {
+            document: self.stat(&self.path)?,
+            journal: self.stat(&self.journal_path)?,
+            journal_intact,
+        })
+    }
+
+    /// Appends `delta` to the journal when this handle's view is still what is stored (checked
+    /// by the files' identity, reading them only if another handle wrote), compacting when due.
+    fn write_delta_now(
+        &self,
+        lock: &LockInfo,
+        delta: &Delta,
+        state: &State,
+    ) -> Result<(), StateError> {
+        let seen = self.view().clone();
+        let Some(View {
+            version: Some(seen_version),
+            files: seen_files,
+        }) = seen
+        else {
+            // Not read yet, or no state: the first write is whole.
+            return self.write_now(lock, state);
+        };
+        self.held(&lock.id)?;
+        let files = self.files_now(seen_files.journal_intact)?;
+        let intact = if files == seen_files {
+            seen_files.journal_intact
+        } else {
+            // Someone else wrote (or compacted): read what is there now.
+            let (stored, files) = self.read_state()?;
+            let stored = version(stored.as_ref());
+            if stored.as_ref() != Some(&seen_version) {
+                return Err(self.conflict(&stored, &Some(seen_version)));
+            }
+            files.journal_intact
+        };
+        let (lineage, serial) = seen_version;
+        if delta.lineage != lineage {
+            return Err(StateError::LineageMismatch {
+                stored: lineage,
+                attempted: delta.lineage.clone(),
+            });
+        }
+        if delta.serial <= serial {
+            return Err(StateError::StaleSerial {
+                stored: serial,
+                attempted: delta.serial,
+            });
+        }
+        if delta.serial != serial + 1 || state.serial != delta.serial {
             return Err(StateError::WriteConflict {
                 detail: format!(
-                    "`{}` holds {}, but this run last read or wrote {}",
-                    self.path.display(),
-                    describe(&stored),
-                    describe(seen)
+                    "a delta to serial {} does not follow serial {serial}, the state this run last read or wrote",
+                    delta.serial
                 ),
             });
         }
-        self.replace(&self.path, &state.to_json())?;
-        *view = Some(version(Some(state)));
+        let line = delta.to_json_line();
+        let created = files.journal.is_none();
+        let mut journal = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&self.journal_path)
+            .map_err(|e| self.io_error("opening", &self.journal_path, e))?;
+        // A torn record left by a crash is cut off, so this one starts on a line of its own.
+        journal
+            .set_len(intact)
+            .and_then(|()| journal.seek(SeekFrom::Start(intact)))
+            .and_then(|_| journal.write_all(&line))
+            .and_then(|()| journal.sync_data())
+            .map_err(|e| self.io_error("appending to", &self.journal_path, e))?;
+        if created {
+            self.sync_dir()?;
+        }
+        let journal_bytes = intact + line.len() as u64;
+        let document_bytes = files.document.as_ref().map_or(0, |d| d.len);
+        let journal_intact = if compaction_due(journal_bytes, document_bytes) {
+            self.replace(&self.path, &state.to_json())?;
+            self.remove_journal()?;
+            0
+        } else {
+            journal_bytes
+        };
+        *self.view() = Some(View {
+            version: version(Some(state)),
+            files: self.files_now(journal_intact)?,
+        });
         Ok(())
     }
 }
@@ -301,5 +517,14 @@ impl StateStore for LocalStore {
 
     async fn write(&self, lock: &LockInfo, state: &State) -> Result<(), StateError> {
         self.write_now(lock, state)
+    }
+
+    async fn write_delta(
+        &self,
+        lock: &LockInfo,
+        delta: &Delta,
+        state: &State,
+    ) -> Result<(), StateError> {
+        self.write_delta_now(lock, delta, state)
     }
 }

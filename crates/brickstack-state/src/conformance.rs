@@ -7,15 +7,21 @@
 //! other's locks or state. The crate has no clock, so the checks pass a fixed instant ([`T0`]) and
 //! offsets from it: ages are exact and nothing sleeps.
 //!
+//! `tear(name)` leaves at `name` what a process killed in the middle of writing the next journal
+//! record (serial 4) leaves (a half-written line for a file; for an object store, whose puts are atomic,
+//! whatever an interrupted upload leaves).
+//!
 //! ```text
-//! brickstack_state::conformance::run_all(|name| LocalStore::new(dir.join(format!("{name}.json")))).await;
+//! brickstack_state::conformance::run_all(|name| LocalStore::new(dir.join(format!("{name}.json"))), |name| tear(name)).await;
 //! ```
 
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+use crate::delta::{Delta, Edit};
 use crate::document::{
-    ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus, State,
+    AccessGrant, ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus,
+    State,
 };
 use crate::lock::{LockInfo, LockRequest};
 use crate::store::{StateError, StateStore};
@@ -26,8 +32,9 @@ pub const T0: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
 /// The lease every check's lock is taken with.
 pub const LEASE_SECONDS: u64 = 60;
 
-/// Runs every check, each on its own location from `new_store`.
-pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S) {
+/// Runs every check, each on its own location from `new_store`; `tear` damages a location's
+/// journal as a crash mid-append would.
+pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S, tear: impl AsyncFn(&str)) {
     let new_store = &new_store;
     let at = move |name: &'static str| {
         eprintln!("conformance: {name}");
@@ -60,6 +67,307 @@ pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S) {
         "writers_racing_from_one_view_exactly_one_wins",
     ))
     .await;
+    deltas_replay_in_serial_order(at("deltas_replay_in_serial_order")).await;
+    delta_without_the_lock_is_refused(at("delta_without_the_lock_is_refused")).await;
+    delta_from_a_stale_view_is_refused(at("delta_from_a_stale_view_is_refused")).await;
+    delta_writers_racing_from_one_view_exactly_one_wins(at(
+        "delta_writers_racing_from_one_view_exactly_one_wins",
+    ))
+    .await;
+    a_writer_behind_a_compaction_is_refused(at("a_writer_behind_a_compaction_is_refused")).await;
+    let torn = "a_torn_append_is_ignored";
+    a_torn_append_is_ignored(at(torn), async || tear(torn).await).await;
+}
+
+/// One edit of `state`, committed as the next serial: the delta and the state it produces.
+fn edited(state: &mut State, change: impl FnOnce(&mut Edit<'_>)) -> Delta {
+    let mut edit = Edit::new(state);
+    change(&mut edit);
+    let touched = edit.into_touched();
+    state.serial += 1;
+    touched.delta(state)
+}
+
+/// A resource whose attribute `blob` is `size` bytes, so a few deltas outweigh the document.
+fn bulky(marker: &str, size: usize) -> RecordedResource {
+    let mut attributes = serde_json::Map::new();
+    attributes.insert(
+        "blob".into(),
+        serde_json::Value::String(marker.repeat(size / marker.len().max(1))),
+    );
+    RecordedResource::new(
+        "aws_s3_bucket",
+        format!("bucket-{marker}"),
+        attributes,
+        vec![],
+    )
+}
+
+/// Guards: deltas are replayed in serial order over the document: every kind of entry (resource
+/// set, changed in place, removed; pending operation set and removed; access grant set and
+/// removed) reads back exactly, by the writer and by another process, across enough writes of
+/// bulky resources to pass any compaction bound several times; a full write in between replaces
+/// everything before it.
+pub async fn deltas_replay_in_serial_order<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (store, other) = (new_handle(), new_handle());
+    let lock = ok("lock", store.lock(&request("lock-deltas", T0)).await);
+    assert_eq!(ok("read", store.read().await), None);
+    let mut expected = state("lineage-1", 1, "base");
+    ok("first write", store.write(&lock, &expected).await);
+    for i in 0..40u64 {
+        let delta = edited(&mut expected, |edit| {
+            edit.insert_resource(
+                format!("aws_s3_bucket.b{}", i % 7),
+                bulky(&format!("m{i}-"), 6000),
+            );
+            if i % 3 == 0 {
+                edit.remove_resource(&format!("aws_s3_bucket.b{}", (i + 3) % 7));
+            }
+            if let Some(record) = edit.resource_mut("aws_s3_bucket.base") {
+                record.attributes.insert("n".into(), serde_json::json!(i));
+            }
+            if i % 2 == 0 {
+                edit.insert_pending(
+                    format!("aws_vpc.p{i}"),
+                    PendingOperation {
+                        kind: "aws_vpc".into(),
+                        operation: PendingKind::Create,
+                        started_at: "2026-01-01T00:00:00Z".into(),
+                        lookup: ObjectLookup::default(),
+                        dependencies: vec![],
+                        attributes: None,
+                    },
+                );
+            } else {
+                edit.remove_pending(&format!("aws_vpc.p{}", i - 1));
+            }
+            match i % 4 {
+                0 => edit.set_grant(
+                    format!("p{i}@example.com"),
+                    AccessGrant {
+                        granted_at: "2026-01-01T00:00:00Z".into(),
+                        source: "conformance".into(),
+                    },
+                ),
+                2 => {
+                    edit.remove_grant(&format!("p{}@example.com", i - 2));
+                }
+                _ => {}
+            }
+        });
+        ok(
+            &format!("delta {}", delta.serial),
+            store.write_delta(&lock, &delta, &expected).await,
+        );
+        if i % 5 == 4 {
+            assert_eq!(
+                ok("read by another process", other.read().await).as_ref(),
+                Some(&expected),
+                "after serial {}",
+                expected.serial
+            );
+        }
+        if i == 20 {
+            expected = state("lineage-1", expected.serial + 1, "whole");
+            ok(
+                "a full write between deltas",
+                store.write(&lock, &expected).await,
+            );
+        }
+    }
+    assert_eq!(
+        ok("read by the writer", store.read().await),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        ok("read by a new process", new_handle().read().await),
+        Some(expected)
+    );
+    ok("unlock", store.unlock(&lock).await);
+}
+
+/// Guards: a delta, like a whole write, is refused without the current lock and stores nothing.
+pub async fn delta_without_the_lock_is_refused<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let lock = ok("lock", a.lock(&request("lock-delta-a", T0)).await);
+    let mut expected = state("lineage-1", 1, "base");
+    ok("first write", a.write(&lock, &expected).await);
+    ok("unlock", a.unlock(&lock).await);
+    let held = ok(
+        "lock by another run",
+        b.lock(&request("lock-delta-b", T0)).await,
+    );
+    let delta = edited(&mut expected, |edit| {
+        edit.insert_resource("aws_s3_bucket.late", bulky("late", 10));
+    });
+    expect_not_held(
+        a.write_delta(&lock, &delta, &expected).await,
+        "lock-delta-a",
+        Some(&held),
+    );
+    assert_eq!(
+        ok("read", b.read().await).map(|s| s.serial),
+        Some(1),
+        "nothing was stored"
+    );
+    ok("unlock", b.unlock(&held).await);
+}
+
+/// Guards: a delta is conditional on the writer's view, as a whole write is: B, which read serial
+/// 1, cannot append serial 2 or 3 after A appended serial 2 (B's delta would apply to a state it
+/// never saw); after reading again it can.
+pub async fn delta_from_a_stale_view_is_refused<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let lock = ok("lock", a.lock(&request("lock-delta-view", T0)).await);
+    let base = state("lineage-1", 1, "base");
+    ok("base write", a.write(&lock, &base).await);
+    assert_eq!(ok("read by A", a.read().await), Some(base.clone()));
+    assert_eq!(ok("read by B", b.read().await), Some(base.clone()));
+
+    let mut by_a = base.clone();
+    let delta_a = edited(&mut by_a, |edit| {
+        edit.insert_resource("aws_s3_bucket.a", bulky("a", 10));
+    });
+    ok(
+        "A appends serial 2",
+        a.write_delta(&lock, &delta_a, &by_a).await,
+    );
+    for serial in [2, 3] {
+        let mut by_b = base.clone();
+        by_b.serial = serial - 1;
+        let delta_b = edited(&mut by_b, |edit| {
+            edit.insert_resource("aws_s3_bucket.b", bulky("b", 10));
+        });
+        match b.write_delta(&lock, &delta_b, &by_b).await {
+            Err(StateError::WriteConflict { .. }) => {}
+            Err(StateError::StaleSerial { .. }) if serial == 2 => {}
+            other => panic!(
+                "B's delta serial {serial} from its view of serial 1 over A's serial 2: expected WriteConflict, got {other:?}"
+            ),
+        }
+    }
+    assert_eq!(ok("read", new_handle().read().await), Some(by_a.clone()));
+    assert_eq!(ok("B reads again", b.read().await), Some(by_a.clone()));
+    let mut by_b = by_a;
+    let delta_b = edited(&mut by_b, |edit| {
+        edit.insert_resource("aws_s3_bucket.b", bulky("b", 10));
+    });
+    ok(
+        "B appends serial 3 from a fresh view",
+        b.write_delta(&lock, &delta_b, &by_b).await,
+    );
+    assert_eq!(ok("read", new_handle().read().await), Some(by_b));
+    ok("unlock", a.unlock(&lock).await);
+}
+
+/// Guards: of four handles appending serial 2 from one view at the same moment exactly one lands.
+pub async fn delta_writers_racing_from_one_view_exactly_one_wins<S: StateStore>(
+    new_handle: impl Fn() -> S,
+) {
+    let writers: [S; 4] = std::array::from_fn(|_| new_handle());
+    let lock = ok(
+        "lock",
+        writers[0].lock(&request("lock-delta-race", T0)).await,
+    );
+    let base = state("lineage-1", 1, "base");
+    ok("base write", writers[0].write(&lock, &base).await);
+    for writer in &writers {
+        assert_eq!(ok("read", writer.read().await).map(|s| s.serial), Some(1));
+    }
+    let attempts: [(Delta, State); 4] = std::array::from_fn(|i| {
+        let mut next = base.clone();
+        let delta = edited(&mut next, |edit| {
+            edit.insert_resource(format!("aws_s3_bucket.w{i}"), bulky(&format!("w{i}"), 10));
+        });
+        (delta, next)
+    });
+    let (r0, r1, r2, r3) = tokio::join!(
+        writers[0].write_delta(&lock, &attempts[0].0, &attempts[0].1),
+        writers[1].write_delta(&lock, &attempts[1].0, &attempts[1].1),
+        writers[2].write_delta(&lock, &attempts[2].0, &attempts[2].1),
+        writers[3].write_delta(&lock, &attempts[3].0, &attempts[3].1),
+    );
+    let results = [r0, r1, r2, r3];
+    let winners: Vec<usize> = (0..4).filter(|&i| results[i].is_ok()).collect();
+    let [winner] = winners[..] else {
+        panic!("racing delta writers: expected exactly one to win, got {results:?}");
+    };
+    assert_eq!(
+        ok("read", new_handle().read().await).as_ref(),
+        Some(&attempts[winner].1),
+        "the winner's state is stored"
+    );
+    ok("unlock", writers[0].unlock(&lock).await);
+}
+
+/// Guards: a compaction (the document rewritten whole, the records it holds dropped) does not
+/// let a writer behind it slip a delta in: A reads serial 1; B appends bulky deltas well past any
+/// compaction bound; A's delta is refused, and the state is B's.
+pub async fn a_writer_behind_a_compaction_is_refused<S: StateStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let lock = ok("lock", a.lock(&request("lock-compaction", T0)).await);
+    let base = state("lineage-1", 1, "base");
+    ok("base write", a.write(&lock, &base).await);
+    assert_eq!(ok("read by A", a.read().await), Some(base.clone()));
+    assert_eq!(ok("read by B", b.read().await), Some(base.clone()));
+    let mut by_b = base.clone();
+    for i in 0..12 {
+        let delta = edited(&mut by_b, |edit| {
+            edit.insert_resource(format!("aws_s3_bucket.b{i}"), bulky(&format!("b{i}"), 8000));
+        });
+        ok("B appends", b.write_delta(&lock, &delta, &by_b).await);
+    }
+    let mut by_a = base;
+    let delta = edited(&mut by_a, |edit| {
+        edit.insert_resource("aws_s3_bucket.a", bulky("a", 10));
+    });
+    match a.write_delta(&lock, &delta, &by_a).await {
+        Err(StateError::WriteConflict { .. } | StateError::StaleSerial { .. }) => {}
+        other => {
+            panic!("A's delta serial 2 behind B's serial 13: expected WriteConflict, got {other:?}")
+        }
+    }
+    assert_eq!(ok("read", new_handle().read().await), Some(by_b));
+    ok("unlock", a.unlock(&lock).await);
+}
+
+/// Guards: a record cut off by a crash mid-append never corrupts the state: the next reader gets
+/// the state as of the last complete record, and the next append lands after it (not glued to
+/// the torn bytes), so a third process reads it.
+pub async fn a_torn_append_is_ignored<S: StateStore>(
+    new_handle: impl Fn() -> S,
+    tear: impl AsyncFn(),
+) {
+    let store = new_handle();
+    let lock = ok("lock", store.lock(&request("lock-torn", T0)).await);
+    assert_eq!(ok("read", store.read().await), None);
+    let mut expected = state("lineage-1", 1, "base");
+    ok("first write", store.write(&lock, &expected).await);
+    for i in 0..2 {
+        let delta = edited(&mut expected, |edit| {
+            edit.insert_resource(format!("aws_s3_bucket.t{i}"), bulky("t", 100));
+        });
+        ok("append", store.write_delta(&lock, &delta, &expected).await);
+    }
+    tear().await;
+    let after_crash = new_handle();
+    assert_eq!(
+        ok("read after a torn append", after_crash.read().await).as_ref(),
+        Some(&expected),
+        "the state as of the last complete record"
+    );
+    let delta = edited(&mut expected, |edit| {
+        edit.insert_resource("aws_s3_bucket.after", bulky("after", 100));
+    });
+    ok(
+        "append after the torn one",
+        after_crash.write_delta(&lock, &delta, &expected).await,
+    );
+    assert_eq!(
+        ok("read by a third process", new_handle().read().await),
+        Some(expected)
+    );
+    ok("unlock", store.unlock(&lock).await);
 }
 
 /// Guards: a location never written reads as `None` (not an error, not an empty state of some
@@ -94,6 +402,8 @@ pub async fn write_then_read_round_trips<S: StateStore>(new_handle: impl Fn() ->
                 .unwrap_or_default(),
             dependencies: vec!["aws_s3_bucket.first".into()],
             status: ResourceStatus::Asleep,
+            removal_grace_seconds: Some(3600),
+            retiring_since: Some("2026-01-01T00:00:00Z".into()),
         },
     );
     first.pending.insert(
@@ -112,6 +422,17 @@ pub async fn write_then_read_round_trips<S: StateStore>(new_handle: impl Fn() ->
                 scope: None,
             },
             dependencies: vec!["aws_vpc.main".into()],
+            attributes: Some(serde_json::Map::from_iter([(
+                "text".to_string(),
+                serde_json::json!("hello"),
+            )])),
+        },
+    );
+    first.access_grants.insert(
+        "ana@example.com".into(),
+        AccessGrant {
+            granted_at: "2026-01-01T00:00:00Z".into(),
+            source: "cli".into(),
         },
     );
     ok("first write", store.write(&lock, &first).await);
@@ -595,6 +916,8 @@ fn state(lineage: &str, serial: u64, marker: &str) -> State {
             )]),
             dependencies: vec![],
             status: ResourceStatus::Live,
+            removal_grace_seconds: None,
+            retiring_since: None,
         },
     );
     state
@@ -661,12 +984,26 @@ mod tests {
         unchecked_writer: bool,
         no_view: bool,
         racy_condition: bool,
+        /// Deltas appended without comparing the stored state with the writer's view.
+        delta_ignores_view: bool,
+        /// The next record appended right after a torn one, not in its place.
+        appends_after_torn_bytes: bool,
+        /// A compaction that drops the records but keeps the old document.
+        compaction_loses_records: bool,
     }
 
+    /// A document and its journal, as a file-like backend keeps them.
     #[derive(Default)]
     struct Stored {
-        state: Option<State>,
+        document: Option<State>,
+        journal: Vec<u8>,
         lock: Option<LockInfo>,
+    }
+
+    impl Stored {
+        fn replayed(&self) -> Result<crate::delta::Replayed, StateError> {
+            crate::delta::replay(self.document.clone(), &self.journal)
+        }
     }
 
     struct MemoryStore {
@@ -748,9 +1085,49 @@ mod tests {
         }
 
         async fn read(&self) -> Result<Option<State>, StateError> {
-            let state = self.stored.lock().unwrap().state.clone();
+            let state = self.stored.lock().unwrap().replayed()?.state;
             *self.view.lock().unwrap() = Some(version(state.as_ref()));
             Ok(state)
+        }
+
+        async fn write_delta(
+            &self,
+            lock: &LockInfo,
+            delta: &Delta,
+            state: &State,
+        ) -> Result<(), StateError> {
+            let mut stored = self.stored.lock().unwrap();
+            if stored.lock.as_ref().map(|l| &l.id) != Some(&lock.id) {
+                return Err(self.not_held(&lock.id, &stored));
+            }
+            let replayed = stored.replayed()?;
+            check_write(replayed.state.as_ref(), state)?;
+            let seen = self.view.lock().unwrap().clone();
+            if !self.flaws.delta_ignores_view
+                && seen.as_ref() != Some(&version(replayed.state.as_ref()))
+            {
+                return Err(StateError::WriteConflict {
+                    detail: "changed since this handle read it".into(),
+                });
+            }
+            if replayed.state.is_none() {
+                stored.document = Some(state.clone());
+            } else {
+                if !self.flaws.appends_after_torn_bytes {
+                    stored.journal.truncate(replayed.intact_bytes);
+                }
+                stored.journal.extend(delta.to_json_line());
+                let document_bytes = stored.document.as_ref().map_or(0, |d| d.to_json().len());
+                if crate::delta::compaction_due(stored.journal.len() as u64, document_bytes as u64)
+                {
+                    if !self.flaws.compaction_loses_records {
+                        stored.document = Some(state.clone());
+                    }
+                    stored.journal.clear();
+                }
+            }
+            *self.view.lock().unwrap() = Some(version(Some(state)));
+            Ok(())
         }
 
         async fn write(&self, lock: &LockInfo, state: &State) -> Result<(), StateError> {
@@ -761,11 +1138,12 @@ mod tests {
                 {
                     return Err(self.not_held(&lock.id, &stored));
                 }
-                check_write(stored.state.as_ref(), state)?;
+                let stored_state = stored.replayed()?.state;
+                check_write(stored_state.as_ref(), state)?;
                 let seen = self.view.lock().unwrap().clone();
                 if let Some(seen) = seen
                     && !self.flaws.no_view
-                    && seen != version(stored.state.as_ref())
+                    && seen != version(stored_state.as_ref())
                 {
                     return Err(StateError::WriteConflict {
                         detail: "changed since this handle read it".into(),
@@ -776,7 +1154,11 @@ mod tests {
                 // Checked above, written below: others may write in between.
                 tokio::task::yield_now().await;
             }
-            self.stored.lock().unwrap().state = Some(state.clone());
+            {
+                let mut stored = self.stored.lock().unwrap();
+                stored.document = Some(state.clone());
+                stored.journal.clear();
+            }
             *self.view.lock().unwrap() = Some(version(Some(state)));
             Ok(())
         }
@@ -785,17 +1167,29 @@ mod tests {
     async fn run_with(flaws: Flaws) {
         let locations: Mutex<std::collections::BTreeMap<String, Arc<Mutex<Stored>>>> =
             Mutex::default();
-        run_all(|name| MemoryStore {
-            location: format!("memory://{name}"),
-            stored: locations
+        let at = |name: &str| {
+            locations
                 .lock()
                 .unwrap()
                 .entry(name.to_string())
                 .or_default()
-                .clone(),
-            view: Mutex::new(None),
-            flaws,
-        })
+                .clone()
+        };
+        run_all(
+            |name| MemoryStore {
+                location: format!("memory://{name}"),
+                stored: at(name),
+                view: Mutex::new(None),
+                flaws,
+            },
+            async |name| {
+                at(name)
+                    .lock()
+                    .unwrap()
+                    .journal
+                    .extend_from_slice(br#"{"lineage":"lineage-1","serial":"#);
+            },
+        )
         .await;
     }
 
@@ -829,6 +1223,36 @@ mod tests {
     async fn a_store_that_checks_then_writes_in_two_steps_fails() {
         run_with(Flaws {
             racy_condition: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "expected WriteConflict")]
+    async fn a_store_whose_deltas_ignore_the_writers_view_fails() {
+        run_with(Flaws {
+            delta_ignores_view: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "read by a third process")]
+    async fn a_store_that_appends_after_a_torn_record_fails() {
+        run_with(Flaws {
+            appends_after_torn_bytes: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "delta 5")]
+    async fn a_store_whose_compaction_loses_records_fails() {
+        run_with(Flaws {
+            compaction_loses_records: true,
             ..Flaws::default()
         })
         .await;

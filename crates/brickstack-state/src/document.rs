@@ -24,6 +24,19 @@ pub struct State {
     /// call so a crash leaves a trail to the object instead of an orphan.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending: BTreeMap<String, PendingOperation>,
+    /// People given access by `brickstack access grant` or the access service, by lower-cased
+    /// e-mail (`docs/access.md`); omitted when empty, so documents without grants are unchanged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub access_grants: BTreeMap<String, AccessGrant>,
+}
+
+/// Why a person is on record as having access: when, and through what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessGrant {
+    /// RFC 3339 time the grant was recorded.
+    pub granted_at: String,
+    /// What granted it: `cli`, `serve`, ...
+    pub source: String,
 }
 
 impl State {
@@ -36,6 +49,7 @@ impl State {
             environment: environment.into(),
             resources: BTreeMap::new(),
             pending: BTreeMap::new(),
+            access_grants: BTreeMap::new(),
         }
     }
 
@@ -80,6 +94,34 @@ pub struct RecordedResource {
     pub dependencies: Vec<String>,
     #[serde(default, skip_serializing_if = "ResourceStatus::is_live")]
     pub status: ResourceStatus,
+    /// How long the object stays after the spec stops desiring it (`Resource::removal_grace_seconds`),
+    /// as last applied; `None`: deleted by the next apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal_grace_seconds: Option<u64>,
+    /// RFC 3339 time an apply first found the resource no longer desired; it is deleted by the
+    /// first apply at or after this plus the grace. Cleared when it is desired again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retiring_since: Option<String>,
+}
+
+impl RecordedResource {
+    /// A live record with no grace.
+    pub fn new(
+        kind: impl Into<String>,
+        object_id: impl Into<String>,
+        attributes: serde_json::Map<String, serde_json::Value>,
+        dependencies: Vec<String>,
+    ) -> Self {
+        RecordedResource {
+            kind: kind.into(),
+            object_id: object_id.into(),
+            attributes,
+            dependencies,
+            status: ResourceStatus::Live,
+            removal_grace_seconds: None,
+            retiring_since: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +150,10 @@ pub struct PendingOperation {
     /// How to find the object if the call went through but its result was never recorded.
     pub lookup: ObjectLookup,
     pub dependencies: Vec<String>,
+    /// The desired attributes sent, written only for kinds sent at most once
+    /// (`KindSchema::at_most_once`): a create never recorded is settled as done from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
     reason = "`StateError` names the lock holder (a `LockInfo`); it is returned once per backend call, next to disk or network I/O"
 )]
 
+mod delta;
 mod document;
 mod lock;
 mod store;
@@ -15,9 +16,10 @@ mod store;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use delta::{COMPACTION_FLOOR_BYTES, Delta, Edit, Replayed, Touched, compaction_due, replay};
 pub use document::{
-    FORMAT_VERSION, ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus,
-    State, check_write,
+    AccessGrant, FORMAT_VERSION, ObjectLookup, PendingKind, PendingOperation, RecordedResource,
+    ResourceStatus, State, check_write,
 };
 pub use lock::{LockInfo, LockRequest};
 pub use store::{StateError, StateStore};
@@ -41,6 +43,22 @@ mod docs_examples {
         let example = json_blocks()[0];
         let state = State::from_json(example.as_bytes()).unwrap();
         assert_eq!(String::from_utf8(state.to_json()).unwrap(), example);
+    }
+
+    #[test]
+    fn the_documented_journal_record_is_one_that_replays_over_the_documented_state() {
+        let doc = include_str!("../../../docs/state.md");
+        let start = doc.find("```jsonl\n").expect("a jsonl block") + "```jsonl\n".len();
+        let line = &doc[start..start + doc[start..].find("```").expect("closed block")];
+        let delta = Delta::from_json(line.as_bytes()).unwrap();
+        assert_eq!(delta.to_json_line(), line.as_bytes());
+        let mut state = State::from_json(json_blocks()[0].as_bytes()).unwrap();
+        delta.apply_to(&mut state).unwrap();
+        assert!(state.pending.is_empty());
+        assert_eq!(
+            state.resources["aws_s3_bucket.raw"].object_id,
+            "acme-dev-raw"
+        );
     }
 
     #[test]

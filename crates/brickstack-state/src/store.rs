@@ -5,6 +5,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::delta::Delta;
 use crate::document::State;
 use crate::lock::{LockInfo, LockRequest};
 
@@ -51,6 +52,21 @@ pub trait StateStore: Send + Sync {
         lock: &LockInfo,
         state: &State,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Stores `state`, which is `delta` applied to the state this handle last read or wrote,
+    /// under the same rules as [`StateStore::write`]. A journaling backend stores just the delta
+    /// (a record appended with `delta.serial`; now and then a compaction writes `state` whole
+    /// and drops the records it holds), so a write costs in proportion to what it changed. The
+    /// default writes `state` whole.
+    fn write_delta(
+        &self,
+        lock: &LockInfo,
+        delta: &Delta,
+        state: &State,
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        let _ = delta;
+        self.write(lock, state)
+    }
 }
 
 /// Why a backend refused or failed; [`StateError::hint`] says what to do.

@@ -13,7 +13,9 @@ use brickstack_aws::state_backend::{LOCK_TABLE_KEY, S3Store};
 use brickstack_aws::{AwsClients, StaticEndpoint, static_sdk_config_with_policy};
 use brickstack_provider::RetryPolicy;
 use brickstack_state::conformance::{self, LEASE_SECONDS, T0};
-use brickstack_state::{LockInfo, LockRequest, State, StateError, StateStore};
+use brickstack_state::{
+    Edit, LockInfo, LockRequest, RecordedResource, State, StateError, StateStore,
+};
 use brickstack_testkit::{unique_bucket_name, unique_name};
 
 use crate::support::{moto_account, ok};
@@ -139,12 +141,42 @@ fn state(serial: u64) -> State {
     }
 }
 
+/// What a process killed while putting the next journal record (serial 4) leaves: S3 puts are
+/// atomic, so at most an upload that never completed, which no listing shows.
+pub async fn tear(store: &S3Store) {
+    let (bucket, key) = (store.bucket(), store.record_key(4));
+    let upload = ok(
+        "s3:CreateMultipartUpload",
+        store
+            .s3()
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await,
+    );
+    ok(
+        "s3:UploadPart",
+        store
+            .s3()
+            .upload_part()
+            .bucket(bucket)
+            .key(&key)
+            .upload_id(upload.upload_id().unwrap_or_default())
+            .part_number(1)
+            .body(br#"{"lineage":"lineage-1","ser"#.to_vec().into())
+            .send()
+            .await,
+    );
+}
+
 #[tokio::test]
 async fn s3_store_passes_the_conformance_suite() {
     let Some(backend) = Backend::new("s3_store_passes_the_conformance_suite").await else {
         return;
     };
-    conformance::run_all(|name| backend.store(&format!("conformance/{name}.json"))).await;
+    let at = |name: &str| backend.store(&format!("conformance/{name}.json"));
+    conformance::run_all(at, async |name| tear(&at(name)).await).await;
 }
 
 #[tokio::test]
@@ -205,10 +237,91 @@ async fn state_object_is_kms_encrypted_json_and_every_write_is_a_version() {
             .await,
     );
     assert_eq!(
-        versions.versions().len(),
+        versions
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some("env/dev.json"))
+            .count(),
         2,
         "both writes are kept as versions"
     );
+}
+
+#[tokio::test]
+async fn journal_records_are_encrypted_objects_beside_the_key_and_a_whole_write_drops_them() {
+    let Some(backend) = Backend::new(
+        "journal_records_are_encrypted_objects_beside_the_key_and_a_whole_write_drops_them",
+    )
+    .await
+    else {
+        return;
+    };
+    let store = backend.store("env/dev.json");
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+    assert_eq!(store.read().await.unwrap(), None);
+    let mut expected = state(1);
+    store.write(&lock, &expected).await.unwrap();
+    for i in 0..3 {
+        let mut edit = Edit::new(&mut expected);
+        edit.insert_resource(
+            format!("aws_vpc.v{i}"),
+            RecordedResource::new("aws_vpc", format!("vpc-{i}"), Default::default(), vec![]),
+        );
+        let touched = edit.into_touched();
+        expected.serial += 1;
+        let delta = touched.delta(&expected);
+        store.write_delta(&lock, &delta, &expected).await.unwrap();
+    }
+    let s3 = &backend.clients.s3;
+    let list = |s3: aws_sdk_s3::Client, bucket: String| async move {
+        ok(
+            "s3:ListObjectsV2",
+            s3.list_objects_v2()
+                .bucket(bucket)
+                .prefix("env/dev.json.journal/")
+                .send()
+                .await,
+        )
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect::<Vec<_>>()
+    };
+    let records = list(s3.clone(), backend.bucket.clone()).await;
+    assert_eq!(
+        records,
+        [2, 3, 4].map(|serial| format!("env/dev.json.journal/{serial:020}.json")),
+        "one object per delta, named by serial"
+    );
+    let head = ok(
+        "s3:HeadObject",
+        s3.head_object()
+            .bucket(&backend.bucket)
+            .key(&records[0])
+            .send()
+            .await,
+    );
+    assert_eq!(
+        head.server_side_encryption(),
+        Some(&ServerSideEncryption::AwsKms)
+    );
+    assert_eq!(
+        backend.store("env/dev.json").read().await.unwrap(),
+        Some(expected.clone()),
+        "another process replays the records"
+    );
+
+    expected.serial += 1;
+    store.write(&lock, &expected).await.unwrap();
+    assert!(
+        list(s3.clone(), backend.bucket.clone()).await.is_empty(),
+        "a whole write drops the records it holds"
+    );
+    assert_eq!(
+        backend.store("env/dev.json").read().await.unwrap(),
+        Some(expected)
+    );
+    store.unlock(&lock).await.unwrap();
 }
 
 #[tokio::test]

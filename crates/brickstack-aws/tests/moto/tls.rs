@@ -106,8 +106,8 @@ async fn bootstrapped_state_bucket_serves_the_s3_backend_over_tls() {
         url.starts_with("https://"),
         "moto is reached over TLS: {url}"
     );
-    conformance::run_all(|name| s3_store(&clients, &backend, &format!("conformance/{name}.json")))
-        .await;
+    let at = |name: &str| s3_store(&clients, &backend, &format!("conformance/{name}.json"));
+    conformance::run_all(at, async |name| crate::state_backend::tear(&at(name)).await).await;
 }
 
 #[tokio::test]
