@@ -93,7 +93,7 @@ pub async fn sleep(args: &SleepArgs) -> anyhow::Result<ExitCode> {
         .read()
         .await?
         .unwrap_or_else(|| State::new(&name, ""));
-    if let Err(refusal) = no_cluster_running(&env.provider.second, &state, &name).await {
+    if let Err(refusal) = no_cluster_running(&env.provider.second.first, &state, &name).await {
         if !args.force {
             return Ok(refuse(&refusal));
         }
@@ -104,7 +104,7 @@ pub async fn sleep(args: &SleepArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     let force = args.force;
-    let databricks = &env.provider.second;
+    let databricks = &env.provider.second.first;
     let admit = async |state: &State| {
         if force {
             Ok(())

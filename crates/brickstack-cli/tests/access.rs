@@ -209,7 +209,7 @@ fn assert_ready(cluster: &Value, person: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_people_one_never_logged_in_then_a_library_that_fails() {
-    let (Some(moto), Some(databricks)) = (require_moto(), require_databricks()) else {
+    let (Some(moto), Some(databricks)) = (require_moto("three_people_one_never_logged_in_then_a_library_that_fails"), require_databricks("three_people_one_never_logged_in_then_a_library_that_fails")) else {
         return;
     };
     let env = Env::new("su", moto, databricks).await;
@@ -288,7 +288,7 @@ async fn three_people_one_never_logged_in_then_a_library_that_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_who_leaves_loses_the_cluster_after_the_grace_period() {
-    let (Some(moto), Some(databricks)) = (require_moto(), require_databricks()) else {
+    let (Some(moto), Some(databricks)) = (require_moto("a_person_who_leaves_loses_the_cluster_after_the_grace_period"), require_databricks("a_person_who_leaves_loses_the_cluster_after_the_grace_period")) else {
         return;
     };
     let env = Env::new("sg", moto, databricks).await;
@@ -326,7 +326,7 @@ async fn a_person_who_leaves_loses_the_cluster_after_the_grace_period() {
 /// soon as the person's message arrived), then an apply: one cluster, one message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message() {
-    let (Some(moto), Some(databricks)) = (require_moto(), require_databricks()) else {
+    let (Some(moto), Some(databricks)) = (require_moto("kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message"), require_databricks("kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message")) else {
         return;
     };
     let env = Env::new("sk", moto, databricks).await;
@@ -424,7 +424,7 @@ async fn destroy(env: &Env) {
 /// changes nothing, status, revoke; 20 concurrent grants all land, one run at a time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_service_grants_and_revokes_over_http() {
-    let (Some(moto), Some(databricks)) = (require_moto(), require_databricks()) else {
+    let (Some(moto), Some(databricks)) = (require_moto("the_access_service_grants_and_revokes_over_http"), require_databricks("the_access_service_grants_and_revokes_over_http")) else {
         return;
     };
     let env = Env::new("sv", moto, databricks).await;
