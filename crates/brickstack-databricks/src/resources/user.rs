@@ -20,7 +20,7 @@ use super::{gone, invalid_input, observed, parse, scoped_id, split_scoped, unexp
 use crate::client::error::Error;
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::WorkspaceClient;
-use crate::workspace::scim::{PatchOp, User, filter_eq};
+use crate::workspace::scim::{User, filter_eq};
 
 pub(crate) const KIND: &str = "databricks_user";
 
@@ -32,8 +32,6 @@ const READ_ATTRIBUTES: &str = "userName,displayName";
 struct UserAttributes {
     workspace_url: String,
     user_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    display_name: Option<String>,
 }
 
 impl UserAttributes {
@@ -66,7 +64,6 @@ fn observed_user(ws: &Workspace, user: &User) -> Result<Observed, ProviderError>
         // identity provider, maybe `Ana.Silva@…`); brickstack's are lower-cased e-mails, so the
         // name is reported lower-cased, else the same person would read as another.
         user_name: user.user_name.to_lowercase(),
-        display_name: user.display_name.clone().filter(|n| !n.is_empty()),
     };
     Ok(observed(
         &scoped_id(ws.id, id),
@@ -94,6 +91,24 @@ pub(crate) async fn read(
     }
 }
 
+/// A display name for a user brickstack creates (one who never logged in): the e-mail's local
+/// part, its words capitalised (`ana.silva@x` → `Ana Silva`), until the identity provider sets
+/// theirs.
+fn display_name_of(user_name: &str) -> String {
+    let local = user_name.split('@').next().unwrap_or(user_name);
+    local
+        .split(['.', '_', '-', '+'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The one user whose `userName` is `user_name`; user names are unique in a workspace.
 async fn by_user_name(ws: &WorkspaceClient, user_name: &str) -> Result<Option<User>, Error> {
     let mut found = ws
@@ -118,7 +133,9 @@ pub(crate) async fn create(
         Some(existing) => existing,
         None => {
             let mut user = User::new(&desired.user_name);
-            user.display_name = desired.display_name.clone();
+            // The identity provider owns a user's display name (a person who logged in has
+            // theirs): brickstack sets one only on a user it creates, and never compares it.
+            user.display_name = Some(display_name_of(&desired.user_name));
             match users.create(&user).await {
                 Ok(created) => created,
                 // Made in the meantime (a first login, the SCIM sync): that user is the person.
@@ -156,19 +173,9 @@ pub(crate) async fn update(
         .get_attributes(id, Some(READ_ATTRIBUTES))
         .await?
         .ok_or_else(|| gone(KIND, object_id))?;
-    if user.display_name.as_deref().filter(|n| !n.is_empty()) == desired.display_name.as_deref() {
-        return observed_user(&ws, &user);
-    }
-    let op = match &desired.display_name {
-        Some(name) => PatchOp::replace("displayName", name.as_str()),
-        None => PatchOp::replace("displayName", ""),
-    };
-    users.patch(id, &[op]).await?;
-    let updated = users
-        .get_attributes(id, Some(READ_ATTRIBUTES))
-        .await?
-        .ok_or_else(|| gone(KIND, object_id))?;
-    observed_user(&ws, &updated)
+    // Every attribute forces a replacement; nothing is changed in place.
+    let _ = desired;
+    observed_user(&ws, &user)
 }
 
 /// Leaves the user in place: the identity provider owns users, and deleting one would take the
@@ -210,6 +217,13 @@ mod tests {
         let attributes = json!({"workspace_url": "https://w", "user_name": " "});
         let e = UserAttributes::desired(attributes.as_object().unwrap()).unwrap_err();
         assert_eq!(e.class, brickstack_provider::ErrorClass::InvalidInput);
+    }
+
+    #[test]
+    fn a_created_user_is_named_from_the_e_mail() {
+        assert_eq!(display_name_of("ana.silva@example.com"), "Ana Silva");
+        assert_eq!(display_name_of("BO_LEE-x@example.com"), "Bo Lee X");
+        assert_eq!(display_name_of("cy@example.com"), "Cy");
     }
 
     #[test]

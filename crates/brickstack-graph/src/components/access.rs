@@ -277,7 +277,6 @@ impl<'s> Template<'s> {
                 map! {
                     "workspace_url" => url(),
                     "user_name" => email,
-                    "display_name" => display.as_str(),
                 },
             )
             .removal_grace(grace)
@@ -363,7 +362,7 @@ impl<'s> Template<'s> {
                 "webhook_parameter" => &self.section.notifications.user_webhook_parameter,
                 "text" => Value::Concat(vec![
                     format!(
-                        "Hi {display}, your single-user cluster `{cluster_name}` is ready: only you can run code on it, and the team's libraries are installed. It is stopped until you need it: start it from Compute in Databricks, at "
+                        "Hi {display} ({email}), your single-user cluster `{cluster_name}` is ready: only you can run code on it, and the team's libraries are installed. It is stopped until you need it: start it from Compute in Databricks, at "
                     )
                     .into(),
                     url(),
