@@ -362,6 +362,40 @@ impl LocalStore {
         Ok(())
     }
 
+    /// Writes the journal's records into the document before the lock goes, so that between runs
+    /// `state/ENV.json` is the whole state (for people and tools that read the file); a crash
+    /// before this leaves the journal, which the next read replays. One whole write per run, not
+    /// per operation.
+    fn fold_journal(&self, lock: &LockInfo) -> Result<(), StateError> {
+        self.held(&lock.id)?;
+        if self.stat(&self.journal_path)?.is_none() {
+            return Ok(());
+        }
+        let (stored, files) = self.read_state()?;
+        let Some(state) = stored else {
+            return Ok(());
+        };
+        // The stored state as it is, whoever wrote it: the content does not change, only where
+        // its last records live.
+        self.replace(&self.path, &state.to_json())?;
+        // A record appended meanwhile stays in the journal; replay skips what the document
+        // already holds (serials not above its own).
+        if self.stat(&self.journal_path)? == files.journal {
+            self.remove_journal()?;
+        }
+        let mut view = self.view();
+        if view
+            .as_ref()
+            .is_some_and(|seen| seen.version == version(Some(&state)))
+        {
+            *view = Some(View {
+                version: version(Some(&state)),
+                files: self.files_now(0)?,
+            });
+        }
+        Ok(())
+    }
+
     fn remove_journal(&self) -> Result<(), StateError> {
         match fs::remove_file(&self.journal_path) {
             Ok(()) => self.sync_dir(),
@@ -500,6 +534,7 @@ impl StateStore for LocalStore {
     }
 
     async fn unlock(&self, lock: &LockInfo) -> Result<(), StateError> {
+        self.fold_journal(lock)?;
         self.remove_lock(&lock.id)
     }
 

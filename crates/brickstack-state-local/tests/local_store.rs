@@ -121,6 +121,33 @@ async fn the_journal_stays_within_its_bound_and_the_document_is_rewritten_only_o
     store.unlock(&lock).await.unwrap();
 }
 
+/// Between runs the document alone is the state: unlocking folds the journal into it, so
+/// people and tools reading `state/ENV.json` see every record.
+#[tokio::test]
+async fn unlocking_folds_the_journal_into_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("state/dev.json"));
+    let lock = store.lock(&request("lock-1")).await.unwrap();
+    assert_eq!(store.read().await.unwrap(), None);
+    let mut state = state(1);
+    store.write(&lock, &state).await.unwrap();
+    for i in 0..3 {
+        let delta = commit(&mut state, &format!("aws_vpc.n{i}"));
+        store.write_delta(&lock, &delta, &state).await.unwrap();
+    }
+    assert!(store.journal_path().exists(), "the writes were journaled");
+    store.unlock(&lock).await.unwrap();
+    assert!(!store.journal_path().exists());
+    let document = State::from_json(&fs::read(store.path()).unwrap()).unwrap();
+    assert_eq!(document, state);
+    // The same handle takes the next run without reading again: its view is the folded file.
+    let lock = store.lock(&request("lock-2")).await.unwrap();
+    let delta = commit(&mut state, "aws_vpc.after");
+    store.write_delta(&lock, &delta, &state).await.unwrap();
+    store.unlock(&lock).await.unwrap();
+    assert_eq!(LocalStore::new(store.path()).read().await.unwrap(), Some(state));
+}
+
 #[tokio::test]
 async fn a_journal_record_that_is_complete_but_unreadable_is_reported_not_skipped() {
     let dir = tempfile::tempdir().unwrap();
