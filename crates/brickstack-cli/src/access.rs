@@ -35,7 +35,10 @@ pub struct AccessArgs {
 /// The people of a run beside the spec's own `users`: the grants recorded in `state`, and the
 /// members of the spec's workspace groups (read from the workspace `state` records, so none
 /// before it exists).
-pub(crate) async fn run_inputs(env: &Environment, state: Option<&State>) -> anyhow::Result<RunInputs> {
+pub(crate) async fn run_inputs(
+    env: &Environment,
+    state: Option<&State>,
+) -> anyhow::Result<RunInputs> {
     let Some(section) = &env.spec.access.single_user_clusters else {
         return Ok(RunInputs::default());
     };
@@ -146,14 +149,21 @@ fn listed_by_spec(spec: &Spec, email: &str) -> bool {
 
 /// What one run of grants or revokes did for each person.
 pub(crate) enum PersonOutcome {
-    Ready { cluster_id: String, cluster_name: String },
+    Ready {
+        cluster_id: String,
+        cluster_name: String,
+    },
     Revoked,
     Failed(String),
 }
 
-/// Records `changes` in state and applies them under one lock: grants create the people's
+/// Records the grants and revokes in state and applies them under one lock: grants create the people's
 /// resources (with what they depend on), revokes delete them at once. Returns the run's report
 /// (or the engine's error) and the graph it applied.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the engine's apply arguments with the people granted and revoked; call sites name each"
+)]
 pub(crate) async fn run_changes<S: StateStore>(
     env: &Environment,
     store: &S,
@@ -207,11 +217,19 @@ pub(crate) async fn run_changes<S: StateStore>(
         // A revoked person's addresses are those they had: from a graph that still has them.
         let mut targets: BTreeSet<String> = BTreeSet::new();
         for email in grants {
-            targets.extend(brickstack_graph::selections::person(&graph, email).iter().map(ToString::to_string));
+            targets.extend(
+                brickstack_graph::selections::person(&graph, email)
+                    .iter()
+                    .map(ToString::to_string),
+            );
         }
         if !revokes.is_empty() {
             let mut with = inputs.clone();
-            with.people.extend(revokes.iter().map(|e| Person::new(e.clone(), PersonSource::Grant)));
+            with.people.extend(
+                revokes
+                    .iter()
+                    .map(|e| Person::new(e.clone(), PersonSource::Grant)),
+            );
             let before = brickstack_graph::generate_with(spec, &with).map_err(|e| Refusal {
                 message: e.to_string(),
                 hint: "check the person's e-mail".into(),
@@ -264,8 +282,7 @@ pub(crate) fn outcomes(
             .failed
             .iter()
             .filter(|(address, _)| {
-                Address::parse(address)
-                    .is_some_and(|a| people::person_of(graph, &a) == Some(email))
+                Address::parse(address).is_some_and(|a| people::person_of(graph, &a) == Some(email))
             })
             .map(|(address, error)| format!("{address}: {error}"))
             .collect()
@@ -316,9 +333,7 @@ pub(crate) fn outcomes(
             .state
             .resources
             .iter()
-            .filter(|(address, r)| {
-                address.ends_with(&format!(".su_{key}")) && r.status.is_live()
-            })
+            .filter(|(address, r)| address.ends_with(&format!(".su_{key}")) && r.status.is_live())
             .map(|(address, _)| address)
             .collect();
         out.insert(
@@ -352,7 +367,9 @@ async fn change(args: &AccessArgs, grant: bool) -> anyhow::Result<ExitCode> {
             "error: environment `{}` has no `[access.single_user_clusters]` section",
             env.spec.environment.name
         );
-        eprintln!("  hint: add the section (docs/spec.md) to say how single-user clusters are made");
+        eprintln!(
+            "  hint: add the section (docs/spec.md) to say how single-user clusters are made"
+        );
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     }
     if let Err(problem) = brickstack_graph::generate_with(
@@ -369,9 +386,13 @@ async fn change(args: &AccessArgs, grant: bool) -> anyhow::Result<ExitCode> {
         let path = crate::commands::spec_path(&args.spec);
         eprintln!(
             "error: {email} is listed in the spec{}; a revoke would be undone by the next apply",
-            listed_at(&path, &email).map(|at| format!(" at {at}")).unwrap_or_default()
+            listed_at(&path, &email)
+                .map(|at| format!(" at {at}"))
+                .unwrap_or_default()
         );
-        eprintln!("  hint: remove them from `access.single_user_clusters.users`; their cluster goes after the removal grace");
+        eprintln!(
+            "  hint: remove them from `access.single_user_clusters.users`; their cluster goes after the removal grace"
+        );
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     }
     let backend = match Backend::for_spec(&env.spec).await {

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use brickstack_aws::{AwsClients, AwsProvider};
 use brickstack_databricks::DatabricksProvider;
-use brickstack_notify::NotifyProvider;
 use brickstack_exec::{
     ApplyOptions, ApplyReport, Engine, EngineError, Event, RefreshMode, Request,
 };
 use brickstack_graph::ResourceGraph;
+use brickstack_notify::NotifyProvider;
 use brickstack_plan::{Action, Plan};
 use brickstack_provider::Pair;
 use brickstack_spec::Spec;
@@ -589,8 +589,7 @@ async fn run<S: StateStore>(
     // clusters.
     let grants_seen = env.grants_seen.clone();
     let admit = async |state: &brickstack_state::State| {
-        let now: std::collections::BTreeSet<String> =
-            state.access_grants.keys().cloned().collect();
+        let now: std::collections::BTreeSet<String> = state.access_grants.keys().cloned().collect();
         match &grants_seen {
             Some(seen) if *seen != now => Err(brickstack_exec::Refusal {
                 message: "the recorded access grants changed since the spec was read (a grant or revoke ran meanwhile)".into(),

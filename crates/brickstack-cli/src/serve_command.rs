@@ -8,7 +8,9 @@ use std::sync::atomic::AtomicBool;
 
 use brickstack_exec::ApplyOptions;
 use brickstack_provider::SecretStore;
-use brickstack_serve::{AccessAction, AccessOutcome, AccessRequest, AccessRunner, Auth, ServeConfig};
+use brickstack_serve::{
+    AccessAction, AccessOutcome, AccessRequest, AccessRunner, Auth, ServeConfig,
+};
 use brickstack_spec::ServeAuth;
 
 use crate::access::{PersonOutcome, outcomes, post_alarms, run_changes};
@@ -40,7 +42,9 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     if env.spec.access.single_user_clusters.is_none() {
         eprintln!("error: environment `{name}` has no `[access.single_user_clusters]` section");
-        eprintln!("  hint: the access service grants single-user clusters; add the section (docs/spec.md)");
+        eprintln!(
+            "  hint: the access service grants single-user clusters; add the section (docs/spec.md)"
+        );
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     }
     let key = match env.provider.first.read(&settings.key_parameter).await {
@@ -77,7 +81,10 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             ..ApplyOptions::default()
         },
     };
-    eprintln!("brickstack serve: environment `{name}` on http://{}", settings.listen);
+    eprintln!(
+        "brickstack serve: environment `{name}` on http://{}",
+        settings.listen
+    );
     match brickstack_serve::serve(config, runner).await {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {

@@ -179,7 +179,10 @@ impl Env {
 
     async fn clear_library_failures(&self) {
         let response = reqwest::Client::new()
-            .delete(format!("{}/_emulator/library-failures", self.databricks.url))
+            .delete(format!(
+                "{}/_emulator/library-failures",
+                self.databricks.url
+            ))
             .send()
             .await
             .unwrap();
@@ -209,7 +212,10 @@ fn assert_ready(cluster: &Value, person: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_people_one_never_logged_in_then_a_library_that_fails() {
-    let (Some(moto), Some(databricks)) = (require_moto("three_people_one_never_logged_in_then_a_library_that_fails"), require_databricks("three_people_one_never_logged_in_then_a_library_that_fails")) else {
+    let (Some(moto), Some(databricks)) = (
+        require_moto("three_people_one_never_logged_in_then_a_library_that_fails"),
+        require_databricks("three_people_one_never_logged_in_then_a_library_that_fails"),
+    ) else {
         return;
     };
     let env = Env::new("su", moto, databricks).await;
@@ -251,7 +257,10 @@ async fn three_people_one_never_logged_in_then_a_library_that_fails() {
     let (code, plan) = env.plan_exit().await;
     assert_eq!(code, Some(0), "{plan}");
     // The webhook URLs are secrets: never in state or output.
-    let state = env.cli().run(&["state", "list", "--file", "env.toml"]).await;
+    let state = env
+        .cli()
+        .run(&["state", "list", "--file", "env.toml"])
+        .await;
     assert!(!text(&state).contains(&env.slack.url("user")));
     assert!(!text(&applied).contains(&env.slack.url("user")));
 
@@ -288,7 +297,10 @@ async fn three_people_one_never_logged_in_then_a_library_that_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_who_leaves_loses_the_cluster_after_the_grace_period() {
-    let (Some(moto), Some(databricks)) = (require_moto("a_person_who_leaves_loses_the_cluster_after_the_grace_period"), require_databricks("a_person_who_leaves_loses_the_cluster_after_the_grace_period")) else {
+    let (Some(moto), Some(databricks)) = (
+        require_moto("a_person_who_leaves_loses_the_cluster_after_the_grace_period"),
+        require_databricks("a_person_who_leaves_loses_the_cluster_after_the_grace_period"),
+    ) else {
         return;
     };
     let env = Env::new("sg", moto, databricks).await;
@@ -301,7 +313,10 @@ async fn a_person_who_leaves_loses_the_cluster_after_the_grace_period() {
     env.write_spec(&[ana], "20s", "");
     let (code, plan) = env.plan_exit().await;
     assert_eq!(code, Some(2), "{plan}");
-    assert!(plan.contains("databricks_cluster.su_bo_leaves_example_com"), "{plan}");
+    assert!(
+        plan.contains("databricks_cluster.su_bo_leaves_example_com"),
+        "{plan}"
+    );
     assert!(plan.contains("pending removal"), "{plan}");
     let marked = Instant::now();
     let applied = env.apply().await;
@@ -326,7 +341,12 @@ async fn a_person_who_leaves_loses_the_cluster_after_the_grace_period() {
 /// soon as the person's message arrived), then an apply: one cluster, one message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message() {
-    let (Some(moto), Some(databricks)) = (require_moto("kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message"), require_databricks("kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message")) else {
+    let (Some(moto), Some(databricks)) = (
+        require_moto("kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message"),
+        require_databricks(
+            "kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_message",
+        ),
+    ) else {
         return;
     };
     let env = Env::new("sk", moto, databricks).await;
@@ -338,27 +358,27 @@ async fn kill_9_during_a_grant_then_apply_makes_no_duplicate_and_no_second_messa
         ("kim.boot@example.com", KillAt::ClusterExists),
         ("lee.message@example.com", KillAt::MessageArrived),
     ] {
-        let mut grant = env.spawn(&["access", "grant", "--file", "env.toml", "--user", person]);
+        let mut grant =
+            Stopped(env.spawn(&["access", "grant", "--file", "env.toml", "--user", person]));
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let reached = match moment {
                 KillAt::ClusterExists => !env.clusters_of(person).await.is_empty(),
                 KillAt::MessageArrived => env.messages_to(person) > 0,
             };
-            if reached || grant.try_wait().unwrap().is_some() {
+            if reached || grant.0.try_wait().unwrap().is_some() {
                 break;
             }
             assert!(Instant::now() < deadline, "{person}: {moment:?} never came");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let running = grant.try_wait().unwrap().is_none();
+        let running = grant.0.try_wait().unwrap().is_none();
         // Killed while the grant was under way (the message's round may just miss it: the run
         // has little left to do once the message went).
         if matches!(moment, KillAt::ClusterExists) {
             assert!(running, "{person}: the grant finished before the kill");
         }
-        let _ = grant.kill();
-        let _ = grant.wait();
+        drop(grant);
         unlock(&env).await;
         // The grant was recorded before anything was created, so apply finishes the person.
         let applied = env.apply().await;
@@ -420,7 +440,13 @@ async fn unlock(env: &Env) {
 async fn destroy(env: &Env) {
     let destroyed = env
         .cli()
-        .run(&["destroy", "--file", "env.toml", "--auto-approve", "--destroy-data"])
+        .run(&[
+            "destroy",
+            "--file",
+            "env.toml",
+            "--auto-approve",
+            "--destroy-data",
+        ])
         .await;
     assert!(destroyed.status.success(), "{}", text(&destroyed));
     assert!(env.clusters().await.is_empty());
@@ -430,7 +456,10 @@ async fn destroy(env: &Env) {
 /// changes nothing, status, revoke; 20 concurrent grants all land, one run at a time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_service_grants_and_revokes_over_http() {
-    let (Some(moto), Some(databricks)) = (require_moto("the_access_service_grants_and_revokes_over_http"), require_databricks("the_access_service_grants_and_revokes_over_http")) else {
+    let (Some(moto), Some(databricks)) = (
+        require_moto("the_access_service_grants_and_revokes_over_http"),
+        require_databricks("the_access_service_grants_and_revokes_over_http"),
+    ) else {
         return;
     };
     let env = Env::new("sv", moto, databricks).await;
@@ -453,17 +482,12 @@ async fn the_access_service_grants_and_revokes_over_http() {
     let applied = env.apply().await;
     assert!(applied.status.success(), "{}", text(&applied));
 
-    let mut service = env.spawn(&["serve", "--file", "env.toml"]);
+    let mut service = Stopped(env.spawn(&["serve", "--file", "env.toml"]));
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while http
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(service.try_wait().unwrap().is_none(), "serve exited");
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(service.0.try_wait().unwrap().is_none(), "serve exited");
         assert!(Instant::now() < deadline, "serve never answered");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -528,7 +552,9 @@ async fn the_access_service_grants_and_revokes_over_http() {
     assert!(env.clusters_of(ana).await.is_empty());
 
     // Twenty at once: all land.
-    let people: Vec<String> = (0..20).map(|i| format!("p{i:02}.many@example.com")).collect();
+    let people: Vec<String> = (0..20)
+        .map(|i| format!("p{i:02}.many@example.com"))
+        .collect();
     let answers = futures::future::join_all(people.iter().cloned().map(grant)).await;
     for answer in answers {
         assert_eq!(answer.status(), 202);
@@ -558,14 +584,23 @@ async fn the_access_service_grants_and_revokes_over_http() {
         .parse()
         .unwrap();
     assert!(runs < 20.0, "{metrics}");
-    let _ = service.kill();
-    let _ = service.wait();
+    drop(service);
     unlock(&env).await;
 
     // The service recorded each person in state, so the next plan agrees.
     let (code, plan) = env.plan_exit().await;
     assert_eq!(code, Some(0), "{plan}");
     destroy(&env).await;
+}
+
+/// A background `brickstack` killed when dropped, a failed assertion included.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 async fn wait_ready(http: &reqwest::Client, route: &str, key: &str, person: &str) -> Value {

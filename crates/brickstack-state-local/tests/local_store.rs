@@ -145,7 +145,10 @@ async fn unlocking_folds_the_journal_into_the_document() {
     let delta = commit(&mut state, "aws_vpc.after");
     store.write_delta(&lock, &delta, &state).await.unwrap();
     store.unlock(&lock).await.unwrap();
-    assert_eq!(LocalStore::new(store.path()).read().await.unwrap(), Some(state));
+    assert_eq!(
+        LocalStore::new(store.path()).read().await.unwrap(),
+        Some(state)
+    );
 }
 
 #[tokio::test]

@@ -102,7 +102,10 @@ fn display_name_of(user_name: &str) -> String {
         .map(|w| {
             let mut chars = w.chars();
             chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()
+                first
+                    .to_uppercase()
+                    .chain(chars.flat_map(char::to_lowercase))
+                    .collect()
             })
         })
         .collect::<Vec<_>>()
