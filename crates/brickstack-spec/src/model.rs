@@ -19,6 +19,9 @@ pub struct Spec {
     pub access: Access,
     /// `[serve]`: the access service (`brickstack serve`); `None` when the file has no `[serve]`.
     pub serve: Option<Serve>,
+    /// `[monitor]`: the cluster-failure monitor of `brickstack serve` (docs/monitor.md); `None`
+    /// when the file has no `[monitor]`.
+    pub monitor: Option<Monitor>,
     pub sleep: Sleep,
 }
 
@@ -517,6 +520,75 @@ pub struct Serve {
     pub auth: ServeAuth,
     /// SSM SecureString parameter holding the API key or HMAC secret.
     pub key_parameter: String,
+}
+
+/// `[monitor]` (docs/monitor.md). Durations are whole seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Monitor {
+    /// Poll interval; default 30.
+    pub interval_seconds: u64,
+    /// Default true; false makes every ticket ticket-only.
+    pub auto_remediation: bool,
+    /// The leader lease's time to live; default 60.
+    pub lease_seconds: u64,
+    /// The records' SQLite file; default `state/<environment>.monitor.sqlite`.
+    pub records: String,
+    /// SSM SecureString parameter with the `x-api-key` of `POST /databricks-monitor`; without it
+    /// the push route answers 404.
+    pub api_key_parameter: Option<String>,
+    /// SSM SecureString parameters with the Basic auth user and password of
+    /// `POST /databricks-monitor/jobs`; both or neither (neither: the route answers 404).
+    pub job_webhook: Option<MonitorJobWebhook>,
+    /// SSM SecureString parameter with the Slack incoming webhook URL for tickets, recoveries and
+    /// breakers; without it the monitor only records.
+    pub slack_webhook_parameter: Option<String>,
+    pub scope: MonitorScope,
+    pub breaker: MonitorBreaker,
+    /// `[monitor.playbooks.<key>]`, key = an error type name (`DatabricksResourceExhausted`) or a
+    /// termination code (`BOOTSTRAP_TIMEOUT`), in file order. Only what the file sets; the
+    /// monitor's defaults fill the rest.
+    pub playbooks: Vec<PlaybookSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorJobWebhook {
+    pub username_parameter: String,
+    pub password_parameter: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MonitorScope {
+    /// Clusters carrying every one of these custom tags are remediated; empty = no tag rule.
+    pub tags: Vec<(String, String)>,
+    /// Keys of `[databricks.cluster_policies]`: clusters under these policies are remediated.
+    pub policies: Vec<String>,
+    /// `unmanaged = "remediate"`: every cluster is remediated; default `"ticket"`.
+    pub remediate_unmanaged: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorBreaker {
+    /// Default 3, at least 1.
+    pub threshold: u32,
+    /// Default 3600.
+    pub window_seconds: u64,
+    /// Default 900.
+    pub cooldown_seconds: u64,
+}
+
+/// One `[monitor.playbooks.<key>]`; `None` = the monitor's default for that key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaybookSpec {
+    pub key: String,
+    /// `restart`, `restart_with_fallback`, `resize`, `restart_with_longer_timeout`, `none`.
+    pub action: String,
+    pub timeout_seconds: Option<u64>,
+    pub health_check_timeout_seconds: Option<u64>,
+    pub on_demand: Option<bool>,
+    pub instance_types: Vec<String>,
+    pub zones: Vec<String>,
+    pub resize_to: Option<i64>,
+    pub longer_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

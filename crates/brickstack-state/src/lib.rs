@@ -10,6 +10,7 @@
 
 mod delta;
 mod document;
+mod lease;
 mod lock;
 mod store;
 
@@ -21,6 +22,7 @@ pub use document::{
     AccessGrant, FORMAT_VERSION, ObjectLookup, PendingKind, PendingOperation, RecordedResource,
     ResourceStatus, State, check_write,
 };
+pub use lease::{Lease, LeaseStore};
 pub use lock::{LockInfo, LockRequest};
 pub use store::{StateError, StateStore};
 

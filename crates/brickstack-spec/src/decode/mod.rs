@@ -55,6 +55,7 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
         databricks,
         access,
         serve,
+        monitor: None,
         sleep,
     }
 }
