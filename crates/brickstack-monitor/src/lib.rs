@@ -8,6 +8,7 @@
 //! workspaces of an environment) and [`Alerts`] (Slack).
 
 mod api;
+mod leadership;
 mod page;
 mod view;
 
@@ -16,6 +17,7 @@ pub use api::{
     RunInfo, SpecChange, TerminationReason, Workspace,
 };
 pub use brickstack_provider::SecretValue;
+pub use leadership::Leadership;
 pub use page::render_status_page;
 pub use view::{
     BreakerRow, ClusterHealth, ClusterRow, RecoveryRow, StatusView, TicketRow, WorkspaceView,

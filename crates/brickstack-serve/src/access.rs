@@ -75,6 +75,28 @@ pub trait AccessRunner: Send + Sync + 'static {
 }
 
 /// The access routes, all behind authentication (the caller adds the layer).
+/// A standby replica refuses access requests (503, `Retry-After`), naming the one that acts: its
+/// queue would not be worked.
+pub(crate) async fn require_active(
+    State(app): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let leadership = app.leadership.borrow().clone();
+    if leadership.active {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "5")],
+        Json(serde_json::json!({
+            "error": "this replica is standing by",
+            "leader": leadership.leader,
+        })),
+    )
+        .into_response()
+}
+
 pub(crate) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/v1/access/single-user-clusters", post(grant))

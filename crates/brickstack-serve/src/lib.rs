@@ -7,6 +7,7 @@
 
 mod access;
 mod auth;
+mod election;
 mod error;
 mod metrics;
 mod ops;
@@ -19,7 +20,12 @@ pub use access::{AccessAction, AccessOutcome, AccessRequest, AccessRunner};
 pub use auth::{
     API_KEY_HEADER, Auth, HMAC_WINDOW, SIGNATURE_HEADER, TIMESTAMP_HEADER, Target, sign,
 };
+pub use brickstack_monitor::Leadership;
 pub use brickstack_provider::SecretValue;
+pub use election::{Election, SERVE_LEASE, election, sole_replica};
 pub use error::ServeError;
-pub use server::{DEFAULT_POLL_INTERVAL, ServeConfig, Server, serve, shutdown_signal};
+pub use server::{
+    DEFAULT_POLL_INTERVAL, Parts, RegisterMetrics, ServeConfig, Server, Task, serve,
+    shutdown_signal,
+};
 pub use store::{SCHEMA_VERSION, StoreError};

@@ -32,6 +32,8 @@ pub(crate) struct OutcomeLabels {
 
 /// Every metric the service exports, registered once.
 pub(crate) struct Metrics {
+    /// Unprefixed: the service's own metrics are under `brickstack_serve_`, other parts register
+    /// theirs (`brickstack_monitor_`) beside them.
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
     pub queue_depth: Gauge,
@@ -43,7 +45,8 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("brickstack_serve");
+        let mut root = Registry::default();
+        let registry = root.sub_registry_with_prefix("brickstack_serve");
         let http_requests = Family::<HttpLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -78,7 +81,7 @@ impl Metrics {
             outcomes.clone(),
         );
         Metrics {
-            registry,
+            registry: root,
             http_requests,
             queue_depth,
             runs,
@@ -103,6 +106,11 @@ impl Metrics {
     }
 
     /// The exposition text.
+    /// Where other parts of the service register their metrics.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;

@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,9 @@ use tokio::sync::{Notify, watch};
 
 use crate::access::{AccessAction, AccessOutcome, AccessRequest, AccessRunner};
 use crate::metrics::Metrics;
+use crate::server::{lock_queue, requeue};
 use crate::store::Store;
+use brickstack_monitor::Leadership;
 
 pub(crate) struct Worker<R> {
     pub runner: R,
@@ -22,16 +25,46 @@ pub(crate) struct Worker<R> {
     pub wake: Arc<Notify>,
     /// How often the queue is looked at without a wake-up (a missed one costs at most this).
     pub poll_interval: Duration,
-    /// The exclusive lock on `DB.lock`, held while this worker lives: one worker per queue.
-    pub _lock: File,
+    pub db_path: PathBuf,
+    /// The exclusive lock on `DB.lock`, held while this worker acts: one worker per queue (taken
+    /// at bind when there is no election).
+    pub lock: Option<File>,
+    pub leadership: watch::Receiver<Leadership>,
 }
 
 impl<R: AccessRunner> Worker<R> {
-    /// Runs until `stop` turns true; a batch that started is finished and recorded first.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Runs until `stop` turns true; a batch that started is finished and recorded first. Hands
+    /// queued requests to the runner only while this replica acts; a standby waits. Each time it
+    /// becomes active it takes the queue's lock (a replica on the same host that lost the lease
+    /// may still be finishing its batch) and queues again what a dead process left running.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         loop {
             if *stop.borrow() {
                 break;
+            }
+            if !self.leadership.borrow().active {
+                self.lock = None;
+                tokio::select! {
+                    _ = self.leadership.wait_for(|l| l.active) => {}
+                    _ = stop.wait_for(|stop| *stop) => break,
+                }
+                continue;
+            }
+            if self.lock.is_none() {
+                match lock_queue(&self.db_path) {
+                    Ok(lock) => self.lock = Some(lock),
+                    Err(error) => {
+                        tracing::warn!(%error, "acting, but the queue is still held: waiting");
+                        tokio::select! {
+                            () = tokio::time::sleep(self.poll_interval.min(Duration::from_secs(5))) => {}
+                            _ = stop.wait_for(|stop| *stop) => break,
+                        }
+                        continue;
+                    }
+                }
+                if let Err(error) = requeue(&self.store, &self.db_path).await {
+                    tracing::error!(%error, "cannot queue interrupted access requests again");
+                }
             }
             let batch = match self.store.take_batch(OffsetDateTime::now_utc()).await {
                 Ok(batch) => batch,
@@ -44,9 +77,17 @@ impl<R: AccessRunner> Worker<R> {
                 self.metrics.queue_depth.set(depth);
             }
             if batch.is_empty() {
+                let mut leadership = self.leadership.clone();
+                let leadership_changed = async move {
+                    // Without an election nothing ever changes (the sender is gone).
+                    if leadership.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                };
                 tokio::select! {
                     () = self.wake.notified() => {}
                     () = tokio::time::sleep(self.poll_interval) => {}
+                    () = leadership_changed => {}
                     _ = stop.wait_for(|stop| *stop) => break,
                 }
                 continue;

@@ -828,3 +828,158 @@ async fn metrics_parse_as_prometheus_text_and_count() {
     assert_eq!(value("brickstack_serve_access_queue_depth", &[]), 0.0);
     service.stop().await.unwrap();
 }
+
+/// An in-memory lock table two replicas share.
+#[derive(Clone, Default)]
+struct LeaseTable(Arc<Mutex<Option<brickstack_state::Lease>>>);
+
+impl brickstack_state::LeaseStore for LeaseTable {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        now: time::OffsetDateTime,
+    ) -> Result<brickstack_state::Lease, brickstack_state::StateError> {
+        let mut lease = self.0.lock().unwrap();
+        if lease
+            .as_ref()
+            .is_none_or(|l| l.expires_at <= now || l.holder == holder)
+        {
+            *lease = Some(brickstack_state::Lease {
+                name: name.into(),
+                holder: holder.into(),
+                expires_at: now + ttl,
+            });
+        }
+        Ok(lease.clone().unwrap())
+    }
+
+    async fn release_lease(
+        &self,
+        _name: &str,
+        holder: &str,
+    ) -> Result<(), brickstack_state::StateError> {
+        let mut lease = self.0.lock().unwrap();
+        if lease.as_ref().is_some_and(|l| l.holder == holder) {
+            *lease = None;
+        }
+        Ok(())
+    }
+}
+
+async fn start_replica(
+    db_path: &Path,
+    name: &str,
+    table: &LeaseTable,
+    runner: FakeRunner,
+) -> Running {
+    let config = ServeConfig {
+        poll_interval: Duration::from_millis(200),
+        ..ServeConfig::new(
+            ([127, 0, 0, 1], 0).into(),
+            Auth::ApiKey(SecretValue::new(KEY)),
+            db_path,
+        )
+    };
+    let (election, leadership) =
+        brickstack_serve::election(table.clone(), name.into(), Duration::from_millis(900));
+    let parts = brickstack_serve::Parts {
+        election: Some(election),
+        leadership,
+        ..brickstack_serve::Parts::default()
+    };
+    let server = Server::bind_with(config, Some(runner), parts)
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(server.run_until(async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+#[tokio::test]
+async fn replicas_on_one_queue_take_turns_and_a_standby_refuses_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = LeaseTable::default();
+    let first_runner = FakeRunner::default();
+    let first = start_replica(&db(dir.path()), "first", &table, first_runner.clone()).await;
+    let http = reqwest::Client::new();
+    let grant = |running: &Running, person: &str| {
+        http.post(running.url(ROUTE))
+            .header("x-api-key", KEY)
+            .json(&json!({"username": person}))
+            .send()
+    };
+    let deadline = Instant::now() + PATIENCE;
+    while grant(&first, "ana@example.com").await.unwrap().status() != StatusCode::ACCEPTED {
+        assert!(Instant::now() < deadline, "the first replica never acted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second_runner = FakeRunner::default();
+    let second = start_replica(&db(dir.path()), "second", &table, second_runner.clone()).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let refused = grant(&second, "bea@example.com").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["leader"], "first", "{body}");
+    // Without the key a standby still says 401: authentication comes first.
+    let anonymous = http
+        .post(second.url(ROUTE))
+        .json(&json!({"username": "bea@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        http.get(second.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    // The first stops (and gives the lease up): the second acts and works the shared queue.
+    first.stop().await.unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while grant(&second, "bea@example.com").await.unwrap().status()
+        == StatusCode::SERVICE_UNAVAILABLE
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second replica never took over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = Instant::now() + PATIENCE;
+    while !second_runner
+        .people_run()
+        .iter()
+        .any(|(p, _)| p == "bea@example.com")
+    {
+        assert!(Instant::now() < deadline, "bea's grant never ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ran: Vec<String> = first_runner
+        .people_run()
+        .into_iter()
+        .chain(second_runner.people_run())
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        ran.iter().filter(|p| *p == "ana@example.com").count(),
+        1,
+        "{ran:?}"
+    );
+    assert_eq!(first_runner.overlaps() + second_runner.overlaps(), 0);
+    second.stop().await.unwrap();
+    assert!(table.0.lock().unwrap().is_none(), "the lease was given up");
+}
