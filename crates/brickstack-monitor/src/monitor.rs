@@ -123,7 +123,13 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
     /// unprefixed registry: the names carry their own prefix); called once before `run`.
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         self.metrics.register(registry);
-        self.refresh_figures();
+        match self
+            .records
+            .call_now(|conn| crate::report::compute(conn, now_ms()))
+        {
+            Ok(report) => self.metrics.refresh(&report, self.is_active()),
+            Err(error) => tracing::warn!(%error, "monitor: cannot compute the figures"),
+        }
     }
 
     pub(crate) fn is_active(&self) -> bool {
@@ -292,7 +298,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             at_ms: now_ms(),
             workspaces: seen,
         });
-        self.refresh_figures();
+        self.refresh_figures().await;
         Ok(summary)
     }
 
@@ -357,6 +363,19 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
                 .iter()
                 .filter(|h| matches!(h, Handled::New(_)))
                 .count();
+            // No event has a TERMINATED type: without this a cluster seen while TERMINATING
+            // would have its events read on every poll. The events were read after it
+            // terminated, so none up to its terminated time is left unread.
+            if cluster.state == "TERMINATED"
+                && let Some(terminated) = cluster.terminated_time.filter(|t| *t <= server_now)
+            {
+                let cluster_id = cluster.cluster_id.clone();
+                self.records
+                    .call(move |conn| {
+                        records::advance_cursor(conn, workspace_id, &cluster_id, terminated)
+                    })
+                    .await?;
+            }
         }
         self.close_running_again(workspace, &clusters).await?;
         Ok(clusters)
@@ -513,7 +532,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
                     parameters: f.reason.parameters.clone(),
                     error_type: error_type.as_str().to_owned(),
                     status,
-                    hold: hold.map(|h| hold_name(h)),
+                    hold: hold.map(hold_name),
                     playbook: decision.playbook.clone(),
                     plan,
                     note,
@@ -581,7 +600,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             if ticket.status == "in_progress" {
                 self.spawn_recovery(&ticket.ticket_id);
             }
-            self.refresh_figures();
+            self.refresh_figures().await;
         }
         Ok(Some(handled))
     }
@@ -710,10 +729,11 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
     }
 
     /// Recomputes the 24 h figures behind the gauges.
-    pub(crate) fn refresh_figures(&self) {
+    pub(crate) async fn refresh_figures(&self) {
         match self
             .records
-            .call_now(|conn| crate::report::compute(conn, now_ms()))
+            .call(|conn| crate::report::compute(conn, now_ms()))
+            .await
         {
             Ok(report) => self.metrics.refresh(&report, self.is_active()),
             Err(error) => tracing::warn!(%error, "monitor: cannot compute the figures"),

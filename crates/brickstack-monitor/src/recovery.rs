@@ -474,7 +474,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             )
             .await;
         }
-        self.refresh_figures();
+        self.refresh_figures().await;
         Ok(())
     }
 }

@@ -15,11 +15,14 @@ fn reason(code: &str, kind: &str, params: &[(&str, &str)]) -> TerminationReason 
     }
 }
 
+/// A code, its type, its parameters and the expected classification.
+type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Classification);
+
 #[test]
 fn documented_cases() {
     use Classification::{Expected, Failure};
     use ErrorType::*;
-    let cases: &[(&str, &str, &[(&str, &str)], Classification)] = &[
+    let cases: &[Case] = &[
         (
             "USER_REQUEST",
             "SUCCESS",

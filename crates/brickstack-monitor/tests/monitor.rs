@@ -179,6 +179,12 @@ async fn expected_terminations_open_no_ticket_and_take_no_action() {
         .filter(|a| a.kind == "expected_termination")
         .count();
     assert_eq!(expected, cases.len());
+
+    // Terminated clusters whose events were read after they terminated are not read again.
+    let reads = s.clusters.calls("events");
+    s.monitor.poll().await.unwrap();
+    assert_eq!(s.clusters.calls("events"), reads);
+    assert_eq!(s.clusters.calls("list"), 2);
 }
 
 #[tokio::test]
