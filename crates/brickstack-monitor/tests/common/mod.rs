@@ -284,7 +284,8 @@ impl Clusters for FakeClusters {
     }
 
     async fn server_now_ms(&self, _workspace: &Workspace) -> Result<i64, ApiError> {
-        Ok(now_ms())
+        // Event timestamps are unique per fake, so they may run a few ms ahead of the clock.
+        Ok(now_ms().max(self.inner.lock().unwrap().last_ts))
     }
 
     async fn list(&self, workspace: &Workspace) -> Result<Vec<Cluster>, ApiError> {
