@@ -35,4 +35,16 @@ pub enum MonitorError {
     Task { path: PathBuf, message: String },
     #[error("listing the environment's Databricks workspaces: {0}")]
     Workspaces(ApiError),
+    /// A workspace could not be asked about a reported cluster: the reporter should retry.
+    #[error("looking for cluster {cluster_id} in workspace {workspace_id}: {source}")]
+    Lookup {
+        workspace_id: i64,
+        cluster_id: String,
+        source: ApiError,
+    },
+    #[error(
+        "no monitor records at {}: the monitor has not run for this environment yet, or [monitor].records points elsewhere",
+        path.display()
+    )]
+    NoRecords { path: PathBuf },
 }

@@ -79,8 +79,16 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 fn internal(e: &MonitorError) -> Response {
-    tracing::error!(error = %e, "monitor: a request failed on the records");
-    error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    match e {
+        MonitorError::Workspaces(_) | MonitorError::Lookup { .. } => {
+            tracing::warn!(error = %e, "monitor: a workspace could not be read for a push");
+            error(StatusCode::BAD_GATEWAY, e.to_string())
+        }
+        _ => {
+            tracing::error!(error = %e, "monitor: a request failed on the records");
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
 }
 
 fn standby<C: Clusters, A: Alerts>(monitor: &Monitor<C, A>) -> Response {
@@ -310,12 +318,28 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
                 _ => None,
             },
             None => {
+                // Unknown only when every workspace says so: a workspace that cannot be asked
+                // fails the report (the sender retries) rather than open a ticket in workspace 0.
+                let workspaces = self
+                    .clusters
+                    .workspaces()
+                    .await
+                    .map_err(MonitorError::Workspaces)?;
                 let mut found = None;
-                if let Ok(workspaces) = self.clusters.workspaces().await {
-                    for ws in workspaces {
-                        if let Ok(Some(c)) = self.clusters.get(&ws, &report.cluster_id).await {
+                for ws in workspaces {
+                    match self.clusters.get(&ws, &report.cluster_id).await {
+                        Ok(Some(c)) => {
                             found = Some((ws, c));
                             break;
+                        }
+                        Ok(None) => {}
+                        Err(source) if source.not_found => {}
+                        Err(source) => {
+                            return Err(MonitorError::Lookup {
+                                workspace_id: ws.workspace_id,
+                                cluster_id: report.cluster_id.clone(),
+                                source,
+                            });
                         }
                     }
                 }
@@ -496,19 +520,19 @@ async fn jobs_route<C: Clusters, A: Alerts>(
     {
         Ok(answer) => axum::Json(answer).into_response(),
         Err(JobError::Api(message)) => error(StatusCode::BAD_GATEWAY, message),
-        Err(JobError::Records(e)) => internal(&e),
+        Err(JobError::Monitor(e)) => internal(&e),
     }
 }
 
 pub(crate) enum JobError {
     /// A workspace call failed: the sender should retry.
     Api(String),
-    Records(MonitorError),
+    Monitor(MonitorError),
 }
 
 impl From<MonitorError> for JobError {
     fn from(e: MonitorError) -> Self {
-        JobError::Records(e)
+        JobError::Monitor(e)
     }
 }
 

@@ -219,6 +219,16 @@ impl Records {
         })
     }
 
+    /// Opens records that must exist already (readers: a report does not create them).
+    pub fn open_existing(path: &Path) -> Result<Records, MonitorError> {
+        if !path.is_file() {
+            return Err(MonitorError::NoRecords {
+                path: path.to_path_buf(),
+            });
+        }
+        Records::open(path)
+    }
+
     /// Runs `f` on the connection, on the blocking pool.
     pub async fn call<T: Send + 'static>(
         &self,
@@ -756,12 +766,12 @@ pub(crate) fn mark_notification(
 
 /// Every ticket of the records at `path`, oldest first, with its actions (for tests and tools).
 pub fn tickets(records: &Path) -> Result<Vec<TicketRecord>, MonitorError> {
-    Records::open(records)?.call_now(|conn| all_tickets(conn))
+    Records::open_existing(records)?.call_now(|conn| all_tickets(conn))
 }
 
 /// The whole audit trail of the records at `path`, oldest first.
 pub fn audit_records(records: &Path) -> Result<Vec<AuditRecord>, MonitorError> {
-    Records::open(records)?.call_now(|conn| audit_trail(conn))
+    Records::open_existing(records)?.call_now(|conn| audit_trail(conn))
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -62,7 +62,7 @@ pub struct OpenTicket {
 /// `brickstack monitor report`: reads the records only (no Clusters needed).
 pub fn report(records: &Path, now: OffsetDateTime) -> Result<Report, MonitorError> {
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    Records::open(records)?.call_now(|conn| compute(conn, now_ms))
+    Records::open_existing(records)?.call_now(|conn| compute(conn, now_ms))
 }
 
 pub(crate) fn compute(conn: &Connection, now_ms: i64) -> DbResult<Report> {

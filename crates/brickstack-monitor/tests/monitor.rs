@@ -538,6 +538,12 @@ async fn the_report_counts_failures_statuses_mttr_and_open_tickets() {
     assert!(text.contains(&r.open_tickets[0].ticket_id), "{text}");
     assert!(text.contains("Breaker openings: 0"), "{text}");
 
+    // No records: a clear error, and nothing is created.
+    let missing = s.dir.path().join("state/prod.monitor.sqlite");
+    let error = report(&missing, now).unwrap_err().to_string();
+    assert!(error.contains("no monitor records at"), "{error}");
+    assert!(!missing.exists());
+
     // Two days later the failures are out of the window; the open ticket is still open.
     let later = report(&s.records(), now + time::Duration::days(2)).unwrap();
     assert_eq!(later.failures_24h, 0);
