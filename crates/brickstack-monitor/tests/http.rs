@@ -161,6 +161,16 @@ async fn the_seed_payloads_for_unknown_clusters_get_ticket_only_answers() {
             .all(|t| t.workspace_id == 0 && t.hold.as_deref() == Some("cluster_unknown"))
     );
     assert_eq!(s.clusters.calls("start"), 0);
+
+    // A workspace that cannot be asked: 502 (the sender retries), no ticket in workspace 0.
+    s.clusters.fail_calls("get");
+    let (status, body) = push(&url, Some(KEY), &driver_crash("test-cluster-789")).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("test-cluster-789"),
+        "{body}"
+    );
+    assert_eq!(s.tickets().len(), 2);
 }
 
 #[tokio::test]
