@@ -578,3 +578,44 @@ async fn metrics_carry_the_figures() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn after_the_cooldown_one_trial_runs_and_its_recovery_closes_the_breaker() {
+    let mut config = config();
+    config.breaker = brickstack_monitor::BreakerConfig {
+        threshold: 2,
+        window: Duration::from_secs(3600),
+        cooldown: Duration::from_millis(300),
+    };
+    let s = setup_with(config, true);
+    for id in ["a", "b", "c"] {
+        s.clusters.add_cluster(WS, id);
+    }
+    s.clusters
+        .terminate(WS, "a", "CLOUD_PROVIDER_SHUTDOWN", "CLOUD_FAILURE");
+    s.monitor.poll().await.unwrap();
+    settled(&s).await;
+    s.clusters
+        .terminate(WS, "b", "CLOUD_PROVIDER_SHUTDOWN", "CLOUD_FAILURE");
+    s.monitor.poll().await.unwrap();
+    settled(&s).await;
+    let view = s.monitor.status().unwrap();
+    assert_eq!(view.breakers.len(), 1);
+    assert_eq!(view.breakers[0].state, "open");
+
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(s.monitor.status().unwrap().breakers[0].state, "half_open");
+    s.clusters
+        .terminate(WS, "c", "CLOUD_PROVIDER_SHUTDOWN", "CLOUD_FAILURE");
+    s.monitor.poll().await.unwrap();
+    let tickets = settled(&s).await;
+    let outcomes: Vec<(&str, &str)> = tickets
+        .iter()
+        .map(|t| (t.cluster_id.as_str(), t.status.as_str()))
+        .collect();
+    assert_eq!(outcomes, [("a", "closed"), ("b", "open"), ("c", "closed")]);
+    assert!(
+        s.monitor.status().unwrap().breakers.is_empty(),
+        "the trial's recovery closed it"
+    );
+}
