@@ -619,3 +619,62 @@ async fn after_the_cooldown_one_trial_runs_and_its_recovery_closes_the_breaker()
         "the trial's recovery closed it"
     );
 }
+
+#[tokio::test]
+async fn losing_the_lease_stops_recoveries_and_the_next_activation_resumes_them() {
+    let s = setup();
+    s.clusters.add_cluster(WS, "c1");
+    // The libraries stay pending a long while: the recovery is in its health check.
+    s.clusters
+        .with(WS, "c1", |c| c.libraries_pending_calls = u32::MAX);
+    s.clusters
+        .terminate(WS, "c1", "DRIVER_UNREACHABLE", "CLIENT_ERROR");
+    let (stop, task) = run(s.monitor.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while s.clusters.calls("libraries") == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no health check");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    s.leadership
+        .send(Leadership {
+            active: false,
+            leader: Some("replica-b".into()),
+        })
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while s.monitor.recoveries_running() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the recovery kept running"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let reads = s.clusters.calls("libraries");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        s.clusters.calls("libraries"),
+        reads,
+        "a standby does not act"
+    );
+    assert_eq!(s.tickets()[0].status, "in_progress");
+
+    // Active again: the recovery resumes (no second start) and finishes.
+    s.clusters.with(WS, "c1", |c| c.libraries_pending_calls = 0);
+    s.leadership
+        .send(Leadership {
+            active: true,
+            leader: Some("replica-a".into()),
+        })
+        .unwrap();
+    let tickets = wait_for(&s.records(), "the resumed recovery", |t| {
+        t[0].status == "closed"
+    })
+    .await;
+    assert_eq!(tickets[0].actions.len(), 1);
+    assert_eq!(s.clusters.calls("start"), 1);
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+}
