@@ -8,17 +8,42 @@
 //! workspaces of an environment) and [`Alerts`] (Slack).
 
 mod api;
-mod leadership;
+mod breaker;
+mod classify;
+mod config;
+mod decide;
+mod error;
+mod http;
+mod metrics;
+mod monitor;
 mod page;
+mod playbook;
+mod records;
+mod recovery;
+mod report;
+mod status;
 mod view;
 
 pub use api::{
     Alert, AlertError, AlertKind, Alerts, ApiError, Cluster, ClusterEvent, Clusters, LibraryStatus,
     RunInfo, SpecChange, TerminationReason, Workspace,
 };
+pub use breaker::{Breaker, BreakerState, Shown as BreakerShown};
 pub use brickstack_provider::SecretValue;
-pub use leadership::Leadership;
+pub use classify::{
+    Classification, ErrorType, UnknownErrorType, classify, error_type_of_code, known_codes, meaning,
+};
+pub use config::{BreakerConfig, MonitorConfig, Scope};
+pub use decide::ENVIRONMENT_TAG;
+pub use error::MonitorError;
+pub use http::PushAuth;
+pub use monitor::{Leadership, Monitor, PollSummary};
 pub use page::render_status_page;
+pub use playbook::{Action, Playbook, Playbooks, UnknownAction};
+pub use records::{
+    ActionRecord, AuditRecord, SCHEMA_VERSION, TicketRecord, audit_records, tickets,
+};
+pub use report::{ErrorTypeFigures, OpenTicket, Report, report};
 pub use view::{
     BreakerRow, ClusterHealth, ClusterRow, RecoveryRow, StatusView, TicketRow, WorkspaceView,
 };
