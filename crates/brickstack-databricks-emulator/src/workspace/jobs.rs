@@ -646,8 +646,23 @@ fn end_run(
 }
 
 /// Ends every running run of the workspace whose cluster terminated or disappeared.
+/// Only the clusters of running runs are brought up to date: this runs on every API call, and a
+/// workspace may hold thousands of clusters and no run.
 fn settle(data: &mut WorkspaceData, config: &DatabricksEmulatorConfig, now: i64) -> Vec<Delivery> {
-    clusters::advance_all(data, config, now);
+    let in_use: Vec<String> = data
+        .runs
+        .values()
+        .filter(|r| r.outcome.is_none())
+        .flat_map(|r| r.tasks.iter().map(|t| t.cluster_id.clone()))
+        .collect();
+    if in_use.is_empty() {
+        return Vec::new();
+    }
+    for id in &in_use {
+        if let Some(c) = data.clusters.get_mut(id) {
+            c.advance(now, config);
+        }
+    }
     let workspace_id = data.workspace_id;
     let WorkspaceData {
         runs,
