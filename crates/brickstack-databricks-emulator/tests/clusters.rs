@@ -186,7 +186,7 @@ async fn clusters_echo_their_spec_and_move_through_states_on_the_clock() {
             "CREATING",
             "RUNNING",
             "RESIZING",
-            "RUNNING",
+            "UPSIZE_COMPLETED",
             "RESTARTING",
             "RUNNING",
             "EDITED",

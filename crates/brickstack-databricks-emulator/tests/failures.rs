@@ -338,6 +338,18 @@ async fn events_after_a_cursor_come_oldest_first_over_pages() {
         )
         .await;
     assert_eq!(newest["events"][0], all[7]);
+    let server_sized = env
+        .ws
+        .ok(
+            "/api/2.1/clusters/events",
+            json!({"cluster_id": id, "order": "ASC", "page_size": 0}),
+        )
+        .await;
+    assert_eq!(
+        server_sized["events"].as_array().unwrap().len(),
+        8,
+        "page_size 0: the server's size"
+    );
     let restarts = events(&env.ws, &id, json!({"event_types": ["RESTARTING"]}), 500).await;
     assert_eq!(types(&restarts), ["RESTARTING"; 3]);
 }

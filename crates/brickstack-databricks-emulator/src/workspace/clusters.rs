@@ -19,8 +19,9 @@
 //! makes a create, start (`on: start`) or restart (`on: restart`) end in `TERMINATING` →
 //! `TERMINATED` with its reason; `/_emulator/cluster-terminations` fails a running cluster now.
 //! `clusters/delete` terminates with `USER_REQUEST` / `SUCCESS` and `parameters.username`.
-//! Events: `CREATING`, `STARTING`, `RESTARTING`, `RESIZING`, `EDITED`, `RUNNING`, `TERMINATING`
-//! (whose `details.reason` is the termination reason).
+//! Events: `CREATING`, `STARTING`, `RESTARTING`, `RESIZING`, `EDITED`, `RUNNING` (a create, start
+//! or restart done), `UPSIZE_COMPLETED` (a resize that added nodes done), `TERMINATING` (whose
+//! `details.reason` is the termination reason).
 //!
 //! Errors as the vendor gives them: a missing cluster is `400 INVALID_PARAMETER_VALUE "Cluster
 //! <id> does not exist"` on every call (the quirk the SDKs map to not-found on `get`); `start`
@@ -143,6 +144,11 @@ const NODE_TYPES: &[(&str, i64, i64, &str)] = &[
 #[derive(Debug, Clone)]
 enum Next {
     Running,
+    /// A resize done: `RUNNING` again, with an `UPSIZE_COMPLETED` event when nodes were added
+    /// (from this many workers); the vendor's `RUNNING` event marks a create, start or restart.
+    Resized {
+        from: i64,
+    },
     /// A start that fails: `TERMINATING` with this reason.
     Fail(Value),
     Terminated,
@@ -272,6 +278,19 @@ impl Cluster {
                             "RUNNING",
                             json!({"current_num_workers": workers, "target_num_workers": workers}),
                         );
+                    }
+                    Next::Resized { from } => {
+                        self.state = RUNNING;
+                        self.state_message = String::new();
+                        self.last_activity = at;
+                        let workers = self.workers();
+                        if workers > from {
+                            self.event(
+                                at,
+                                "UPSIZE_COMPLETED",
+                                json!({"current_num_workers": workers, "target_num_workers": workers}),
+                            );
+                        }
                     }
                     Next::Fail(reason) => self.begin_terminate(at, reason, config),
                     Next::Terminated => {
@@ -1088,6 +1107,7 @@ async fn resize(
     }
     let spec = check_spec(data, &spec)?;
     let c = cluster_mut(data, &id, config, now)?;
+    let from = c.workers();
     c.spec = spec;
     let target = c.workers();
     c.state = RESIZING;
@@ -1098,7 +1118,7 @@ async fn resize(
         "RESIZING",
         json!({"target_num_workers": target, "user": ctx.caller.name, "cause": "USER_REQUEST"}),
     );
-    c.transition = Some((now + delay, Next::Running));
+    c.transition = Some((now + delay, Next::Resized { from }));
     Ok(empty())
 }
 
@@ -1159,7 +1179,12 @@ async fn events(
 ) -> Result<Json<Value>, ApiError> {
     let req: EventsRequest = parse_json(&body)?;
     let id = crate::error::required(&req.cluster_id, "cluster_id")?.to_string();
-    let size = req.page_size.or(req.limit).unwrap_or(50);
+    // 0 or absent: the server decides (the vendor's words), 50 as `limit` documents.
+    let size = req
+        .page_size
+        .filter(|s| *s > 0)
+        .or(req.limit.filter(|l| *l > 0))
+        .unwrap_or(50);
     if size > 500 {
         return Err(ApiError::invalid("page_size must be at most 500"));
     }
