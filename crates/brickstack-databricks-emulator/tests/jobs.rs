@@ -614,3 +614,52 @@ async fn submits_are_checked_and_pages_of_tasks_follow_tokens() {
         json!({"account_id": env.account_id})
     );
 }
+
+/// A destination nobody listens at: four attempts, each recorded with the error and no status;
+/// a destination deleted before the failure is recorded as such.
+#[tokio::test]
+async fn deliveries_to_nowhere_are_tried_four_times_and_recorded() {
+    let env = Env::start().await;
+    // A port that was just free: nothing listens there.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let nowhere = destination(&env.ws, &format!("http://{closed}/hook"), None).await;
+    let gone = destination(&env.ws, "https://hooks.example.com/gone", None).await;
+    let run_id = submit(
+        &env.ws,
+        json!({"run_name": "unheard", "new_cluster": new_cluster(),
+               "webhook_notifications": {"on_failure": [{"id": nowhere}, {"id": gone}]}}),
+    )
+    .await;
+    env.ws
+        .delete(&format!("/api/2.0/notification-destinations/{gone}"))
+        .await;
+    let (status, _) = finish(
+        &env,
+        json!({"workspace_id": env.workspace_id, "run_id": run_id, "outcome": "code_failure"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let attempts = deliveries(&env, run_id, 5).await;
+    let to_nowhere: Vec<&Value> = attempts
+        .iter()
+        .filter(|a| a["destination_id"] == nowhere.as_str())
+        .collect();
+    assert_eq!(to_nowhere.len(), 4, "{attempts:?}");
+    for (i, a) in to_nowhere.iter().enumerate() {
+        assert_eq!(a["attempt"], i + 1);
+        assert!(a.get("status").is_none() && a["error"].is_string(), "{a}");
+        assert_eq!(a["host"], closed.to_string());
+    }
+    let to_gone: Vec<&Value> = attempts
+        .iter()
+        .filter(|a| a["destination_id"] == gone.as_str())
+        .collect();
+    assert_eq!(to_gone.len(), 1);
+    assert_eq!(
+        to_gone[0]["error"],
+        "the notification destination no longer exists"
+    );
+}
