@@ -20,7 +20,7 @@ mod state;
 pub mod workspace;
 
 pub use account::Provisioning;
-pub use controls::{ClusterFailure, LibraryFailure};
+pub use controls::{ClusterFailure, ClusterTermination, FailOn, LibraryFailure, RunFinish};
 pub use faults::{FaultBody, FaultRule, FaultStatus};
 pub use limits::Limits;
 pub use server::{

@@ -316,6 +316,49 @@ impl DatabricksEmulator {
         self.app.lock().cluster_failures.push(failure.into());
     }
 
+    /// Fails a running cluster now (what `POST /_emulator/cluster-terminations` does); the
+    /// answer's `{"cluster_id", "state", "termination_reason"}`, or the control's error as
+    /// `(status, message)`.
+    pub fn terminate_cluster(
+        &self,
+        termination: &crate::ClusterTermination,
+    ) -> Result<serde_json::Value, (u16, String)> {
+        controls::terminate_cluster(&self.app, termination)
+            .map_err(|e| (e.status.as_u16(), e.message))
+    }
+
+    /// Ends a run (what `POST /_emulator/runs/finish` does); the run as `runs/get` 2.1 answers
+    /// it, or the control's error as `(status, message)`.
+    pub fn finish_run(
+        &self,
+        finish: &crate::RunFinish,
+    ) -> Result<serde_json::Value, (u16, String)> {
+        controls::finish_run(&self.app, finish).map_err(|e| (e.status.as_u16(), e.message))
+    }
+
+    /// Sets (`Some`) or clears (`None`) a workspace's cluster start delay (what
+    /// `/_emulator/cluster-delays` does).
+    pub fn set_start_delay(&self, workspace_id: i64, delay: Option<Duration>) {
+        let mut state = self.app.lock();
+        match delay {
+            Some(d) => {
+                state
+                    .cluster_delays
+                    .insert(workspace_id, crate::clock::ms(d));
+            }
+            None => {
+                state.cluster_delays.remove(&workspace_id);
+            }
+        }
+    }
+
+    /// Every webhook delivery attempt so far (what `GET /_emulator/deliveries` lists).
+    pub fn deliveries(&self) -> serde_json::Value {
+        let mut state = self.app.lock();
+        crate::workspace::jobs::settle_and_deliver(&self.app, &mut state, None);
+        serde_json::json!({ "deliveries": state.deliveries })
+    }
+
     /// Makes matching library installs fail (what `POST /_emulator/library-failures` does).
     pub fn add_library_failure(&self, failure: crate::LibraryFailure) {
         self.app
@@ -342,7 +385,9 @@ impl DatabricksEmulator {
     /// Every live object of `account_id` (what `GET /_emulator/inventory` answers).
     pub fn inventory(&self, account_id: &str) -> serde_json::Value {
         let now = self.app.now_ms();
-        crate::inventory::of_account(&mut self.app.lock(), self.app.config(), account_id, now)
+        let mut state = self.app.lock();
+        crate::workspace::jobs::settle_and_deliver(&self.app, &mut state, None);
+        crate::inventory::of_account(&mut state, self.app.config(), account_id, now)
     }
 
     /// Every secret value the emulator has handed out.

@@ -36,6 +36,10 @@ pub(crate) struct State {
     pub cluster_failures: Vec<ClusterFailureRule>,
     pub library_failures: Vec<LibraryFailureRule>,
     pub create_limiter: CreateLimiter,
+    /// Per-workspace start delay overrides (`/_emulator/cluster-delays`), milliseconds.
+    pub cluster_delays: HashMap<i64, i64>,
+    /// Every webhook delivery attempt of job notifications (`/_emulator/deliveries`).
+    pub deliveries: Vec<crate::workspace::jobs::DeliveryAttempt>,
 }
 
 /// One account's objects, each in creation order (lists return them in that order).
@@ -143,8 +147,9 @@ impl State {
         });
     }
 
-    /// Forgets every account's objects, the cluster- and library-failure rules and the create
-    /// history (the create limit goes back to the configured one); OAuth tokens stay valid so
+    /// Forgets every account's objects (runs and notification destinations included), the
+    /// cluster- and library-failure rules, the start-delay overrides, the record of webhook
+    /// deliveries and the create history (the create limit goes back to the configured one); OAuth tokens stay valid so
     /// clients running in parallel keep working, and the record of minted secrets stays.
     pub fn reset(&mut self) {
         self.accounts.clear();
@@ -152,6 +157,8 @@ impl State {
         self.cluster_failures.clear();
         self.library_failures.clear();
         self.create_limiter.reset();
+        self.cluster_delays.clear();
+        self.deliveries.clear();
     }
 }
 

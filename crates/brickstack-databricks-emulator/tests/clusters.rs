@@ -186,7 +186,7 @@ async fn clusters_echo_their_spec_and_move_through_states_on_the_clock() {
             "CREATING",
             "RUNNING",
             "RESIZING",
-            "RUNNING",
+            "UPSIZE_COMPLETED",
             "RESTARTING",
             "RUNNING",
             "EDITED",
@@ -389,6 +389,8 @@ async fn injected_start_failures_terminate_the_cluster_with_their_reason() {
     env.emulator.add_cluster_failure(ClusterFailure {
         workspace_id: env.workspace_id,
         cluster_name: None,
+        cluster_id: None,
+        on: None,
         code: "BOOTSTRAP_TIMEOUT".into(),
         kind: "SERVICE_FAULT".into(),
         parameters: None,

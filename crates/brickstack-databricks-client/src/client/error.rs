@@ -107,12 +107,16 @@ impl ApiError {
     }
 
     /// `clusters/get` answers `400 INVALID_PARAMETER_VALUE "Cluster <id> does not exist"` for a
-    /// missing cluster (and jobs likewise); the SDKs map it to not-found, so do we.
+    /// missing cluster, and the Jobs API likewise `"Job <id> does not exist."` and `"Run <id> does
+    /// not exist."`; the SDKs map them to not-found, so do we.
     fn is_missing_cluster(&self) -> bool {
+        let message = self.message.trim_end_matches('.');
         self.status == 400
             && self.error_code == "INVALID_PARAMETER_VALUE"
-            && (self.message.starts_with("Cluster ") || self.message.starts_with("Job "))
-            && self.message.ends_with("does not exist")
+            && ["Cluster ", "Job ", "Run "]
+                .iter()
+                .any(|p| message.starts_with(p))
+            && message.ends_with("does not exist")
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -492,6 +496,26 @@ mod tests {
                     "INVALID_PARAMETER_VALUE",
                     "Cluster 0123-abc does not exist",
                     ErrorKind::NotFound,
+                ),
+            ),
+            (
+                400,
+                Some("application/json"),
+                r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Run 42 does not exist."}"#,
+                (
+                    "INVALID_PARAMETER_VALUE",
+                    "Run 42 does not exist.",
+                    ErrorKind::NotFound,
+                ),
+            ),
+            (
+                400,
+                Some("application/json"),
+                r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Run name does not exist in the request"}"#,
+                (
+                    "INVALID_PARAMETER_VALUE",
+                    "Run name does not exist in the request",
+                    ErrorKind::InvalidInput,
                 ),
             ),
             (

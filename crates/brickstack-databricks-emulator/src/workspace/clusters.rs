@@ -5,24 +5,31 @@
 //! Every field a client sends is stored and returned as sent (unlike minilake, which drops
 //! `data_security_mode`, `single_user_name` and `aws_attributes`), plus `cluster_id`
 //! (`MMDD-HHMMSS-xxxxxxxx`), `state`, `state_message`, `start_time`, `terminated_time`,
-//! `last_restarted_time`, `termination_reason`, `creator_user_name`, `cluster_source: "API"`,
-//! `default_tags` and `spec` (the last user-specified spec; `list` leaves it out).
+//! `last_restarted_time`, `termination_reason`, `creator_user_name`, `cluster_source` (`API`, or
+//! `JOB` for a run's job cluster, [`super::jobs`]), `default_tags` (a job cluster's add `JobId`
+//! and `RunName`) and `spec` (the last user-specified spec; `list` leaves it out).
 //!
 //! The state machine runs on the emulator clock and is brought up to date whenever a cluster is
 //! read: `PENDING`/`RESTARTING`/`RESIZING` become `RUNNING` after
-//! [`cluster_start_delay`](crate::DatabricksEmulatorConfig::cluster_start_delay), `TERMINATING`
+//! [`cluster_start_delay`](crate::DatabricksEmulatorConfig::cluster_start_delay) (or the
+//! workspace's `/_emulator/cluster-delays` override), `TERMINATING`
 //! becomes `TERMINATED` after `cluster_terminate_delay`; a `RUNNING` cluster idle for
 //! `autotermination_minutes` (idle since it last reached `RUNNING`, was resized or had a library
 //! installed) terminates with `INACTIVITY`. A cluster-failure rule (`/_emulator/cluster-failures`)
-//! makes a create, start or restart end in `TERMINATING` → `TERMINATED` with its reason.
-//! Events: `CREATING`, `STARTING`, `RESTARTING`, `RESIZING`, `EDITED`, `RUNNING`, `TERMINATING`
-//! (whose `details.reason` is the termination reason).
+//! makes a create, start (`on: start`) or restart (`on: restart`) end in `TERMINATING` →
+//! `TERMINATED` with its reason; `/_emulator/cluster-terminations` fails a running cluster now.
+//! `clusters/delete` terminates with `USER_REQUEST` / `SUCCESS` and `parameters.username`.
+//! Events: `CREATING`, `STARTING`, `RESTARTING`, `RESIZING`, `EDITED`, `RUNNING` (a create, start
+//! or restart done), `UPSIZE_COMPLETED` (a resize that added nodes done), `TERMINATING` (whose
+//! `details.reason` is the termination reason).
 //!
 //! Errors as the vendor gives them: a missing cluster is `400 INVALID_PARAMETER_VALUE "Cluster
 //! <id> does not exist"` on every call (the quirk the SDKs map to not-found on `get`); `start`
 //! unless `TERMINATED`, `edit`/`update` unless `RUNNING` or `TERMINATED`, `resize` unless
 //! `RUNNING`, `restart` of a terminated cluster: `400 INVALID_STATE`. `delete` of a terminating or
-//! terminated cluster does nothing. Validation: `spark_version` is required and must look like
+//! terminated cluster does nothing. A job cluster cannot be started, edited or updated: `400
+//! INVALID_PARAMETER_VALUE "Cannot start|edit cluster <id> created by JobLauncher"` (the vendor's
+//! wording for edit). Validation: `spark_version` is required and must look like
 //! `<major>.<minor>.x-...`; `autotermination_minutes` is 0 or 10–10000; `autoscale.max_workers`
 //! must exceed `min_workers`; `policy_id` must name a policy and
 //! `aws_attributes.instance_profile_arn` a registered instance profile; at most 45 custom tags;
@@ -137,6 +144,11 @@ const NODE_TYPES: &[(&str, i64, i64, &str)] = &[
 #[derive(Debug, Clone)]
 enum Next {
     Running,
+    /// A resize done: `RUNNING` again, with an `UPSIZE_COMPLETED` event when nodes were added
+    /// (from this many workers); the vendor's `RUNNING` event marks a create, start or restart.
+    Resized {
+        from: i64,
+    },
     /// A start that fails: `TERMINATING` with this reason.
     Fail(Value),
     Terminated,
@@ -161,10 +173,31 @@ pub(crate) struct Cluster {
     last_activity: i64,
     pub events: Vec<Value>,
     pub libraries: Vec<LibraryEntry>,
+    /// `cluster_source`: `API` for `clusters/create`, `JOB` for a run's job cluster.
+    pub source: &'static str,
+    /// The run a job cluster belongs to (its `default_tags` `JobId` and `RunName`).
+    pub job: Option<JobLink>,
+}
+
+/// What ties a job cluster to its run.
+#[derive(Debug, Clone)]
+pub(crate) struct JobLink {
+    pub job_id: i64,
+    pub run_name: String,
+}
+
+/// Which kind of start a cluster-failure rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartKind {
+    /// `clusters/create`, `clusters/start`, a run's job cluster, a run starting a terminated
+    /// existing cluster: `PENDING`.
+    Start,
+    /// `clusters/restart`, or `edit` of a running cluster: `RESTARTING`.
+    Restart,
 }
 
 impl Cluster {
-    fn event(&mut self, at: i64, kind: &str, details: Value) {
+    pub(crate) fn event(&mut self, at: i64, kind: &str, details: Value) {
         self.events.push(json!({
             "cluster_id": self.cluster_id,
             "timestamp": at,
@@ -186,13 +219,14 @@ impl Cluster {
             .unwrap_or(0)
     }
 
-    /// Enters `state` (PENDING or RESTARTING) and schedules RUNNING, or the injected failure.
-    fn begin_start(
+    /// Enters `state` (PENDING or RESTARTING) and schedules RUNNING, or the injected failure,
+    /// `delay_ms` from now.
+    pub(crate) fn begin_start(
         &mut self,
         state: &'static str,
         now: i64,
         failure: Option<Value>,
-        config: &DatabricksEmulatorConfig,
+        delay_ms: i64,
     ) {
         self.state = state;
         self.state_message = if state == PENDING {
@@ -202,11 +236,18 @@ impl Cluster {
         };
         self.running_since = None;
         self.libraries.retain(|l| !l.uninstall);
-        let at = now + ms(config.cluster_start_delay);
+        let at = now + delay_ms;
         self.transition = Some((at, failure.map_or(Next::Running, Next::Fail)));
     }
 
-    fn begin_terminate(&mut self, at: i64, reason: Value, config: &DatabricksEmulatorConfig) {
+    /// Enters `TERMINATING` at `at` with `reason` (the `TERMINATING` event carries it in
+    /// `details.reason`); `TERMINATED` follows after `cluster_terminate_delay`.
+    pub(crate) fn begin_terminate(
+        &mut self,
+        at: i64,
+        reason: Value,
+        config: &DatabricksEmulatorConfig,
+    ) {
         self.state = TERMINATING;
         self.state_message = describe(&reason);
         self.event(at, "TERMINATING", json!({ "reason": reason }));
@@ -237,6 +278,19 @@ impl Cluster {
                             "RUNNING",
                             json!({"current_num_workers": workers, "target_num_workers": workers}),
                         );
+                    }
+                    Next::Resized { from } => {
+                        self.state = RUNNING;
+                        self.state_message = String::new();
+                        self.last_activity = at;
+                        let workers = self.workers();
+                        if workers > from {
+                            self.event(
+                                at,
+                                "UPSIZE_COMPLETED",
+                                json!({"current_num_workers": workers, "target_num_workers": workers}),
+                            );
+                        }
                     }
                     Next::Fail(reason) => self.begin_terminate(at, reason, config),
                     Next::Terminated => {
@@ -281,16 +335,18 @@ impl Cluster {
         v.insert("state_message".into(), json!(self.state_message));
         v.insert("start_time".into(), json!(self.start_time));
         v.insert("creator_user_name".into(), json!(self.creator));
-        v.insert("cluster_source".into(), json!("API"));
-        v.insert(
-            "default_tags".into(),
-            json!({
-                "Vendor": "Databricks",
-                "Creator": self.creator,
-                "ClusterName": self.spec.get("cluster_name").and_then(Value::as_str).unwrap_or_default(),
-                "ClusterId": self.cluster_id,
-            }),
-        );
+        v.insert("cluster_source".into(), json!(self.source));
+        let mut default_tags = json!({
+            "Vendor": "Databricks",
+            "Creator": self.creator,
+            "ClusterName": self.spec.get("cluster_name").and_then(Value::as_str).unwrap_or_default(),
+            "ClusterId": self.cluster_id,
+        });
+        if let Some(job) = &self.job {
+            default_tags["JobId"] = json!(job.job_id.to_string());
+            default_tags["RunName"] = json!(job.run_name);
+        }
+        v.insert("default_tags".into(), default_tags);
         if let Some(t) = self.terminated_time {
             v.insert("terminated_time".into(), json!(t));
         }
@@ -441,7 +497,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// The user-specified fields of a create or edit body, checked.
-fn check_spec(
+pub(crate) fn check_spec(
     data: &WorkspaceData,
     body: &Map<String, Value>,
 ) -> Result<Map<String, Value>, ApiError> {
@@ -571,12 +627,20 @@ fn new_cluster_id(now: i64) -> String {
     format!("{month:02}{day:02}-{hour:02}{minute:02}{second:02}-{suffix}")
 }
 
-/// Takes one use of a matching cluster-failure rule.
-fn take_failure(state: &mut EmulatorState, workspace_id: i64, cluster_name: &str) -> Option<Value> {
+/// Takes one use of a cluster-failure rule matching this start of cluster `cluster_id`.
+pub(crate) fn take_failure(
+    state: &mut EmulatorState,
+    workspace_id: i64,
+    cluster_id: &str,
+    cluster_name: &str,
+    kind: StartKind,
+) -> Option<Value> {
     let rule = state.cluster_failures.iter_mut().find(|r| {
         r.workspace_id == workspace_id
             && r.remaining != Some(0)
+            && r.applies_to(kind)
             && r.cluster_name.as_deref().is_none_or(|n| n == cluster_name)
+            && r.cluster_id.as_deref().is_none_or(|c| c == cluster_id)
     })?;
     if let Some(n) = &mut rule.remaining {
         *n -= 1;
@@ -584,7 +648,33 @@ fn take_failure(state: &mut EmulatorState, workspace_id: i64, cluster_name: &str
     Some(rule.reason.clone())
 }
 
-fn cluster_name(c: &Cluster) -> String {
+/// Emulator-clock milliseconds a cluster of `workspace_id` spends starting: the workspace's
+/// `/_emulator/cluster-delays` override, else `cluster_start_delay`.
+pub(crate) fn start_delay_ms(
+    state: &EmulatorState,
+    workspace_id: i64,
+    config: &DatabricksEmulatorConfig,
+) -> i64 {
+    state
+        .cluster_delays
+        .get(&workspace_id)
+        .copied()
+        .unwrap_or_else(|| ms(config.cluster_start_delay))
+}
+
+/// `400 INVALID_PARAMETER_VALUE` for a call the vendor refuses on a job cluster (its wording
+/// for `edit`: "Cannot edit cluster <id> created by JobLauncher").
+fn refuse_job_cluster(c: &Cluster, action: &str) -> Result<(), ApiError> {
+    if c.source == "JOB" {
+        return Err(ApiError::invalid(format!(
+            "Cannot {action} cluster {} created by JobLauncher",
+            c.cluster_id
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn cluster_name(c: &Cluster) -> String {
     c.spec
         .get("cluster_name")
         .and_then(Value::as_str)
@@ -631,13 +721,33 @@ async fn create(
         return Ok(throttled(ctx.workspace_id, retry_after));
     }
     let spec = check_spec(ctx.data(&mut state)?, &body)?;
-    let name = spec
-        .get("cluster_name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let failure = take_failure(&mut state, ctx.workspace_id, &name);
-    let data = ctx.data(&mut state)?;
+    let id = make_cluster(
+        &mut state,
+        ctx.workspace_id,
+        &ctx.caller.name,
+        spec,
+        None,
+        now,
+        config,
+    )?;
+    state.create_limiter.record(ctx.workspace_id, now);
+    Ok(Json(json!({ "cluster_id": id })).into_response())
+}
+
+/// Makes a cluster from a checked spec (`clusters/create`, or a run's job cluster when `job` is
+/// set: `cluster_source` `JOB`) and starts it: `CREATING`, then `PENDING`.
+pub(crate) fn make_cluster(
+    state: &mut EmulatorState,
+    workspace_id: i64,
+    creator: &str,
+    spec: Map<String, Value>,
+    job: Option<JobLink>,
+    now: i64,
+    config: &DatabricksEmulatorConfig,
+) -> Result<String, ApiError> {
+    let data = state
+        .workspace_data(workspace_id)
+        .ok_or_else(|| ApiError::not_found(format!("Workspace {workspace_id} does not exist")))?;
     let id = loop {
         let id = new_cluster_id(now);
         if !data.clusters.contains_key(&id) {
@@ -649,7 +759,7 @@ async fn create(
         spec,
         state: PENDING,
         state_message: String::new(),
-        creator: ctx.caller.name.clone(),
+        creator: creator.to_string(),
         start_time: now,
         terminated_time: None,
         last_restarted_time: None,
@@ -659,12 +769,48 @@ async fn create(
         last_activity: now,
         events: Vec::new(),
         libraries: Vec::new(),
+        source: if job.is_some() { "JOB" } else { "API" },
+        job,
     };
-    cluster.event(now, "CREATING", json!({"user": ctx.caller.name}));
-    cluster.begin_start(PENDING, now, failure, config);
+    let name = cluster_name(&cluster);
+    let failure = take_failure(state, workspace_id, &id, &name, StartKind::Start);
+    let delay = start_delay_ms(state, workspace_id, config);
+    cluster.event(now, "CREATING", json!({"user": creator}));
+    cluster.begin_start(PENDING, now, failure, delay);
+    let data = state
+        .workspace_data(workspace_id)
+        .ok_or_else(|| ApiError::not_found(format!("Workspace {workspace_id} does not exist")))?;
     data.clusters.insert(id.clone(), cluster);
-    state.create_limiter.record(ctx.workspace_id, now);
-    Ok(Json(json!({ "cluster_id": id })).into_response())
+    Ok(id)
+}
+
+/// Starts a `TERMINATED` cluster (`clusters/start`, or a run on a terminated existing cluster):
+/// `STARTING` by `user`, then `PENDING`.
+pub(crate) fn start_terminated(
+    state: &mut EmulatorState,
+    workspace_id: i64,
+    id: &str,
+    user: &str,
+    now: i64,
+    config: &DatabricksEmulatorConfig,
+) -> Result<(), ApiError> {
+    let delay = start_delay_ms(state, workspace_id, config);
+    let data = state
+        .workspace_data(workspace_id)
+        .ok_or_else(|| ApiError::not_found(format!("Workspace {workspace_id} does not exist")))?;
+    let c = cluster_mut(data, id, config, now)?;
+    let name = cluster_name(c);
+    let failure = take_failure(state, workspace_id, id, &name, StartKind::Start);
+    let data = state
+        .workspace_data(workspace_id)
+        .ok_or_else(|| ApiError::not_found(format!("Workspace {workspace_id} does not exist")))?;
+    let c = cluster_mut(data, id, config, now)?;
+    c.start_time = now;
+    c.terminated_time = None;
+    c.termination_reason = None;
+    c.event(now, "STARTING", json!({"user": user}));
+    c.begin_start(PENDING, now, failure, delay);
+    Ok(())
 }
 
 /// Replaces the spec of a running or terminated cluster; a running one restarts.
@@ -678,6 +824,7 @@ fn apply_edit(
 ) -> Result<(), ApiError> {
     let data = ctx.data(state)?;
     let c = cluster_mut(data, id, config, now)?;
+    refuse_job_cluster(c, "edit")?;
     if c.state != RUNNING && c.state != TERMINATED {
         return Err(invalid_state(c, "edit"));
     }
@@ -695,10 +842,11 @@ fn apply_edit(
         let name = cluster_name(c);
         c.last_restarted_time = Some(now);
         c.event(now, "RESTARTING", json!({"user": ctx.caller.name}));
-        let failure = take_failure(state, ctx.workspace_id, &name);
+        let failure = take_failure(state, ctx.workspace_id, id, &name, StartKind::Restart);
+        let delay = start_delay_ms(state, ctx.workspace_id, config);
         let data = ctx.data(state)?;
         let c = cluster_mut(data, id, config, now)?;
-        c.begin_start(RESTARTING, now, failure, config);
+        c.begin_start(RESTARTING, now, failure, delay);
     }
     Ok(())
 }
@@ -831,7 +979,7 @@ async fn list(
         .clusters
         .values()
         .filter(|c| states.is_empty() || states.iter().any(|s| s == c.state))
-        .filter(|_| sources.is_empty() || sources.iter().any(|s| s == "API"))
+        .filter(|c| sources.is_empty() || sources.iter().any(|s| s == c.source))
         .filter(|c| {
             policy.is_empty()
                 || c.spec
@@ -878,17 +1026,18 @@ async fn start(
     let config = app.config();
     let mut state = app.lock();
     let c = cluster_mut(ctx.data(&mut state)?, &id, config, now)?;
+    refuse_job_cluster(c, "start")?;
     if c.state != TERMINATED {
         return Err(invalid_state(c, "start"));
     }
-    let name = cluster_name(c);
-    let failure = take_failure(&mut state, ctx.workspace_id, &name);
-    let c = cluster_mut(ctx.data(&mut state)?, &id, config, now)?;
-    c.start_time = now;
-    c.terminated_time = None;
-    c.termination_reason = None;
-    c.event(now, "STARTING", json!({"user": ctx.caller.name}));
-    c.begin_start(PENDING, now, failure, config);
+    start_terminated(
+        &mut state,
+        ctx.workspace_id,
+        &id,
+        &ctx.caller.name,
+        now,
+        config,
+    )?;
     Ok(empty())
 }
 
@@ -908,11 +1057,12 @@ async fn restart(
         _ => return Err(invalid_state(c, "restart")),
     }
     let name = cluster_name(c);
-    let failure = take_failure(&mut state, ctx.workspace_id, &name);
+    let failure = take_failure(&mut state, ctx.workspace_id, &id, &name, StartKind::Restart);
+    let delay = start_delay_ms(&state, ctx.workspace_id, config);
     let c = cluster_mut(ctx.data(&mut state)?, &id, config, now)?;
     c.last_restarted_time = Some(now);
     c.event(now, "RESTARTING", json!({"user": ctx.caller.name}));
-    c.begin_start(RESTARTING, now, failure, config);
+    c.begin_start(RESTARTING, now, failure, delay);
     Ok(empty())
 }
 
@@ -933,6 +1083,7 @@ async fn resize(
     let now = app.now_ms();
     let config = app.config();
     let mut state = app.lock();
+    let delay = start_delay_ms(&state, ctx.workspace_id, config);
     let data = ctx.data(&mut state)?;
     let c = cluster_mut(data, &id, config, now)?;
     if c.state != RUNNING {
@@ -956,6 +1107,7 @@ async fn resize(
     }
     let spec = check_spec(data, &spec)?;
     let c = cluster_mut(data, &id, config, now)?;
+    let from = c.workers();
     c.spec = spec;
     let target = c.workers();
     c.state = RESIZING;
@@ -966,7 +1118,7 @@ async fn resize(
         "RESIZING",
         json!({"target_num_workers": target, "user": ctx.caller.name, "cause": "USER_REQUEST"}),
     );
-    c.transition = Some((now + ms(config.cluster_start_delay), Next::Running));
+    c.transition = Some((now + delay, Next::Resized { from }));
     Ok(empty())
 }
 
@@ -1027,7 +1179,12 @@ async fn events(
 ) -> Result<Json<Value>, ApiError> {
     let req: EventsRequest = parse_json(&body)?;
     let id = crate::error::required(&req.cluster_id, "cluster_id")?.to_string();
-    let size = req.page_size.or(req.limit).unwrap_or(50);
+    // 0 or absent: the server decides (the vendor's words), 50 as `limit` documents.
+    let size = req
+        .page_size
+        .filter(|s| *s > 0)
+        .or(req.limit.filter(|l| *l > 0))
+        .unwrap_or(50);
     if size > 500 {
         return Err(ApiError::invalid("page_size must be at most 500"));
     }

@@ -18,7 +18,9 @@ pub(crate) mod dbfs;
 pub(crate) mod init_scripts;
 pub(crate) mod instance_profiles;
 pub(crate) mod ip_access_lists;
+pub(crate) mod jobs;
 pub(crate) mod libraries;
+pub(crate) mod notification_destinations;
 pub(crate) mod permissions;
 pub(crate) mod policies;
 pub(crate) mod scim;
@@ -64,6 +66,9 @@ pub(crate) struct WorkspaceData {
     pub ip_access_lists: IndexMap<String, ip_access_lists::IpAccessList>,
     pub conf: BTreeMap<String, String>,
     pub secret_scopes: IndexMap<String, secrets::SecretScope>,
+    /// One-time job runs by run id.
+    pub runs: IndexMap<i64, jobs::Run>,
+    pub destinations: IndexMap<String, notification_destinations::Destination>,
 }
 
 impl WorkspaceData {
@@ -91,6 +96,8 @@ impl WorkspaceData {
             ip_access_lists: IndexMap::new(),
             conf: BTreeMap::new(),
             secret_scopes: IndexMap::new(),
+            runs: IndexMap::new(),
+            destinations: IndexMap::new(),
         }
     }
 
@@ -116,7 +123,9 @@ impl WorkspaceData {
     /// each with its `state`, `data_security_mode`, `single_user_name`, `libraries` and direct
     /// `permissions`, see [`clusters::inventory`]),
     /// `cluster_policies`, `ip_access_lists`, `secret_scopes`, `secrets`, `secret_acls`,
-    /// `workspace_conf` (keys set to a non-default value). Kinds without objects are left out, so
+    /// `workspace_conf` (keys set to a non-default value), `runs` (`{"run_id", "run_name",
+    /// "life_cycle_state"}`, ended ones too), `notification_destinations` (`{"id",
+    /// "display_name"}`). Kinds without objects are left out, so
     /// a workspace that holds nothing of the user's is `{}`.
     pub fn inventory(
         &mut self,
@@ -199,6 +208,14 @@ impl WorkspaceData {
         put("secret_scopes", scopes);
         put("secrets", secrets);
         put("secret_acls", acls);
+        put("runs", jobs::inventory(self));
+        put(
+            "notification_destinations",
+            self.destinations
+                .values()
+                .map(|d| serde_json::json!({"id": d.id, "display_name": d.display_name}))
+                .collect(),
+        );
         let conf = conf::non_default(&self.conf);
         if !conf.is_empty() {
             out.insert("workspace_conf".into(), Value::Object(conf));
@@ -254,6 +271,8 @@ pub(crate) fn routes(app: AppState) -> Router<AppState> {
         .merge(ip_access_lists::routes())
         .merge(conf::routes())
         .merge(secrets::routes())
+        .merge(jobs::routes())
+        .merge(notification_destinations::routes())
         .route_layer(middleware::from_fn_with_state(app, require_auth));
     let workspace = Router::new()
         .route("/oidc/v1/token", post(token))
@@ -351,6 +370,8 @@ async fn require_auth(
 ) -> Response {
     match authenticate(&app, &params, request.headers()) {
         Ok(ctx) => {
+            // Runs end when their cluster does; bring them up to date before any call reads.
+            jobs::settle_and_deliver(&app, &mut app.lock(), Some(ctx.workspace_id));
             request.extensions_mut().insert(ctx);
             next.run(request).await
         }

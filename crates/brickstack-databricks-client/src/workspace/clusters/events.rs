@@ -46,6 +46,9 @@ open_enum! {
         Unpinned = "UNPINNED",
         AutomaticClusterUpdate = "AUTOMATIC_CLUSTER_UPDATE",
         ClusterMigrated = "CLUSTER_MIGRATED",
+        DeferredPolicyEnforcementScheduled = "DEFERRED_POLICY_ENFORCEMENT_SCHEDULED",
+        DeferredPolicyEnforcementFailed = "DEFERRED_POLICY_ENFORCEMENT_FAILED",
+        UcVolumeMisconfigured = "UC_VOLUME_MISCONFIGURED",
     }
 }
 
@@ -82,6 +85,21 @@ pub struct EventsRequest {
     pub offset: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+}
+
+impl EventsRequest {
+    /// Every event newer than `cursor` (epoch ms; an event at exactly `cursor` counts as seen;
+    /// `None` = from the beginning), oldest first, 500 a page: what a poller reads after its
+    /// cursor with [`WorkspaceClient::cluster_events`] (all pages).
+    pub fn after(cluster_id: impl Into<String>, cursor: Option<i64>) -> EventsRequest {
+        EventsRequest {
+            cluster_id: cluster_id.into(),
+            start_time: cursor.map(|c| c.saturating_add(1)),
+            order: Some(Order::Asc),
+            page_size: Some(500),
+            ..EventsRequest::default()
+        }
+    }
 }
 
 /// One event of a cluster's log.

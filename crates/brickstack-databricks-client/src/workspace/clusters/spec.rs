@@ -295,6 +295,19 @@ pub struct ClusterSpec {
     /// `STANDARD` or `PHOTON`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_engine: Option<String>,
+    /// `CLASSIC_PREVIEW` for the new single-node and ML-runtime forms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_single_node: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_ml_runtime: Option<bool>,
+    /// A custom container (`{url, basic_auth}`), kept as sent so an edit sends it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image: Option<serde_json::Value>,
+    /// Which workloads may run (`{clients: {jobs, notebooks}}`), kept as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_type: Option<serde_json::Value>,
 }
 
 /// `termination_reason`: present once a cluster is `TERMINATING` or `TERMINATED`, and on the
@@ -367,6 +380,32 @@ pub struct ClusterDetails {
     /// Tags the platform adds (`Vendor`, `Creator`, `ClusterName`, `ClusterId`, ...).
     #[serde(default, deserialize_with = "null_as_default")]
     pub default_tags: BTreeMap<String, String>,
+    /// `spec`: the spec the user last sent, as `get` reports it (`list` leaves it out).
+    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
+    pub last_spec: Option<Box<ClusterSpec>>,
+}
+
+impl ClusterDetails {
+    /// What to send back with `edit` to keep the cluster as it is: the user's last spec when
+    /// the API gives it (`get` does), else the fields read, without `num_workers` under
+    /// `autoscale` (there it is the current target, and the API refuses both at once). Change
+    /// what must change (`aws_attributes.availability`, `node_type_id`, `zone_id`, ...) on it.
+    pub fn editable_spec(&self) -> ClusterSpec {
+        if let Some(spec) = &self.last_spec {
+            return (**spec).clone();
+        }
+        let mut spec = self.spec.clone();
+        if spec.autoscale.is_some() {
+            spec.num_workers = None;
+        }
+        spec
+    }
+
+    /// A job's cluster (`cluster_source` `JOB`): the Jobs service's, which refuses `start` and
+    /// `edit`.
+    pub fn is_job_cluster(&self) -> bool {
+        self.cluster_source.as_deref() == Some("JOB")
+    }
 }
 
 #[allow(
