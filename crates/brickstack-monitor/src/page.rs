@@ -343,6 +343,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertic
 th{background:var(--head);font-weight:600}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
 .muted{color:var(--muted);font-weight:400}
+time,.badge,.duration,td:first-child code{white-space:nowrap}
 .empty td,p.empty{color:var(--muted)}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:#6e7781}
 .health-healthy,.status-closed,.role-active{background:#1a7f37}
