@@ -222,8 +222,10 @@ fn edge_cases() -> Vec<(String, String)> {
         ("schedule not a table", format!("{HEAD}[sleep]\nschedule = \"nightly\"\n")),
         ("time of day with multibyte digits", format!("{HEAD}[sleep.schedule]\nsleep_at = \"２0:00\"\nwake_at = \"07:0\"\n")),
         ("error at end of file without newline", format!("{HEAD}[network]\ncidr = \"10.0.0.0/8")),
+        ("monitor values of every wrong type", format!("{HEAD}[monitor]\ninterval = 1\nlease = []\nrecords = 1\nauto_remediation = \"yes\"\napi_key_parameter = 1\nscope = 1\nbreaker = \"x\"\nplaybooks = 1\n")),
+        ("monitor playbooks that are not tables", format!("{HEAD}[monitor.playbooks]\nSPARK_ERROR = 1\n\"\" = {{ action = \"none\" }}\n\"ключ\" = {{ action = 1, resize_to = 1e3, instance_types = [1, \"\"] }}\n")),
     ];
-    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\naccess = 1\nserve = 1\nsleep = 1\n".into()));
+    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\naccess = 1\nserve = 1\nmonitor = 1\nsleep = 1\n".into()));
     cases
         .into_iter()
         .map(|(name, source)| (name.to_string(), source))
