@@ -12,6 +12,31 @@ cd "$ROOT"
 # `cargo build -p brickstack-databricks-emulator` would resolve features for that crate alone and
 # compile hyper, syn, serde and their dependents a second time.
 export BRICKSTACK_EMULATOR_BUILD="test --workspace --all-targets --no-run"
+
+# Headless Chromium for the page tests (brickstack_testkit::browser; screenshots land in
+# target/test-artifacts/). Installed from Debian when missing; under CI a missing browser fails
+# those tests, so failing here says why sooner.
+if [[ -z "${BRICKSTACK_CHROMIUM:-}" ]]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "chromium is not installed; installing it with apt-get" >&2
+    if [[ $(id -u) -eq 0 ]]; then
+      SUDO=()
+    elif command -v sudo >/dev/null 2>&1; then
+      SUDO=(sudo)
+    else
+      echo "error: chromium is missing and this is not root and there is no sudo; install chromium (Debian/Ubuntu package \`chromium\`) or set BRICKSTACK_CHROMIUM" >&2
+      exit 1
+    fi
+    if ! { "${SUDO[@]}" apt-get update -qq \
+      && "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }; then
+      echo "error: installing chromium with apt-get failed; install it by hand or set BRICKSTACK_CHROMIUM to a Chromium binary" >&2
+      exit 1
+    fi
+  fi
+  BRICKSTACK_CHROMIUM=$(command -v chromium)
+  export BRICKSTACK_CHROMIUM
+fi
+mkdir -p target/test-artifacts
 scripts/emulators.sh start
 trap 'scripts/emulators.sh stop' EXIT
 # shellcheck source=/dev/null

@@ -8,6 +8,13 @@
 //!   of `Info` if `ID` matches; unlock and force-unlock: `DeleteItem` if `ID` matches. Every
 //!   refusal returns the item as it was (`ReturnValuesOnConditionCheckFailure=ALL_OLD`), so the
 //!   error names the actual holder without a second, racy read.
+//! * Lease items ([`LeaseStore`]): `LockID = "<bucket>/<key>#<name>"`, `Holder` (string) and
+//!   `Expires` (epoch milliseconds, a number) in the same table. Acquire: `PutItem` if
+//!   `attribute_not_exists(LockID) OR Expires <= :now OR Holder = :me` (free, expired, or a
+//!   renewal); a refusal returns the item (the holder's lease), else `GetItem` reads it. Release:
+//!   `DeleteItem` if `Holder = :me`; a refusal means it was not ours, which is nothing to do. A
+//!   renewal sent again after a lost answer is still ours by its condition; the release is not
+//!   sent again (as the unlock), and after an ambiguous failure the item says whether it went.
 //! * State object: `GetObject` (the document and its ETag); `PutObject` with `aws:kms` and the
 //!   key, `If-Match: <ETag>` (or `If-None-Match: *` when there was no object): a concurrent writer
 //!   makes S3 answer 412, which is [`StateError::WriteConflict`].
@@ -47,7 +54,8 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use brickstack_state::{
-    Delta, LockInfo, LockRequest, State, StateError, StateStore, check_write, compaction_due,
+    Delta, Lease, LeaseStore, LockInfo, LockRequest, State, StateError, StateStore, check_write,
+    compaction_due,
 };
 use time::OffsetDateTime;
 
@@ -58,6 +66,9 @@ use crate::clients::AwsClients;
 pub const LOCK_TABLE_KEY: &str = "LockID";
 const ID: &str = "ID";
 const INFO: &str = "Info";
+/// A lease item's holder (a string) and expiry (epoch milliseconds, a number).
+const HOLDER: &str = "Holder";
+const EXPIRES: &str = "Expires";
 
 /// One environment's state in S3, locked in DynamoDB.
 #[derive(Debug)]
@@ -798,6 +809,176 @@ impl S3Store {
             Err(e) => Err(self.sdk_error("s3:PutObject", e)),
         }
     }
+}
+
+impl S3Store {
+    /// The lease item's `LockID`: `<bucket>/<key>#<name>`, beside the lock item.
+    pub fn lease_id(&self, name: &str) -> String {
+        format!("{}#{name}", self.lock_id())
+    }
+
+    fn parse_lease(
+        &self,
+        name: &str,
+        item: &HashMap<String, AttributeValue>,
+    ) -> Result<Lease, StateError> {
+        let corrupt = |why: &str| StateError::Corrupt {
+            detail: format!(
+                "lease item `{}` in DynamoDB table `{}`: {why}; if no `brickstack serve` is running, delete the item",
+                self.lease_id(name),
+                self.lock_table
+            ),
+        };
+        let holder = item
+            .get(HOLDER)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| corrupt("no string attribute `Holder`"))?;
+        let expires_at = item
+            .get(EXPIRES)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .and_then(from_epoch_ms)
+            .ok_or_else(|| corrupt("no attribute `Expires` of epoch milliseconds"))?;
+        Ok(Lease {
+            name: name.into(),
+            holder: holder.clone(),
+            expires_at,
+        })
+    }
+
+    async fn current_lease(&self, name: &str) -> Result<Option<Lease>, StateError> {
+        let response = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.lock_table)
+            .key(LOCK_TABLE_KEY, AttributeValue::S(self.lease_id(name)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.sdk_error("dynamodb:GetItem", e))?;
+        response
+            .item()
+            .filter(|i| !i.is_empty())
+            .map(|i| self.parse_lease(name, i))
+            .transpose()
+    }
+}
+
+impl LeaseStore for S3Store {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Lease, StateError> {
+        let now_ms = epoch_ms(now);
+        let expires_ms = time::Duration::try_from(ttl)
+            .ok()
+            .and_then(|ttl| now.checked_add(ttl))
+            .map(epoch_ms)
+            .filter(|ms| from_epoch_ms(*ms).is_some())
+            .ok_or_else(|| StateError::Backend {
+                backend: self.location(),
+                detail: format!("a lease of {ttl:?} from {now} ends beyond the calendar"),
+                retryable: false,
+            })?;
+        // A lease released between our refused put and our look at it: try again.
+        for _ in 0..3 {
+            let response = self
+                .dynamodb
+                .put_item()
+                .table_name(&self.lock_table)
+                .item(LOCK_TABLE_KEY, AttributeValue::S(self.lease_id(name)))
+                .item(HOLDER, AttributeValue::S(holder.into()))
+                .item(EXPIRES, AttributeValue::N(expires_ms.to_string()))
+                .condition_expression(
+                    "attribute_not_exists(#lock_id) OR #expires <= :now OR #holder = :me",
+                )
+                .expression_attribute_names("#lock_id", LOCK_TABLE_KEY)
+                .expression_attribute_names("#expires", EXPIRES)
+                .expression_attribute_names("#holder", HOLDER)
+                .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+                .expression_attribute_values(":me", AttributeValue::S(holder.into()))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let refused_by = match response {
+                Ok(_) => {
+                    return Ok(Lease {
+                        name: name.into(),
+                        holder: holder.into(),
+                        expires_at: from_epoch_ms(expires_ms).expect("checked above"),
+                    });
+                }
+                Err(e) => match e.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(refused)) => refused
+                        .item()
+                        .filter(|i| !i.is_empty())
+                        .map(|i| self.parse_lease(name, i))
+                        .transpose()?,
+                    _ => return Err(self.sdk_error("dynamodb:PutItem", e)),
+                },
+            };
+            // No old item in the refusal (not every DynamoDB returns it): look.
+            let current = match refused_by {
+                Some(current) => Some(current),
+                None => self.current_lease(name).await?,
+            };
+            if let Some(current) = current {
+                return Ok(current);
+            }
+        }
+        Err(StateError::Backend {
+            backend: self.location(),
+            detail: format!(
+                "lease item `{}` in `{}` kept appearing and disappearing",
+                self.lease_id(name),
+                self.lock_table
+            ),
+            retryable: true,
+        })
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StateError> {
+        let response = self
+            .dynamodb
+            .delete_item()
+            .table_name(&self.lock_table)
+            .key(LOCK_TABLE_KEY, AttributeValue::S(self.lease_id(name)))
+            .condition_expression("#holder = :me")
+            .expression_attribute_names("#holder", HOLDER)
+            .expression_attribute_values(":me", AttributeValue::S(holder.into()))
+            .send()
+            .await;
+        match response {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                // Another's lease, or none: a release by a non-holder does nothing.
+                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(()),
+                _ if classify("dynamodb:DeleteItem", &e).maybe_applied => {
+                    match self.current_lease(name).await? {
+                        Some(current) if current.holder == holder => {
+                            Err(self.sdk_error("dynamodb:DeleteItem", e))
+                        }
+                        _ => Ok(()),
+                    }
+                }
+                _ => Err(self.sdk_error("dynamodb:DeleteItem", e)),
+            },
+        }
+    }
+}
+
+/// Milliseconds since the epoch (sub-millisecond parts dropped).
+fn epoch_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_epoch_ms(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
 }
 
 fn lock_json(info: &LockInfo) -> String {

@@ -3,7 +3,9 @@
 use brickstack_aws::AwsClients;
 use brickstack_aws::state_backend::S3Store;
 use brickstack_spec::{Spec, StateBackend};
-use brickstack_state::{Delta, LockInfo, LockRequest, State, StateError, StateStore};
+use brickstack_state::{
+    Delta, Lease, LeaseStore, LockInfo, LockRequest, State, StateError, StateStore,
+};
 use brickstack_state_local::LocalStore;
 use time::OffsetDateTime;
 
@@ -102,6 +104,28 @@ impl StateStore for Backend {
     }
 }
 
+/// The monitor's leader election on the spec's backend (docs/monitor.md, "Replicas").
+impl LeaseStore for Backend {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Lease, StateError> {
+        match self {
+            Backend::Local(b) => b.acquire_lease(name, holder, ttl, now).await,
+            Backend::S3(b) => b.acquire_lease(name, holder, ttl, now).await,
+        }
+    }
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StateError> {
+        match self {
+            Backend::Local(b) => b.release_lease(name, holder).await,
+            Backend::S3(b) => b.release_lease(name, holder).await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +168,29 @@ mod tests {
         let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
         assert_eq!(lines, 1, "the delta was journaled, not written whole");
         backend.unlock(&lock).await.unwrap();
+    }
+
+    /// A lease through `Backend` is the store's: its file appears beside the state, and another
+    /// holder is refused.
+    #[tokio::test]
+    async fn leases_reach_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = LocalStore::new(dir.path().join("state/dev.json"));
+        let lease_file = local.lease_path("monitor");
+        let backend = Backend::Local(local);
+        let now = OffsetDateTime::now_utc();
+        let ttl = std::time::Duration::from_secs(60);
+        let held = backend
+            .acquire_lease("monitor", "a", ttl, now)
+            .await
+            .unwrap();
+        assert!(lease_file.is_file());
+        let refused = backend
+            .acquire_lease("monitor", "b", ttl, now)
+            .await
+            .unwrap();
+        assert_eq!(refused, held);
+        backend.release_lease("monitor", "a").await.unwrap();
+        assert!(!lease_file.exists());
     }
 }

@@ -431,6 +431,19 @@ fn references(spec: &Spec, cx: &mut Cx) {
             &policies,
         );
     }
+    if let Some(monitor) = &spec.monitor {
+        for (i, p) in monitor.scope.policies.iter().enumerate() {
+            if !policies.contains(&p.as_str()) {
+                undefined(
+                    cx,
+                    &format!("monitor.scope.policies[{i}]"),
+                    "cluster policy",
+                    p,
+                    &policies,
+                );
+            }
+        }
+    }
     let mut groups: Vec<&str> = spec
         .databricks
         .groups

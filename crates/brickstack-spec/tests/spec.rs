@@ -222,8 +222,10 @@ fn edge_cases() -> Vec<(String, String)> {
         ("schedule not a table", format!("{HEAD}[sleep]\nschedule = \"nightly\"\n")),
         ("time of day with multibyte digits", format!("{HEAD}[sleep.schedule]\nsleep_at = \"２0:00\"\nwake_at = \"07:0\"\n")),
         ("error at end of file without newline", format!("{HEAD}[network]\ncidr = \"10.0.0.0/8")),
+        ("monitor values of every wrong type", format!("{HEAD}[monitor]\ninterval = 1\nlease = []\nrecords = 1\nauto_remediation = \"yes\"\napi_key_parameter = 1\nscope = 1\nbreaker = \"x\"\nplaybooks = 1\n")),
+        ("monitor playbooks that are not tables", format!("{HEAD}[monitor.playbooks]\nSPARK_ERROR = 1\n\"\" = {{ action = \"none\" }}\n\"ключ\" = {{ action = 1, resize_to = 1e3, instance_types = [1, \"\"] }}\n")),
     ];
-    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\naccess = 1\nserve = 1\nsleep = 1\n".into()));
+    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\naccess = 1\nserve = 1\nmonitor = 1\nsleep = 1\n".into()));
     cases
         .into_iter()
         .map(|(name, source)| (name.to_string(), source))
@@ -498,4 +500,206 @@ fn a_library_the_libraries_api_would_refuse_is_reported_at_its_value() {
         ],
         "{errors}"
     );
+}
+
+#[test]
+fn monitor_is_absent_unless_written() {
+    let spec = brickstack_spec::parse("none.toml", HEAD).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.monitor, None);
+}
+
+#[test]
+fn monitor_takes_the_documented_defaults() {
+    use brickstack_spec::{Monitor, MonitorBreaker, MonitorScope};
+    let spec = brickstack_spec::parse("monitor.toml", &format!("{HEAD}[monitor]\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        spec.monitor,
+        Some(Monitor {
+            interval_seconds: 30,
+            auto_remediation: true,
+            lease_seconds: 60,
+            records: "state/dev.monitor.sqlite".into(),
+            api_key_parameter: None,
+            job_webhook: None,
+            slack_webhook_parameter: None,
+            scope: MonitorScope::default(),
+            breaker: MonitorBreaker {
+                threshold: 3,
+                window_seconds: 3_600,
+                cooldown_seconds: 900,
+            },
+            playbooks: vec![],
+        })
+    );
+}
+
+/// The every-option spec's `[monitor]` (the docs' full example): every key decoded.
+#[test]
+fn monitor_with_every_key_snapshot() {
+    let path = format!(
+        "{}/../../tests/specs/every_option.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let spec = brickstack_spec::parse("every_option.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_debug_snapshot!("monitor_every_key", spec.monitor);
+}
+
+/// `(what the file says under [monitor], the key paths reported)`: each rule, alone.
+#[test]
+fn each_monitor_rule_reports_at_its_key() {
+    let policy = "[databricks.cluster_policies.small]\ndefinition = '{}'\n";
+    let cases: &[(&str, &[&str])] = &[
+        ("interval = \"0s\"", &["monitor.interval"]),
+        ("interval = \"2h\"", &["monitor.interval"]),
+        ("interval = \"30 seconds\"", &["monitor.interval"]),
+        ("interval = 30", &["monitor.interval"]),
+        ("lease = \"2s\"", &["monitor.lease"]),
+        ("records = \" \"", &["monitor.records"]),
+        (
+            "api_key_parameter = \"monitor/key\"",
+            &["monitor.api_key_parameter"],
+        ),
+        (
+            "slack_webhook_parameter = \"slack\"",
+            &["monitor.slack_webhook_parameter"],
+        ),
+        (
+            "job_webhook_username_parameter = \"/u\"",
+            &["monitor.job_webhook_username_parameter"],
+        ),
+        (
+            "job_webhook_password_parameter = \"/p\"",
+            &["monitor.job_webhook_password_parameter"],
+        ),
+        ("intervall = \"30s\"", &["monitor.intervall"]),
+        (
+            "[monitor.scope]\nunmanaged = \"fix\"",
+            &["monitor.scope.unmanaged"],
+        ),
+        (
+            "[monitor.scope]\npolicies = [\"small\", \"large\"]",
+            &["monitor.scope.policies[1]"],
+        ),
+        ("[monitor.scope]\nteam = \"data\"", &["monitor.scope.team"]),
+        (
+            "[monitor.breaker]\nthreshold = 0",
+            &["monitor.breaker.threshold"],
+        ),
+        (
+            "[monitor.breaker]\nwindow = \"8d\"",
+            &["monitor.breaker.window"],
+        ),
+        (
+            "[monitor.breaker]\ncooldown = \"x\"",
+            &["monitor.breaker.cooldown"],
+        ),
+        (
+            "[monitor.playbooks.DatabricksResourceExhaused]\naction = \"restart\"",
+            &["monitor.playbooks.DatabricksResourceExhaused"],
+        ),
+        (
+            "[monitor.playbooks.bootstrap_timeout]\naction = \"restart\"",
+            &["monitor.playbooks.bootstrap_timeout"],
+        ),
+        (
+            "[monitor.playbooks.SPARK_ERROR]\ntimeout = \"5m\"",
+            &["monitor.playbooks.SPARK_ERROR"],
+        ),
+        (
+            "[monitor.playbooks.SPARK_ERROR]\naction = \"reboot\"",
+            &["monitor.playbooks.SPARK_ERROR.action"],
+        ),
+        (
+            "[monitor.playbooks.SPARK_ERROR]\naction = \"resize\"",
+            &["monitor.playbooks.SPARK_ERROR.action"],
+        ),
+        (
+            "[monitor.playbooks.SPARK_ERROR]\naction = \"resize\"\nresize_to = 0",
+            &["monitor.playbooks.SPARK_ERROR.resize_to"],
+        ),
+        (
+            "[monitor.playbooks.SPARK_ERROR]\naction = \"restart\"\nresize_to = 4",
+            &["monitor.playbooks.SPARK_ERROR.resize_to"],
+        ),
+        (
+            "[monitor.playbooks.SPARK_ERROR]\naction = \"restart\"\nlonger_timeout = \"20m\"",
+            &["monitor.playbooks.SPARK_ERROR.longer_timeout"],
+        ),
+        (
+            "[monitor.playbooks.DatabricksResourceExhausted]\naction = \"restart_with_fallback\"",
+            &["monitor.playbooks.DatabricksResourceExhausted.action"],
+        ),
+        (
+            "[monitor.playbooks.DatabricksResourceExhausted]\naction = \"restart_with_fallback\"\non_demand = false",
+            &["monitor.playbooks.DatabricksResourceExhausted.action"],
+        ),
+        (
+            "[monitor.playbooks.DatabricksResourceExhausted]\naction = \"restart_with_fallback\"\ninstance_types = [\"i3.xlarge\", \"\", \"i3.xlarge\"]",
+            &[
+                "monitor.playbooks.DatabricksResourceExhausted.instance_types[1]",
+                "monitor.playbooks.DatabricksResourceExhausted.instance_types[2]",
+            ],
+        ),
+        (
+            "[monitor.playbooks.DatabricksDriverNotResponding]\naction = \"restart\"\ntimeout = \"2d\"\nhealth_check_timeout = \"0s\"\nretries = 3",
+            &[
+                "monitor.playbooks.DatabricksDriverNotResponding.timeout",
+                "monitor.playbooks.DatabricksDriverNotResponding.health_check_timeout",
+                "monitor.playbooks.DatabricksDriverNotResponding.retries",
+            ],
+        ),
+    ];
+    for (body, expected) in cases {
+        let text = format!("{HEAD}{policy}[monitor]\n{body}\n");
+        let errors = match brickstack_spec::parse("monitor.toml", &text) {
+            Ok(_) => panic!("accepted:\n{body}"),
+            Err(errors) => errors,
+        };
+        let keys: Vec<&str> = errors.diagnostics.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, *expected, "{body}\n{errors}");
+        assert!(
+            errors
+                .diagnostics
+                .iter()
+                .all(|d| d.help.is_some() && d.span.end > d.span.start),
+            "every problem is located and has a hint:\n{errors}"
+        );
+    }
+}
+
+#[test]
+fn each_playbook_action_is_accepted_with_what_it_reads() {
+    let text = format!(
+        "{HEAD}[monitor]\n\
+         [monitor.playbooks.DatabricksDriverNotResponding]\naction = \"restart\"\ntimeout = \"90s\"\n\
+         [monitor.playbooks.DatabricksResourceExhausted]\naction = \"restart_with_fallback\"\nzones = [\"eu-west-1b\"]\n\
+         [monitor.playbooks.INSTANCE_POOL_CLUSTER_FAILURE]\naction = \"resize\"\nresize_to = 2\n\
+         [monitor.playbooks.BOOTSTRAP_TIMEOUT]\naction = \"restart_with_longer_timeout\"\n\
+         [monitor.playbooks.DatabricksUnclassified]\naction = \"none\"\n"
+    );
+    let spec = brickstack_spec::parse("playbooks.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let playbooks = spec.monitor.unwrap().playbooks;
+    let summary: Vec<(&str, &str)> = playbooks
+        .iter()
+        .map(|p| (p.key.as_str(), p.action.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("DatabricksDriverNotResponding", "restart"),
+            ("DatabricksResourceExhausted", "restart_with_fallback"),
+            ("INSTANCE_POOL_CLUSTER_FAILURE", "resize"),
+            ("BOOTSTRAP_TIMEOUT", "restart_with_longer_timeout"),
+            ("DatabricksUnclassified", "none"),
+        ],
+        "in file order"
+    );
+    assert_eq!(playbooks[0].timeout_seconds, Some(90));
+    assert_eq!(playbooks[0].health_check_timeout_seconds, None);
+    assert_eq!(playbooks[1].zones, ["eu-west-1b"]);
+    assert_eq!(playbooks[1].on_demand, None);
+    assert_eq!(playbooks[2].resize_to, Some(2));
+    assert_eq!(playbooks[3].longer_timeout_seconds, None);
 }

@@ -17,6 +17,12 @@
 //!   `link` + `unlink`), so exactly one of several lockers wins and nobody ever reads a lock file
 //!   that is still being written.
 //!
+//! * Leases ([`LeaseStore`]): `state/ENV.json.<name>.lease` holding `{"holder", "expires_at"}`
+//!   (RFC 3339). Each acquire or release reads, decides and writes (temporary file, flushed,
+//!   renamed) while holding an exclusive `flock` on `state/ENV.json.<name>.lease.lock`, so two
+//!   processes never both take a lease. The lock file stays: removing it would let a process
+//!   lock a file another has just unlinked.
+//!
 //! Checks and actions are separate file operations, so a run that is `force-unlock`ed while it is
 //! between checking its lock and acting can still complete that one action; the write's
 //! condition on what this handle last read (see [`StateStore::write`]) still refuses to overwrite
@@ -33,11 +39,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use brickstack_state::{
-    Delta, LockInfo, LockRequest, State, StateError, StateStore, check_write, compaction_due,
-    replay,
+    Delta, Lease, LeaseStore, LockInfo, LockRequest, State, StateError, StateStore, check_write,
+    compaction_due, replay,
 };
 use tempfile::NamedTempFile;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// The state of one environment in a local file.
 #[derive(Debug)]
@@ -495,6 +502,154 @@ impl LocalStore {
             files: self.files_now(journal_intact)?,
         });
         Ok(())
+    }
+}
+
+impl LocalStore {
+    /// The lease file of lease `name`: `<state path>.<name>.lease`.
+    pub fn lease_path(&self, name: &str) -> PathBuf {
+        let mut path = self.path.clone().into_os_string();
+        path.push(format!(".{name}.lease"));
+        PathBuf::from(path)
+    }
+
+    /// The lease's file and the file whose `flock` serialises its read-modify-write; the name is
+    /// checked first, since it becomes part of a file name.
+    fn lease_files(&self, name: &str) -> Result<(PathBuf, File), StateError> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(StateError::Backend {
+                backend: self.location(),
+                detail: format!(
+                    "lease name `{name}` is not letters, digits, `-` and `_` (it names a file)"
+                ),
+                retryable: false,
+            });
+        }
+        let path = self.lease_path(name);
+        let mut guard_path = path.clone().into_os_string();
+        guard_path.push(".lock");
+        let guard_path = PathBuf::from(guard_path);
+        let dir = self.dir();
+        fs::create_dir_all(dir).map_err(|e| self.io_error("creating", dir, e))?;
+        let guard = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&guard_path)
+            .map_err(|e| self.io_error("opening", &guard_path, e))?;
+        // Blocks while another process reads or writes the lease: a few file operations.
+        guard
+            .lock()
+            .map_err(|e| self.io_error("locking", &guard_path, e))?;
+        Ok((path, guard))
+    }
+
+    fn read_lease(&self, name: &str, path: &Path) -> Result<Option<Lease>, StateError> {
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io_error("reading", path, e)),
+        };
+        let corrupt = |why: String| StateError::Corrupt {
+            detail: format!(
+                "lease file `{}` {why}; if no `brickstack serve` is running, delete it",
+                path.display()
+            ),
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("is not JSON ({e})")))?;
+        let holder = value["holder"]
+            .as_str()
+            .ok_or_else(|| corrupt("has no string `holder`".into()))?;
+        let expires_at = value["expires_at"]
+            .as_str()
+            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+            .ok_or_else(|| corrupt("has no RFC 3339 `expires_at`".into()))?;
+        Ok(Some(Lease {
+            name: name.into(),
+            holder: holder.into(),
+            expires_at,
+        }))
+    }
+
+    fn acquire_lease_now(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Lease, StateError> {
+        let (path, guard) = self.lease_files(name)?;
+        if let Some(current) = self.read_lease(name, &path)?
+            && current.holder != holder
+            && current.expires_at > now
+        {
+            return Ok(current);
+        }
+        let expires_at = time::Duration::try_from(ttl)
+            .ok()
+            .and_then(|ttl| now.checked_add(ttl))
+            .ok_or_else(|| StateError::Backend {
+                backend: self.location(),
+                detail: format!("a lease of {ttl:?} from {now} ends beyond the calendar"),
+                retryable: false,
+            })?;
+        let expires_text = expires_at
+            .format(&Rfc3339)
+            .map_err(|e| StateError::Backend {
+                backend: self.location(),
+                detail: format!("the lease's expiry {expires_at} has no RFC 3339 form ({e})"),
+                retryable: false,
+            })?;
+        let mut bytes = serde_json::to_vec_pretty(
+            &serde_json::json!({ "holder": holder, "expires_at": expires_text }),
+        )
+        .expect("a JSON value serialises");
+        bytes.push(b'\n');
+        self.replace(&path, &bytes)?;
+        drop(guard);
+        Ok(Lease {
+            name: name.into(),
+            holder: holder.into(),
+            expires_at,
+        })
+    }
+
+    fn release_lease_now(&self, name: &str, holder: &str) -> Result<(), StateError> {
+        let (path, guard) = self.lease_files(name)?;
+        if self
+            .read_lease(name, &path)?
+            .is_some_and(|current| current.holder == holder)
+        {
+            match fs::remove_file(&path) {
+                Ok(()) => self.sync_dir()?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(self.io_error("removing", &path, e)),
+            }
+        }
+        drop(guard);
+        Ok(())
+    }
+}
+
+// Blocking file operations (and a short `flock` wait) inline, as the state's are.
+impl LeaseStore for LocalStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Lease, StateError> {
+        self.acquire_lease_now(name, holder, ttl, now)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StateError> {
+        self.release_lease_now(name, holder)
     }
 }
 

@@ -13,8 +13,8 @@ use std::sync::Barrier;
 
 use brickstack_state::conformance::{self, LEASE_SECONDS, T0};
 use brickstack_state::{
-    Delta, Edit, FORMAT_VERSION, LockInfo, LockRequest, RecordedResource, State, StateError,
-    StateStore,
+    Delta, Edit, FORMAT_VERSION, Lease, LeaseStore, LockInfo, LockRequest, RecordedResource, State,
+    StateError, StateStore,
 };
 use brickstack_state_local::LocalStore;
 
@@ -61,6 +61,112 @@ async fn local_store_passes_the_conformance_suite() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn local_store_passes_the_lease_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join("state").join(format!("{name}.json"));
+    conformance::run_leases(|name| LocalStore::new(at(name))).await;
+}
+
+/// The lease file is `<state>.<name>.lease`, JSON a person can read, beside its `flock` file;
+/// a release removes the lease file and leaves no temporary file.
+#[tokio::test]
+async fn the_lease_file_is_documented_json_beside_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("dev.json"));
+    assert_eq!(
+        store.lease_path("monitor"),
+        dir.path().join("dev.json.monitor.lease")
+    );
+    let lease = store
+        .acquire_lease(
+            "monitor",
+            "host-1:4242",
+            std::time::Duration::from_secs(60),
+            T0,
+        )
+        .await
+        .unwrap();
+    let text = fs::read_to_string(store.lease_path("monitor")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"holder": "host-1:4242", "expires_at": "2026-01-01T00:01:00Z"})
+    );
+    assert_eq!(lease.holder, "host-1:4242");
+    assert_eq!(
+        entries(dir.path()),
+        ["dev.json.monitor.lease", "dev.json.monitor.lease.lock"]
+    );
+    store.release_lease("monitor", "host-1:4242").await.unwrap();
+    assert_eq!(entries(dir.path()), ["dev.json.monitor.lease.lock"]);
+}
+
+/// A damaged lease file is reported (naming the file), not taken over or treated as free; a name
+/// that cannot be part of a file name is refused.
+#[tokio::test]
+async fn a_damaged_lease_file_and_a_bad_name_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("dev.json"));
+    fs::write(store.lease_path("monitor"), "{\"holder\": 1}").unwrap();
+    let ttl = std::time::Duration::from_secs(60);
+    match store.acquire_lease("monitor", "a", ttl, T0).await {
+        Err(StateError::Corrupt { detail }) => {
+            assert!(detail.contains("dev.json.monitor.lease"), "{detail}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    for name in ["", "../escape", "a/b"] {
+        assert!(
+            matches!(
+                store.acquire_lease(name, "a", ttl, T0).await,
+                Err(StateError::Backend { .. })
+            ),
+            "lease name {name:?} was accepted"
+        );
+    }
+}
+
+/// Real parallelism for leases: eight threads (eight handles) acquire a free lease at once;
+/// exactly one holds it, every one is told that one. The suite's `join!` runs on one thread.
+#[test]
+fn lease_acquirers_in_parallel_threads_exactly_one_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dev.json");
+    const ACQUIRERS: usize = 8;
+    for round in 0..20 {
+        let barrier = Barrier::new(ACQUIRERS);
+        let name = format!("monitor-{round}");
+        let leases: Vec<Lease> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..ACQUIRERS)
+                .map(|i| {
+                    let (path, barrier, name) = (&path, &barrier, &name);
+                    scope.spawn(move || {
+                        let store = LocalStore::new(path);
+                        barrier.wait();
+                        block_on(store.acquire_lease(
+                            name,
+                            &format!("replica-{i}"),
+                            std::time::Duration::from_secs(60),
+                            T0,
+                        ))
+                        .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let holders: Vec<usize> = (0..ACQUIRERS)
+            .filter(|&i| leases[i].holder == format!("replica-{i}"))
+            .collect();
+        assert_eq!(holders.len(), 1, "round {round}: {leases:?}");
+        assert!(
+            leases.iter().all(|l| *l == leases[holders[0]]),
+            "round {round}: {leases:?}"
+        );
+    }
 }
 
 /// One write's delta: a resource set at `address`.

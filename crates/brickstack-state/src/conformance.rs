@@ -11,6 +11,9 @@
 //! record (serial 4) leaves (a half-written line for a file; for an object store, whose puts are atomic,
 //! whatever an interrupted upload leaves).
 //!
+//! Leases ([`LeaseStore`]) have their own runner, [`run_leases`], with the same factory: each
+//! check takes lease [`LEASE`] at its own location.
+//!
 //! ```text
 //! brickstack_state::conformance::run_all(|name| LocalStore::new(dir.join(format!("{name}.json"))), |name| tear(name)).await;
 //! ```
@@ -23,6 +26,7 @@ use crate::document::{
     AccessGrant, ObjectLookup, PendingKind, PendingOperation, RecordedResource, ResourceStatus,
     State,
 };
+use crate::lease::{Lease, LeaseStore};
 use crate::lock::{LockInfo, LockRequest};
 use crate::store::{StateError, StateStore};
 
@@ -31,6 +35,12 @@ pub const T0: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
 
 /// The lease every check's lock is taken with.
 pub const LEASE_SECONDS: u64 = 60;
+
+/// The lease name the lease checks take (the monitor's).
+pub const LEASE: &str = "monitor";
+
+/// The leases' time to live in the lease checks.
+pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Runs every check, each on its own location from `new_store`; `tear` damages a location's
 /// journal as a crash mid-append would.
@@ -77,6 +87,268 @@ pub async fn run_all<S: StateStore>(new_store: impl Fn(&str) -> S, tear: impl As
     a_writer_behind_a_compaction_is_refused(at("a_writer_behind_a_compaction_is_refused")).await;
     let torn = "a_torn_append_is_ignored";
     a_torn_append_is_ignored(at(torn), async || tear(torn).await).await;
+}
+
+/// Runs every lease check, each on its own location from `new_store` (two calls with one name are
+/// two processes on one location). Leases live beside the state lock, so the backend is both.
+pub async fn run_leases<S: StateStore + LeaseStore>(new_store: impl Fn(&str) -> S) {
+    let new_store = &new_store;
+    let at = move |name: &'static str| {
+        eprintln!("conformance: {name}");
+        move || new_store(name)
+    };
+    a_free_lease_is_taken(at("a_free_lease_is_taken")).await;
+    renewal_by_the_holder_extends_the_lease(at("renewal_by_the_holder_extends_the_lease")).await;
+    another_holder_is_refused_until_the_lease_expires(at(
+        "another_holder_is_refused_until_the_lease_expires",
+    ))
+    .await;
+    release_by_another_holder_does_nothing(at("release_by_another_holder_does_nothing")).await;
+    release_frees_the_lease(at("release_frees_the_lease")).await;
+    concurrent_acquirers_exactly_one_holds(at("concurrent_acquirers_exactly_one_holds")).await;
+    leases_are_apart_from_each_other_and_from_the_state_lock(at(
+        "leases_are_apart_from_each_other_and_from_the_state_lock",
+    ))
+    .await;
+}
+
+fn lease(holder: &str, expires_at: OffsetDateTime) -> Lease {
+    Lease {
+        name: LEASE.into(),
+        holder: holder.into(),
+        expires_at,
+    }
+}
+
+/// Guards: a lease nobody holds is taken, until `now + ttl`, and read back as taken by another
+/// process, which does not get it.
+pub async fn a_free_lease_is_taken<S: LeaseStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let taken = ok(
+        "acquire a free lease",
+        a.acquire_lease(LEASE, "replica-a", LEASE_TTL, T0).await,
+    );
+    assert_eq!(taken, lease("replica-a", T0 + Duration::seconds(60)));
+    assert!(taken.held_by("replica-a", T0));
+    assert_eq!(
+        ok(
+            "acquire by another replica",
+            b.acquire_lease(LEASE, "replica-b", LEASE_TTL, T0 + Duration::seconds(1))
+                .await
+        ),
+        taken,
+        "the other replica gets the holder's lease back, unchanged"
+    );
+}
+
+/// Guards: the holder renews: the lease then runs from the renewal, so another replica is still
+/// refused after the first term would have ended.
+pub async fn renewal_by_the_holder_extends_the_lease<S: LeaseStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    ok(
+        "acquire",
+        a.acquire_lease(LEASE, "replica-a", LEASE_TTL, T0).await,
+    );
+    let at_30 = T0 + Duration::seconds(30);
+    let renewed = ok(
+        "renew",
+        a.acquire_lease(LEASE, "replica-a", LEASE_TTL, at_30).await,
+    );
+    assert_eq!(
+        renewed,
+        lease("replica-a", at_30 + Duration::seconds(60)),
+        "a renewal runs from its own `now`"
+    );
+    let at_70 = T0 + Duration::seconds(70);
+    assert_eq!(
+        ok(
+            "acquire by another replica after the first term",
+            b.acquire_lease(LEASE, "replica-b", LEASE_TTL, at_70).await
+        ),
+        renewed,
+        "the renewed lease still stands"
+    );
+}
+
+/// Guards: another replica is refused while the lease is unexpired (up to the last instant
+/// before `expires_at`) and takes it from `expires_at` on: a crashed holder is replaced.
+pub async fn another_holder_is_refused_until_the_lease_expires<S: LeaseStore>(
+    new_handle: impl Fn() -> S,
+) {
+    let (a, b) = (new_handle(), new_handle());
+    let held = ok(
+        "acquire",
+        a.acquire_lease(LEASE, "replica-a", LEASE_TTL, T0).await,
+    );
+    let just_before = held.expires_at - Duration::milliseconds(1);
+    assert_eq!(
+        ok(
+            "acquire just before expiry",
+            b.acquire_lease(LEASE, "replica-b", LEASE_TTL, just_before)
+                .await
+        ),
+        held
+    );
+    let taken = ok(
+        "acquire at expiry",
+        b.acquire_lease(LEASE, "replica-b", LEASE_TTL, held.expires_at)
+            .await,
+    );
+    assert_eq!(
+        taken,
+        lease("replica-b", held.expires_at + Duration::seconds(60)),
+        "an acquire at expiry takes the lease"
+    );
+    assert_eq!(
+        ok(
+            "the former holder tries to renew",
+            a.acquire_lease(
+                LEASE,
+                "replica-a",
+                LEASE_TTL,
+                held.expires_at + Duration::seconds(1)
+            )
+            .await
+        ),
+        taken,
+        "a holder that lost its lease does not get it back by renewing"
+    );
+}
+
+/// Guards: only the holder releases: a release by another replica leaves the lease in place.
+pub async fn release_by_another_holder_does_nothing<S: LeaseStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    let held = ok(
+        "acquire",
+        a.acquire_lease(LEASE, "replica-a", LEASE_TTL, T0).await,
+    );
+    ok(
+        "release by another replica",
+        b.release_lease(LEASE, "replica-b").await,
+    );
+    assert_eq!(
+        ok(
+            "acquire after the other's release",
+            b.acquire_lease(LEASE, "replica-b", LEASE_TTL, T0 + Duration::seconds(1))
+                .await
+        ),
+        held,
+        "the lease is still the holder's after another replica's release"
+    );
+}
+
+/// Guards: a release frees the lease at once (a replica shutting down hands over without waiting
+/// for expiry); releasing a free lease is harmless.
+pub async fn release_frees_the_lease<S: LeaseStore>(new_handle: impl Fn() -> S) {
+    let (a, b) = (new_handle(), new_handle());
+    ok(
+        "release of a free lease",
+        a.release_lease(LEASE, "replica-a").await,
+    );
+    ok(
+        "acquire",
+        a.acquire_lease(LEASE, "replica-a", LEASE_TTL, T0).await,
+    );
+    ok("release", a.release_lease(LEASE, "replica-a").await);
+    let at_1 = T0 + Duration::seconds(1);
+    assert_eq!(
+        ok(
+            "acquire after release",
+            b.acquire_lease(LEASE, "replica-b", LEASE_TTL, at_1).await
+        ),
+        lease("replica-b", at_1 + Duration::seconds(60))
+    );
+    ok("release again", a.release_lease(LEASE, "replica-a").await);
+    assert_eq!(
+        ok(
+            "acquire by the former holder",
+            a.acquire_lease(LEASE, "replica-a", LEASE_TTL, at_1).await
+        ),
+        lease("replica-b", at_1 + Duration::seconds(60)),
+        "the old holder's second release did not free the new holder's lease"
+    );
+}
+
+/// Guards: the take is one atomic step: of four replicas acquiring a free lease at the same
+/// moment exactly one holds it, and every one is told that one. Repeated, so a backend that only
+/// sometimes lets two win is likely caught.
+pub async fn concurrent_acquirers_exactly_one_holds<S: LeaseStore>(new_handle: impl Fn() -> S) {
+    for round in 0..5 {
+        let name = format!("{LEASE}-{round}");
+        let replicas: [S; 4] = std::array::from_fn(|_| new_handle());
+        let holders: [String; 4] = std::array::from_fn(|i| format!("replica-{i}"));
+        let (r0, r1, r2, r3) = tokio::join!(
+            replicas[0].acquire_lease(&name, &holders[0], LEASE_TTL, T0),
+            replicas[1].acquire_lease(&name, &holders[1], LEASE_TTL, T0),
+            replicas[2].acquire_lease(&name, &holders[2], LEASE_TTL, T0),
+            replicas[3].acquire_lease(&name, &holders[3], LEASE_TTL, T0),
+        );
+        let leases = [r0, r1, r2, r3].map(|r| ok("a racing acquire", r));
+        let winners: Vec<usize> = (0..4).filter(|&i| leases[i].holder == holders[i]).collect();
+        let [winner] = winners[..] else {
+            panic!("round {round}: racing acquirers: expected exactly one holder, got {leases:?}");
+        };
+        for got in &leases {
+            assert_eq!(
+                got, &leases[winner],
+                "round {round}: every acquirer is told the one holder"
+            );
+        }
+    }
+}
+
+/// Guards: a lease is not the state lock and one lease is not another: holding one never stops
+/// a run from locking the state, nor a replica from taking another lease, and the reverse.
+pub async fn leases_are_apart_from_each_other_and_from_the_state_lock<
+    S: StateStore + LeaseStore,
+>(
+    new_handle: impl Fn() -> S,
+) {
+    let (a, b) = (new_handle(), new_handle());
+    let held = ok(
+        "acquire",
+        a.acquire_lease(LEASE, "replica-a", LEASE_TTL, T0).await,
+    );
+    let other = ok(
+        "acquire another lease",
+        b.acquire_lease("access-worker", "replica-b", LEASE_TTL, T0)
+            .await,
+    );
+    assert_eq!(other.holder, "replica-b");
+    assert_eq!(other.name, "access-worker");
+    let lock = ok(
+        "lock the state while a lease is held",
+        b.lock(&request("lock-beside-a-lease", T0)).await,
+    );
+    assert_eq!(
+        ok(
+            "renew while the state is locked",
+            a.acquire_lease(LEASE, "replica-a", LEASE_TTL, T0 + Duration::seconds(1))
+                .await
+        ),
+        lease("replica-a", T0 + Duration::seconds(61))
+    );
+    assert_eq!(
+        ok("current lock", a.current_lock().await),
+        Some(lock.clone())
+    );
+    ok("unlock", b.unlock(&lock).await);
+    ok("release", a.release_lease(LEASE, "replica-a").await);
+    assert_eq!(
+        ok(
+            "the other lease after a release",
+            a.acquire_lease(
+                "access-worker",
+                "replica-a",
+                LEASE_TTL,
+                T0 + Duration::seconds(2)
+            )
+            .await
+        ),
+        other,
+        "releasing one lease left the other"
+    );
+    let _ = held;
 }
 
 /// One edit of `state`, committed as the next serial: the delta and the state it produces.
@@ -990,6 +1262,16 @@ mod tests {
         appends_after_torn_bytes: bool,
         /// A compaction that drops the records but keeps the old document.
         compaction_loses_records: bool,
+        /// Any holder takes a lease, expired or not.
+        lease_taken_by_anyone: bool,
+        /// An expired lease is never taken over.
+        lease_never_expires: bool,
+        /// A renewal keeps the first term's expiry.
+        renewal_keeps_expiry: bool,
+        /// Any replica's release frees the lease.
+        lease_released_by_anyone: bool,
+        /// A lease checked, then written in a second step.
+        racy_lease: bool,
     }
 
     /// A document and its journal, as a file-like backend keeps them.
@@ -998,6 +1280,7 @@ mod tests {
         document: Option<State>,
         journal: Vec<u8>,
         lock: Option<LockInfo>,
+        leases: std::collections::BTreeMap<String, Lease>,
     }
 
     impl Stored {
@@ -1164,6 +1447,54 @@ mod tests {
         }
     }
 
+    impl LeaseStore for MemoryStore {
+        async fn acquire_lease(
+            &self,
+            name: &str,
+            holder: &str,
+            ttl: std::time::Duration,
+            now: OffsetDateTime,
+        ) -> Result<Lease, StateError> {
+            let current = self.stored.lock().unwrap().leases.get(name).cloned();
+            if let Some(current) = &current {
+                let expired = current.expires_at <= now && !self.flaws.lease_never_expires;
+                if current.holder != holder && !expired && !self.flaws.lease_taken_by_anyone {
+                    return Ok(current.clone());
+                }
+            }
+            if self.flaws.racy_lease {
+                tokio::task::yield_now().await;
+            }
+            let expires_at = match &current {
+                Some(c) if c.holder == holder && self.flaws.renewal_keeps_expiry => c.expires_at,
+                _ => now + ttl,
+            };
+            let taken = Lease {
+                name: name.into(),
+                holder: holder.into(),
+                expires_at,
+            };
+            self.stored
+                .lock()
+                .unwrap()
+                .leases
+                .insert(name.into(), taken.clone());
+            Ok(taken)
+        }
+
+        async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StateError> {
+            let mut stored = self.stored.lock().unwrap();
+            if stored
+                .leases
+                .get(name)
+                .is_some_and(|l| l.holder == holder || self.flaws.lease_released_by_anyone)
+            {
+                stored.leases.remove(name);
+            }
+            Ok(())
+        }
+    }
+
     async fn run_with(flaws: Flaws) {
         let locations: Mutex<std::collections::BTreeMap<String, Arc<Mutex<Stored>>>> =
             Mutex::default();
@@ -1190,6 +1521,13 @@ mod tests {
                     .extend_from_slice(br#"{"lineage":"lineage-1","serial":"#);
             },
         )
+        .await;
+        run_leases(|name| MemoryStore {
+            location: format!("memory://{name}"),
+            stored: at(name),
+            view: Mutex::new(None),
+            flaws,
+        })
         .await;
     }
 
@@ -1263,6 +1601,56 @@ mod tests {
     async fn a_store_whose_writes_ignore_the_writers_view_fails() {
         run_with(Flaws {
             no_view: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "the other replica gets the holder's lease back")]
+    async fn a_store_whose_lease_anyone_takes_fails() {
+        run_with(Flaws {
+            lease_taken_by_anyone: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "an acquire at expiry takes the lease")]
+    async fn a_store_whose_leases_never_expire_fails() {
+        run_with(Flaws {
+            lease_never_expires: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a renewal runs from its own `now`")]
+    async fn a_store_whose_renewals_do_not_extend_fails() {
+        run_with(Flaws {
+            renewal_keeps_expiry: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "still the holder's after another replica's release")]
+    async fn a_store_that_lets_anyone_release_a_lease_fails() {
+        run_with(Flaws {
+            lease_released_by_anyone: true,
+            ..Flaws::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "racing acquirers: expected exactly one holder")]
+    async fn a_store_that_checks_then_takes_a_lease_in_two_steps_fails() {
+        run_with(Flaws {
+            racy_lease: true,
             ..Flaws::default()
         })
         .await;

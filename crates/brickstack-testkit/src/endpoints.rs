@@ -283,7 +283,7 @@ fn require<T>(what: &str, test_name: &str, probe: Result<T, String>) -> Option<T
 }
 
 /// `CI` set to anything but empty, `0` or `false` (CI systems set `CI=true`).
-fn is_ci() -> bool {
+pub(crate) fn is_ci() -> bool {
     std::env::var("CI")
         .map(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
         .unwrap_or(false)

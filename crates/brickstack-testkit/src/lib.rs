@@ -9,12 +9,17 @@
 //! * [`FaultProxy`] ([`proxy`]): a fault-injecting HTTP proxy on loopback in front of moto (or
 //!   any upstream) that loses answers after the upstream applied a request, or throttles.
 //!
+//! * [`browser`]: a headless Chromium for server-rendered pages (DOM dump, PNG screenshot into
+//!   `target/test-artifacts/`), with the same skip-or-panic policy ([`require_chromium`]).
+//!
 //! The Databricks emulator itself is the `brickstack-databricks-emulator` crate.
 
+pub mod browser;
 pub mod endpoints;
 pub mod ids;
 pub mod proxy;
 
+pub use browser::{BrowserError, Chromium, artifacts_dir, find_chromium, require_chromium};
 pub use endpoints::{
     CA_BUNDLE_VAR, DatabricksEndpoint, Emulators, EnvFileError, MOTO_PLAIN_HTTP_VAR,
     MinilakeEndpoint, MotoEndpoint, databricks, minilake, moto, require_databricks,

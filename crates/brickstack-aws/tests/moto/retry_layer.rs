@@ -9,7 +9,7 @@ use brickstack_aws::state_backend::S3Store;
 use brickstack_aws::{AwsClients, StaticEndpoint, classify, static_sdk_config_with_policy};
 use brickstack_provider::{ErrorClass, RetryPolicy};
 use brickstack_state::conformance::{LEASE_SECONDS, T0};
-use brickstack_state::{LockInfo, LockRequest, StateError, StateStore};
+use brickstack_state::{LeaseStore, LockInfo, LockRequest, StateError, StateStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -290,6 +290,48 @@ async fn an_unlock_whose_answer_is_lost_is_not_sent_again_and_the_lock_item_deci
     let held = Scripted::start(vec![Answer::Drop], Answer::Json(200, held_by_lock_1())).await;
     let store = S3Store::new(&held.clients(), "b", "k", "locks", "key");
     match store.unlock(&lock("lock-1")).await {
+        Err(StateError::Backend { .. }) => {}
+        other => panic!("expected a Backend error, got {other:?}"),
+    }
+    assert_eq!(held.actions(), ["deleteitem", "getitem"]);
+}
+
+#[tokio::test]
+async fn a_lease_acquire_whose_answer_is_lost_is_sent_again_and_is_ours() {
+    // The condition `Holder = :me` lets the second send through: the lease is ours either way.
+    let server = Scripted::start(vec![Answer::Drop], Answer::Json(200, "{}")).await;
+    let store = S3Store::new(&server.clients(), "b", "k", "locks", "key");
+    let lease = store
+        .acquire_lease("monitor", "replica-a", Duration::from_secs(60), T0)
+        .await
+        .expect("the second send takes the lease");
+    assert_eq!(lease.holder, "replica-a");
+    assert_eq!(lease.expires_at, T0 + Duration::from_secs(60));
+    assert_eq!(server.actions(), ["putitem", "putitem"]);
+}
+
+#[tokio::test]
+async fn a_lease_release_whose_answer_is_lost_is_not_sent_again_and_the_item_decides() {
+    // Gone: released.
+    let released = Scripted::start(vec![Answer::Drop], Answer::Json(200, "{}")).await;
+    let store = S3Store::new(&released.clients(), "b", "k", "locks", "key");
+    store
+        .release_lease("monitor", "replica-a")
+        .await
+        .expect("the lease item is gone: released");
+    assert_eq!(released.actions(), ["deleteitem", "getitem"]);
+
+    // Still ours: the delete did not go through, and the error says so.
+    let held = Scripted::start(
+        vec![Answer::Drop],
+        Answer::Json(
+            200,
+            r#"{"Item": {"LockID": {"S": "b/k#monitor"}, "Holder": {"S": "replica-a"}, "Expires": {"N": "1767225660000"}}}"#,
+        ),
+    )
+    .await;
+    let store = S3Store::new(&held.clients(), "b", "k", "locks", "key");
+    match store.release_lease("monitor", "replica-a").await {
         Err(StateError::Backend { .. }) => {}
         other => panic!("expected a Backend error, got {other:?}"),
     }

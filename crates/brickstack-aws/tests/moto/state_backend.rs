@@ -14,7 +14,7 @@ use brickstack_aws::{AwsClients, StaticEndpoint, static_sdk_config_with_policy};
 use brickstack_provider::RetryPolicy;
 use brickstack_state::conformance::{self, LEASE_SECONDS, T0};
 use brickstack_state::{
-    Edit, LockInfo, LockRequest, RecordedResource, State, StateError, StateStore,
+    Edit, LeaseStore, LockInfo, LockRequest, RecordedResource, State, StateError, StateStore,
 };
 use brickstack_testkit::{unique_bucket_name, unique_name};
 
@@ -177,6 +177,72 @@ async fn s3_store_passes_the_conformance_suite() {
     };
     let at = |name: &str| backend.store(&format!("conformance/{name}.json"));
     conformance::run_all(at, async |name| tear(&at(name)).await).await;
+}
+
+#[tokio::test]
+async fn s3_store_passes_the_lease_checks() {
+    let Some(backend) = Backend::new("s3_store_passes_the_lease_checks").await else {
+        return;
+    };
+    conformance::run_leases(|name| backend.store(&format!("leases/{name}.json"))).await;
+}
+
+/// The lease item's layout (docs/monitor.md names it): `LockID = "<bucket>/<key>#<name>"`,
+/// `Holder`, `Expires` in epoch milliseconds; beside, not in, the state's lock item.
+#[tokio::test]
+async fn the_lease_item_is_the_documented_layout() {
+    let Some(backend) = Backend::new("the_lease_item_is_the_documented_layout").await else {
+        return;
+    };
+    let store = backend.store("env/prod.json");
+    let lease_id = format!("{}/env/prod.json#monitor", backend.bucket);
+    assert_eq!(store.lease_id("monitor"), lease_id);
+    store
+        .acquire_lease(
+            "monitor",
+            "host-1:4242",
+            std::time::Duration::from_secs(60),
+            T0,
+        )
+        .await
+        .unwrap();
+    let item = ok(
+        "dynamodb:GetItem",
+        backend
+            .clients
+            .dynamodb
+            .get_item()
+            .table_name(&backend.lock_table)
+            .key(LOCK_TABLE_KEY, AttributeValue::S(lease_id.clone()))
+            .consistent_read(true)
+            .send()
+            .await,
+    );
+    let item = item.item().expect("the lease item");
+    assert_eq!(
+        item.get("Holder"),
+        Some(&AttributeValue::S("host-1:4242".into()))
+    );
+    let expires_ms = (T0.unix_timestamp() + 60) * 1000;
+    assert_eq!(
+        item.get("Expires"),
+        Some(&AttributeValue::N(expires_ms.to_string()))
+    );
+    assert_eq!(store.current_lock().await.unwrap(), None, "no state lock");
+    store.release_lease("monitor", "host-1:4242").await.unwrap();
+    let after = ok(
+        "dynamodb:GetItem",
+        backend
+            .clients
+            .dynamodb
+            .get_item()
+            .table_name(&backend.lock_table)
+            .key(LOCK_TABLE_KEY, AttributeValue::S(lease_id))
+            .consistent_read(true)
+            .send()
+            .await,
+    );
+    assert!(after.item().is_none_or(|i| i.is_empty()), "released");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod access;
 mod day2;
 mod environment;
 mod iam;
+mod monitor;
 mod network;
 mod storage;
 pub(crate) mod workspace;
@@ -42,6 +43,7 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
         "access.single_user_clusters",
     );
     let serve = access::serve(&mut top.table(cx, "serve"), cx);
+    let monitor = monitor::monitor(&mut top.table(cx, "monitor"), cx, &environment);
     let sleep = day2::sleep(&mut top.table(cx, "sleep"), cx);
     top.finish(cx);
     Spec {
@@ -55,7 +57,7 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
         databricks,
         access,
         serve,
-        monitor: None,
+        monitor,
         sleep,
     }
 }
