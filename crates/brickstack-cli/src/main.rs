@@ -5,6 +5,7 @@ mod aws;
 mod backend;
 mod commands;
 mod databricks;
+mod monitor_command;
 mod report;
 mod run_commands;
 mod schedule;
@@ -70,7 +71,17 @@ enum Command {
         command: AccessCommand,
     },
     /// Run the ops service: the access API for the identity provider's workflow (docs/serve.md)
+    /// and the cluster-failure monitor (docs/monitor.md)
     Serve(serve_command::ServeArgs),
+    /// The cluster-failure monitor: without a subcommand, run the service (as `serve`); `report`
+    /// prints the figures of its records (docs/monitor.md)
+    #[command(args_conflicts_with_subcommands = true)]
+    Monitor {
+        #[command(subcommand)]
+        command: Option<MonitorCommand>,
+        #[command(flatten)]
+        serve: Option<serve_command::ServeArgs>,
+    },
     /// Look into or repair the recorded state
     State {
         #[command(subcommand)]
@@ -106,6 +117,13 @@ enum AccessCommand {
     /// Remove the person's grant and delete their cluster at once (refused for a person the
     /// spec lists)
     Revoke(access::AccessArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum MonitorCommand {
+    /// Failures in the last 24 hours per error type, mean time to recovery, breaker openings,
+    /// open tickets: from the records, no API call
+    Report(monitor_command::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +177,15 @@ async fn main() -> ExitCode {
             AccessCommand::Revoke(args) => access::revoke(&args).await,
         },
         Command::Serve(args) => serve_command::serve(&args).await,
+        Command::Monitor { command, serve } => match (command, serve) {
+            (Some(MonitorCommand::Report(args)), _) => monitor_command::report(&args),
+            (None, Some(args)) => serve_command::serve(&args).await,
+            (None, None) => {
+                eprintln!("error: `brickstack monitor` needs `-e ENV` (or `--file PATH`), or a subcommand");
+                eprintln!("  hint: `brickstack monitor -e dev` runs the service; `brickstack monitor report -e dev` prints its figures");
+                Ok(ExitCode::from(EXIT_INVALID_INPUT))
+            }
+        },
         Command::State { command } => match command {
             StateCommand::List { spec } => state_commands::list(&spec).await,
             StateCommand::Show { spec, address } => state_commands::show(&spec, &address).await,

@@ -5,16 +5,19 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use brickstack_exec::ApplyOptions;
-use brickstack_provider::SecretStore;
+use brickstack_monitor::PushAuth;
 use brickstack_serve::{
-    AccessAction, AccessOutcome, AccessRequest, AccessRunner, Auth, ServeConfig,
+    AccessAction, AccessOutcome, AccessRequest, AccessRunner, Auth, Parts, ServeConfig,
 };
 use brickstack_spec::ServeAuth;
+use brickstack_state::StateStore;
 
 use crate::access::{PersonOutcome, outcomes, post_alarms, run_changes};
 use crate::backend::Backend;
+use crate::monitor_command::{SlackAlerts, WorkspaceClusters, records_path, required_secret};
 use crate::run_commands::Environment;
 use crate::{EXIT_INVALID_INPUT, SpecArgs};
 
@@ -25,6 +28,9 @@ pub struct ServeArgs {
     /// Operations running at once within one run
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
+    /// Listen here instead of `[serve].listen` (a second replica on the same host)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -33,39 +39,38 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let name = env.spec.environment.name.clone();
-    let Some(settings) = env.spec.serve.clone() else {
+    let Some(mut settings) = env.spec.serve.clone() else {
         eprintln!("error: environment `{name}` has no `[serve]` section");
         eprintln!(
             "  hint: add `[serve]` with `listen`, `auth` and `key_parameter` (docs/spec.md, docs/serve.md)"
         );
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     };
-    if env.spec.access.single_user_clusters.is_none() {
-        eprintln!("error: environment `{name}` has no `[access.single_user_clusters]` section");
+    if let Some(listen) = args.listen {
+        settings.listen = listen;
+    }
+    let serves_access = env.spec.access.single_user_clusters.is_some();
+    let monitor = env.spec.monitor.clone();
+    if !serves_access && monitor.is_none() {
         eprintln!(
-            "  hint: the access service grants single-user clusters; add the section (docs/spec.md)"
+            "error: environment `{name}` has neither `[access.single_user_clusters]` nor `[monitor]`: nothing to serve"
+        );
+        eprintln!(
+            "  hint: the service grants single-user clusters (docs/access.md) and runs the cluster-failure monitor (docs/monitor.md); add either section"
         );
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     }
-    let key = match env.provider.first.read(&settings.key_parameter).await {
-        Ok(Some(key)) if !key.expose().is_empty() => key,
-        Ok(_) => {
-            eprintln!(
-                "error: the service's key parameter `{}` does not exist or is empty",
-                settings.key_parameter
-            );
-            eprintln!(
-                "  hint: aws ssm put-parameter --type SecureString --name {} --value <a long random key>",
-                settings.key_parameter
-            );
-            return Ok(ExitCode::from(EXIT_INVALID_INPUT));
-        }
-        Err(e) => {
-            eprintln!(
-                "error: reading the service's key parameter `{}`: {e}",
-                settings.key_parameter
-            );
-            return Ok(ExitCode::FAILURE);
+    let key = match required_secret(
+        &env.provider.first,
+        &settings.key_parameter,
+        "the service's key parameter",
+    )
+    .await
+    {
+        Ok(key) => key,
+        Err((code, message)) => {
+            eprintln!("{message}");
+            return Ok(code);
         }
     };
     let auth = match settings.auth {
@@ -74,24 +79,140 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let db_path = Path::new("state").join(format!("{name}.serve.sqlite"));
     let config = ServeConfig::new(settings.listen, auth, db_path);
-    let runner = Runner {
-        env: Arc::new(env),
+    let env = Arc::new(env);
+
+    // One replica acts: a lease on the state backend's lock table (docs/monitor.md, "Replicas").
+    let lease_store = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend,
+        Err(code) => return Ok(code),
+    };
+    let ttl = Duration::from_secs(monitor.as_ref().map_or(60, |m| m.lease_seconds));
+    let replica = replica_id();
+    let (election, leadership) = brickstack_serve::election(lease_store, replica.clone(), ttl);
+    let mut parts = Parts {
+        election: Some(election),
+        leadership: leadership.clone(),
+        ..Parts::default()
+    };
+    if let Some(settings) = &monitor {
+        match monitor_parts(&env, settings, leadership).await? {
+            Ok(monitor) => {
+                parts.routes = monitor.routes;
+                parts.metrics.push(monitor.metrics);
+                parts.tasks.push(monitor.task);
+            }
+            Err(code) => return Ok(code),
+        }
+    }
+    let runner = serves_access.then(|| Runner {
+        env: env.clone(),
         options: ApplyOptions {
             parallelism: args.parallelism,
             ..ApplyOptions::default()
         },
-    };
+    });
     eprintln!(
-        "brickstack serve: environment `{name}` on http://{}",
-        settings.listen
+        "brickstack serve: environment `{name}` on http://{} (replica {replica}{}{})",
+        settings.listen,
+        if serves_access { ", access" } else { "" },
+        if monitor.is_some() { ", monitor" } else { "" },
     );
-    match brickstack_serve::serve(config, runner).await {
+    match brickstack_serve::serve(config, runner, parts).await {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("error: {e}");
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// This replica's name in the lease: `user@host:pid`.
+fn replica_id() -> String {
+    format!("{}:{}", crate::runner().who, std::process::id())
+}
+
+/// The monitor's part of the service.
+struct MonitorParts {
+    routes: axum::Router,
+    metrics: brickstack_serve::RegisterMetrics,
+    task: brickstack_serve::Task,
+}
+
+/// Opens the monitor on its records with the spec's configuration and the secrets its routes
+/// check; every missing secret is invalid input.
+async fn monitor_parts(
+    env: &Arc<Environment>,
+    settings: &brickstack_spec::Monitor,
+    leadership: tokio::sync::watch::Receiver<brickstack_serve::Leadership>,
+) -> anyhow::Result<Result<MonitorParts, ExitCode>> {
+    let secrets = &env.provider.first;
+    let api_key = match &settings.api_key_parameter {
+        Some(parameter) => {
+            match required_secret(secrets, parameter, "the monitor's push key parameter").await {
+                Ok(key) => Some(key),
+                Err((code, message)) => {
+                    eprintln!("{message}");
+                    return Ok(Err(code));
+                }
+            }
+        }
+        None => None,
+    };
+    let job_webhook = match &settings.job_webhook {
+        Some(job) => {
+            let user = required_secret(
+                secrets,
+                &job.username_parameter,
+                "the job webhook's user parameter",
+            )
+            .await;
+            let password = required_secret(
+                secrets,
+                &job.password_parameter,
+                "the job webhook's password parameter",
+            )
+            .await;
+            match (user, password) {
+                (Ok(user), Ok(password)) => Some((user.expose().to_string(), password)),
+                (Err((code, message)), _) | (_, Err((code, message))) => {
+                    eprintln!("{message}");
+                    return Ok(Err(code));
+                }
+            }
+        }
+        None => None,
+    };
+    let state = match Backend::for_spec(&env.spec).await {
+        Ok(backend) => backend.read().await.ok().flatten(),
+        Err(code) => return Ok(Err(code)),
+    };
+    let config = match crate::monitor_command::config(env, settings, state.as_ref()) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Err(ExitCode::from(EXIT_INVALID_INPUT)));
+        }
+    };
+    let monitor = brickstack_monitor::Monitor::open(
+        config,
+        records_path(settings),
+        WorkspaceClusters { env: env.clone() },
+        SlackAlerts {
+            env: env.clone(),
+            parameter: settings.slack_webhook_parameter.clone(),
+        },
+        leadership,
+    )?;
+    let routes = monitor.routes(PushAuth {
+        api_key,
+        job_webhook,
+    });
+    let registering = monitor.clone();
+    Ok(Ok(MonitorParts {
+        routes,
+        metrics: Box::new(move |registry| registering.register_metrics(registry)),
+        task: Box::new(move |stop| Box::pin(monitor.run(stop))),
+    }))
 }
 
 /// Applies a batch of requests in one run under the environment's lock.

@@ -16,7 +16,7 @@ use brickstack_testkit::{
 };
 use serde_json::{Value, json};
 use support::slack::SlackReceiver;
-use support::{Cli, emulator_env, local_spec, moto_clients, text};
+use support::{Cli, Stopped, emulator_env, free_port, local_spec, moto_clients, text};
 
 const LIBRARIES: [&str; 2] = ["great-expectations==1.2.0", "pyarrow==17.0.0"];
 
@@ -594,15 +594,6 @@ async fn the_access_service_grants_and_revokes_over_http() {
 }
 
 /// A background `brickstack` killed when dropped, a failed assertion included.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 async fn wait_ready(http: &reqwest::Client, route: &str, key: &str, person: &str) -> Value {
     wait_status(http, route, key, person, "ready").await
 }
@@ -634,10 +625,3 @@ async fn wait_status(
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}

@@ -166,6 +166,16 @@ impl DatabricksProvider {
         Ok(workspace.client.active_clusters().await?)
     }
 
+    /// A client of the workspace at `workspace_url`, authenticated as the account's service
+    /// principal: what the cluster-failure monitor reads clusters and starts them with
+    /// (docs/monitor.md). A URL no workspace of the account has is a `NotFound` error.
+    pub async fn workspace_client(
+        &self,
+        workspace_url: &str,
+    ) -> Result<crate::workspace::WorkspaceClient, ProviderError> {
+        Ok(self.workspace_at(workspace_url).await?.client)
+    }
+
     /// The user names (e-mails, lower-cased) of the users in the workspace group `display_name`,
     /// which the identity provider's SCIM sync maintains: who gets a single-user cluster
     /// (docs/access.md). Nested groups and service principals are not people and are left out. A

@@ -125,3 +125,22 @@ pub fn leftover_objects(value: &Value) -> Vec<String> {
 }
 
 pub mod slack;
+
+/// A background process killed (and reaped) when the test ends, failing or not.
+pub struct Stopped(pub std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
