@@ -181,8 +181,12 @@ async fn main() -> ExitCode {
             (Some(MonitorCommand::Report(args)), _) => monitor_command::report(&args),
             (None, Some(args)) => serve_command::serve(&args).await,
             (None, None) => {
-                eprintln!("error: `brickstack monitor` needs `-e ENV` (or `--file PATH`), or a subcommand");
-                eprintln!("  hint: `brickstack monitor -e dev` runs the service; `brickstack monitor report -e dev` prints its figures");
+                eprintln!(
+                    "error: `brickstack monitor` needs `-e ENV` (or `--file PATH`), or a subcommand"
+                );
+                eprintln!(
+                    "  hint: `brickstack monitor -e dev` runs the service; `brickstack monitor report -e dev` prints its figures"
+                );
                 Ok(ExitCode::from(EXIT_INVALID_INPUT))
             }
         },

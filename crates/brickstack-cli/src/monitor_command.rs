@@ -48,7 +48,9 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let records = PathBuf::from(&monitor.records);
     if !records.exists() {
         eprintln!("error: no monitor records at `{}`", records.display());
-        eprintln!("  hint: the monitor writes them once `brickstack serve` has run with `[monitor]`");
+        eprintln!(
+            "  hint: the monitor writes them once `brickstack serve` has run with `[monitor]`"
+        );
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     }
     let report = brickstack_monitor::report(&records, time::OffsetDateTime::now_utc())?;
@@ -70,10 +72,12 @@ pub(crate) fn config(
     let mut playbooks = Playbooks::default();
     for spec in &monitor.playbooks {
         let mut playbook = playbooks.base(&spec.key);
-        playbook.action = spec
-            .action
-            .parse()
-            .map_err(|_| format!("`[monitor.playbooks.{}]`: unknown action `{}`", spec.key, spec.action))?;
+        playbook.action = spec.action.parse().map_err(|_| {
+            format!(
+                "`[monitor.playbooks.{}]`: unknown action `{}`",
+                spec.key, spec.action
+            )
+        })?;
         if let Some(s) = spec.timeout_seconds {
             playbook.timeout = Duration::from_secs(s);
         }
@@ -122,7 +126,12 @@ pub(crate) fn config(
         interval: Duration::from_secs(monitor.interval_seconds),
         auto_remediation: monitor.auto_remediation,
         scope: Scope {
-            tags: monitor.scope.tags.iter().cloned().collect::<BTreeMap<_, _>>(),
+            tags: monitor
+                .scope
+                .tags
+                .iter()
+                .cloned()
+                .collect::<BTreeMap<_, _>>(),
             policy_ids,
             remediate_unmanaged: monitor.scope.remediate_unmanaged,
         },
@@ -167,8 +176,16 @@ fn api_error(call: &str, e: brickstack_databricks::client::error::Error) -> ApiE
 
 fn reason(r: &brickstack_databricks::workspace::clusters::TerminationReason) -> TerminationReason {
     TerminationReason {
-        code: r.code.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default(),
-        kind: r.kind.as_ref().map(|k| k.as_str().to_string()).unwrap_or_default(),
+        code: r
+            .code
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        kind: r
+            .kind
+            .as_ref()
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default(),
         parameters: r.parameters.clone(),
     }
 }
@@ -229,11 +246,13 @@ pub(crate) fn workspaces_in(state: &State) -> Vec<Workspace> {
 
 impl Clusters for WorkspaceClusters {
     async fn workspaces(&self) -> Result<Vec<Workspace>, ApiError> {
-        let backend = Backend::for_spec(&self.env.spec).await.map_err(|_| ApiError {
-            message: "the state backend cannot be reached".into(),
-            not_found: false,
-            maybe_applied: false,
-        })?;
+        let backend = Backend::for_spec(&self.env.spec)
+            .await
+            .map_err(|_| ApiError {
+                message: "the state backend cannot be reached".into(),
+                not_found: false,
+                maybe_applied: false,
+            })?;
         let state = backend.read().await.map_err(|e| ApiError {
             message: format!("reading state: {e}"),
             not_found: false,
@@ -263,7 +282,11 @@ impl Clusters for WorkspaceClusters {
         Ok(clusters.into_iter().map(cluster).collect())
     }
 
-    async fn get(&self, workspace: &Workspace, cluster_id: &str) -> Result<Option<Cluster>, ApiError> {
+    async fn get(
+        &self,
+        workspace: &Workspace,
+        cluster_id: &str,
+    ) -> Result<Option<Cluster>, ApiError> {
         let client = self.client(workspace).await?;
         let found = client
             .get_cluster(cluster_id)
@@ -414,8 +437,12 @@ impl Clusters for WorkspaceClusters {
             job_id: run.job_id,
             run_name: run.run_name.clone(),
             cluster_ids: run.cluster_ids(),
-            termination_code: details.and_then(|d| d.code.as_ref()).map(|c| c.as_str().to_string()),
-            termination_type: details.and_then(|d| d.kind.as_ref()).map(|k| k.as_str().to_string()),
+            termination_code: details
+                .and_then(|d| d.code.as_ref())
+                .map(|c| c.as_str().to_string()),
+            termination_type: details
+                .and_then(|d| d.kind.as_ref())
+                .map(|k| k.as_str().to_string()),
             termination_message: details.map(|d| d.message.clone()).filter(|m| !m.is_empty()),
         }))
     }

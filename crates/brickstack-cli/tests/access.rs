@@ -624,4 +624,3 @@ async fn wait_status(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
-

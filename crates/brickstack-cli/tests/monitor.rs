@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use brickstack_databricks::workspace::clusters::{AwsAttributes, ClusterSpec, EventsRequest};
-use brickstack_databricks::workspace::notification_destinations::NewWebhookDestination;
 use brickstack_databricks::workspace::jobs::{
     NotebookTask, RunSubmit, SubmitTask, Webhook, WebhookNotifications,
 };
+use brickstack_databricks::workspace::notification_destinations::NewWebhookDestination;
 use brickstack_databricks::{Credentials, RetryPolicy, WorkspaceClient};
 use brickstack_provider::SecretValue;
 use brickstack_testkit::{
@@ -227,7 +227,8 @@ health_check_timeout = "30s"
             spec.custom_tags.insert("monitor".into(), "on".into());
         }
         let id = client.create_cluster(&spec).await.unwrap();
-        self.wait_state(&id, "RUNNING", Duration::from_secs(60)).await;
+        self.wait_state(&id, "RUNNING", Duration::from_secs(60))
+            .await;
         id
     }
 
@@ -366,12 +367,20 @@ health_check_timeout = "30s"
     }
 
     /// Waits for the cluster's tickets to reach `count`, the last one `status`.
-    async fn wait_ticket(&self, cluster_id: &str, count: usize, status: &str, within: Duration) -> Value {
+    async fn wait_ticket(
+        &self,
+        cluster_id: &str,
+        count: usize,
+        status: &str,
+        within: Duration,
+    ) -> Value {
         let deadline = Instant::now() + within;
         loop {
             let tickets = self.tickets_of(cluster_id);
             if tickets.len() >= count
-                && tickets.iter().max_by_key(|t| t["detected_at_ms"].as_i64())
+                && tickets
+                    .iter()
+                    .max_by_key(|t| t["detected_at_ms"].as_i64())
                     .is_some_and(|t| t["status"] == status)
             {
                 return tickets
@@ -398,7 +407,10 @@ async fn wait_http(base: &str, path: &str, status: u16, service: &mut Stopped, w
             return;
         }
         assert!(service.0.try_wait().unwrap().is_none(), "serve exited");
-        assert!(Instant::now() < deadline, "{base}{path} never answered {status}");
+        assert!(
+            Instant::now() < deadline,
+            "{base}{path} never answered {status}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -421,7 +433,9 @@ fn actions(ticket: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_breakers() {
     let (Some(moto), Some(databricks)) = (
-        require_moto("the_monitor_recovers_failures_leaves_expected_terminations_and_opens_breakers"),
+        require_moto(
+            "the_monitor_recovers_failures_leaves_expected_terminations_and_opens_breakers",
+        ),
         require_databricks(
             "the_monitor_recovers_failures_leaves_expected_terminations_and_opens_breakers",
         ),
@@ -443,23 +457,30 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     let failed_at = Instant::now();
     env.fail(&a, "DRIVER_UNREACHABLE", "SERVICE_FAULT").await;
     let a_failure = env.last_terminating(&a).await;
-    let opened = env
-        .wait_ticket(&a, 1, "in_progress", INTERVAL * 5)
-        .await;
+    let opened = env.wait_ticket(&a, 1, "in_progress", INTERVAL * 5).await;
     let noticed = failed_at.elapsed();
     assert!(
         noticed <= INTERVAL + Duration::from_secs(3),
         "the failure was noticed after {noticed:?}, more than one poll interval ({INTERVAL:?}) and a poll"
     );
-    assert_eq!(opened["error_type"], "DatabricksDriverNotResponding", "{opened:#}");
+    assert_eq!(
+        opened["error_type"], "DatabricksDriverNotResponding",
+        "{opened:#}"
+    );
     assert_eq!(opened["code"], "DRIVER_UNREACHABLE");
-    let closed = env.wait_ticket(&a, 1, "closed", Duration::from_secs(90)).await;
+    let closed = env
+        .wait_ticket(&a, 1, "closed", Duration::from_secs(90))
+        .await;
     assert!(
         closed["ticket_id"].as_str().unwrap().starts_with("RCA-"),
         "{closed:#}"
     );
     env.wait_state(&a, "RUNNING", Duration::from_secs(5)).await;
-    assert_eq!(env.starts_after(&a, a_failure).await, 1, "one start for one failure");
+    assert_eq!(
+        env.starts_after(&a, a_failure).await,
+        1,
+        "one start for one failure"
+    );
     let a_ticket = closed["ticket_id"].as_str().unwrap().to_string();
     let a_messages: Vec<String> = env
         .slack
@@ -467,14 +488,23 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
         .into_iter()
         .filter(|t| t.contains(&a_ticket))
         .collect();
-    assert!(a_messages.len() >= 2, "opened and recovered: {a_messages:#?}");
-    assert!(a_messages.iter().any(|t| t.to_lowercase().contains("recovered")), "{a_messages:#?}");
+    assert!(
+        a_messages.len() >= 2,
+        "opened and recovered: {a_messages:#?}"
+    );
+    assert!(
+        a_messages
+            .iter()
+            .any(|t| t.to_lowercase().contains("recovered")),
+        "{a_messages:#?}"
+    );
 
     // 2. No capacity for a spot cluster's start: started again on demand, the ticket says so.
     let b = env.running_cluster("mon-b", true, "SPOT").await;
     // A user's termination is no failure.
     env.client().await.terminate_cluster(&b).await.unwrap();
-    env.wait_state(&b, "TERMINATED", Duration::from_secs(30)).await;
+    env.wait_state(&b, "TERMINATED", Duration::from_secs(30))
+        .await;
     env.control(
         "cluster-failures",
         json!({
@@ -489,8 +519,13 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     )
     .await;
     env.client().await.start_cluster(&b).await.unwrap();
-    let b_closed = env.wait_ticket(&b, 1, "closed", Duration::from_secs(90)).await;
-    assert_eq!(b_closed["error_type"], "DatabricksResourceExhausted", "{b_closed:#}");
+    let b_closed = env
+        .wait_ticket(&b, 1, "closed", Duration::from_secs(90))
+        .await;
+    assert_eq!(
+        b_closed["error_type"], "DatabricksResourceExhausted",
+        "{b_closed:#}"
+    );
     let b_actions = actions(&b_closed);
     assert!(
         b_actions.iter().any(|a| a.contains("on_demand")),
@@ -498,7 +533,10 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     );
     let b_now = env.cluster(&b).await;
     assert_eq!(b_now["state"], "RUNNING");
-    assert_eq!(b_now["aws_attributes"]["availability"], "ON_DEMAND", "{b_now:#}");
+    assert_eq!(
+        b_now["aws_attributes"]["availability"], "ON_DEMAND",
+        "{b_now:#}"
+    );
 
     // 3. Expected terminations: a user's (b's above), an auto-termination, a finished job
     //    cluster. No ticket, no action.
@@ -517,10 +555,22 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     let job_end = env.last_terminating(&job_cluster).await;
     tokio::time::sleep(INTERVAL * 3).await;
     for (cluster, end) in [(&c, c_end), (&job_cluster, job_end)] {
-        assert!(env.tickets_of(cluster).is_empty(), "{cluster}: {:#?}", env.tickets_of(cluster));
-        assert_eq!(env.starts_after(cluster, end).await, 0, "{cluster} was touched");
+        assert!(
+            env.tickets_of(cluster).is_empty(),
+            "{cluster}: {:#?}",
+            env.tickets_of(cluster)
+        );
+        assert_eq!(
+            env.starts_after(cluster, end).await,
+            0,
+            "{cluster} was touched"
+        );
     }
-    assert_eq!(env.tickets_of(&b).len(), 1, "the user's termination of b opened a ticket");
+    assert_eq!(
+        env.tickets_of(&b).len(),
+        1,
+        "the user's termination of b opened a ticket"
+    );
 
     // 3b. Job-failure notifications from a generic-webhook destination (Basic auth), enriched
     //     through the run: a cluster failure gets a ticket (ticket only: a job cluster cannot be
@@ -559,8 +609,14 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     let broken = env
         .wait_ticket(&broken_cluster, 1, "open", Duration::from_secs(60))
         .await;
-    assert_eq!(broken["error_type"], "DatabricksDriverNotResponding", "{broken:#}");
-    assert!(actions(&broken).is_empty(), "a job cluster was acted on: {broken:#}");
+    assert_eq!(
+        broken["error_type"], "DatabricksDriverNotResponding",
+        "{broken:#}"
+    );
+    assert!(
+        actions(&broken).is_empty(),
+        "a job cluster was acted on: {broken:#}"
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let deliveries: Value = reqwest::get(format!(
@@ -589,25 +645,40 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(INTERVAL * 2).await;
-    assert!(env.tickets_of(&code_cluster).is_empty(), "a code failure got a ticket");
-    assert_eq!(env.tickets_of(&broken_cluster).len(), 1, "notification and poll made two tickets");
+    assert!(
+        env.tickets_of(&code_cluster).is_empty(),
+        "a code failure got a ticket"
+    );
+    assert_eq!(
+        env.tickets_of(&broken_cluster).len(),
+        1,
+        "notification and poll made two tickets"
+    );
 
     // 4. The same failure three times within the window: the breaker opens; the third gets a
     //    ticket and an alert, no start.
     let d = env.running_cluster("mon-d", true, "ON_DEMAND").await;
     for round in 1..=3 {
-        env.fail(&d, "CLOUD_PROVIDER_SHUTDOWN", "CLOUD_FAILURE").await;
+        env.fail(&d, "CLOUD_PROVIDER_SHUTDOWN", "CLOUD_FAILURE")
+            .await;
         let status = if round < 3 { "closed" } else { "open" };
         let ticket = env
             .wait_ticket(&d, round, status, Duration::from_secs(90))
             .await;
-        assert_eq!(ticket["error_type"], "DatabricksClusterTerminated", "{ticket:#}");
+        assert_eq!(
+            ticket["error_type"], "DatabricksClusterTerminated",
+            "{ticket:#}"
+        );
         if round < 3 {
             env.wait_state(&d, "RUNNING", Duration::from_secs(5)).await;
         } else {
             let third = env.last_terminating(&d).await;
             tokio::time::sleep(INTERVAL * 2).await;
-            assert_eq!(env.starts_after(&d, third).await, 0, "started with the breaker open");
+            assert_eq!(
+                env.starts_after(&d, third).await,
+                0,
+                "started with the breaker open"
+            );
             assert!(actions(&ticket).is_empty(), "{ticket:#}");
             let why = format!("{} {}", ticket["hold"], ticket["note"]);
             assert!(why.contains("breaker"), "{ticket:#}");
@@ -617,7 +688,9 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
                 "{texts:#?}"
             );
             assert!(
-                texts.iter().any(|t| t.contains(ticket["ticket_id"].as_str().unwrap())),
+                texts
+                    .iter()
+                    .any(|t| t.contains(ticket["ticket_id"].as_str().unwrap())),
                 "{texts:#?}"
             );
         }
@@ -645,25 +718,42 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     });
     let none = pushed(driver_payload.clone(), None).await.unwrap();
     assert_eq!(none.status(), 401);
-    let wrong = pushed(driver_payload.clone(), Some("balaji-rca-secret-2025")).await.unwrap();
+    let wrong = pushed(driver_payload.clone(), Some("balaji-rca-secret-2025"))
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     let answer = pushed(driver_payload, Some(&env.push_key)).await.unwrap();
     assert_eq!(answer.status(), 200);
     let answer: Value = answer.json().await.unwrap();
     assert_eq!(answer["status"], "success", "{answer:#}");
-    assert!(answer["ticket_id"].as_str().unwrap().starts_with("RCA-"), "{answer:#}");
-    assert_eq!(answer["error_type"], "DatabricksDriverNotResponding", "{answer:#}");
+    assert!(
+        answer["ticket_id"].as_str().unwrap().starts_with("RCA-"),
+        "{answer:#}"
+    );
+    assert_eq!(
+        answer["error_type"], "DatabricksDriverNotResponding",
+        "{answer:#}"
+    );
     assert!(
         ["in_progress", "recovered"].contains(&answer["recovery_status"].as_str().unwrap()),
         "{answer:#}"
     );
     assert!(
-        answer["actions_taken"].as_array().unwrap().iter().any(|a| a.as_str().unwrap().contains("start")),
+        answer["actions_taken"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("start")),
         "{answer:#}"
     );
-    env.wait_ticket(&e, 1, "closed", Duration::from_secs(90)).await;
+    env.wait_ticket(&e, 1, "closed", Duration::from_secs(90))
+        .await;
     tokio::time::sleep(INTERVAL * 2).await;
-    assert_eq!(env.tickets_of(&e).len(), 1, "push and poll made two tickets");
+    assert_eq!(
+        env.tickets_of(&e).len(),
+        1,
+        "push and poll made two tickets"
+    );
     let capacity = pushed(
         json!({
             "event": "cluster.terminated",
@@ -681,7 +771,10 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     assert_eq!(capacity.status(), 200);
     let capacity: Value = capacity.json().await.unwrap();
     assert_eq!(capacity["status"], "success", "{capacity:#}");
-    assert_eq!(capacity["error_type"], "DatabricksResourceExhausted", "{capacity:#}");
+    assert_eq!(
+        capacity["error_type"], "DatabricksResourceExhausted",
+        "{capacity:#}"
+    );
     for field in ["ticket_id", "recovery_status", "actions_taken"] {
         assert!(!capacity[field].is_null(), "{field}: {capacity:#}");
     }
@@ -711,14 +804,29 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
     assert_eq!(failures("DatabricksDriverNotResponding"), 3, "{report:#}");
     assert_eq!(failures("DatabricksClusterTerminated"), 3, "{report:#}");
     assert_eq!(failures("DatabricksResourceExhausted"), 2, "{report:#}");
-    assert!(report["breaker_openings_24h"].as_i64().unwrap() >= 1, "{report:#}");
+    assert!(
+        report["breaker_openings_24h"].as_i64().unwrap() >= 1,
+        "{report:#}"
+    );
     assert!(report["mttr_seconds"].as_f64().unwrap() > 0.0, "{report:#}");
-    let text_report = env.cli().run(&["monitor", "report", "--file", "env.toml"]).await;
+    let text_report = env
+        .cli()
+        .run(&["monitor", "report", "--file", "env.toml"])
+        .await;
     assert!(text_report.status.success());
     assert!(text(&text_report).contains("DatabricksClusterTerminated"));
-    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        metrics.contains("brickstack_monitor_failures_24h{error_type=\"DatabricksClusterTerminated\"} 3"),
+        metrics.contains(
+            "brickstack_monitor_failures_24h{error_type=\"DatabricksClusterTerminated\"} 3"
+        ),
         "{metrics}"
     );
 
@@ -734,7 +842,10 @@ async fn the_monitor_recovers_failures_leaves_expected_terminations_and_opens_br
         dom.contains("data-breaker=\"error_type:DatabricksClusterTerminated\""),
         "the open breaker is not shown:\n{dom}"
     );
-    assert!(dom.contains("data-state=\"open\""), "no open breaker shown:\n{dom}");
+    assert!(
+        dom.contains("data-state=\"open\""),
+        "no open breaker shown:\n{dom}"
+    );
     assert!(
         dom.contains(&format!("data-ticket=\"{a_ticket}\"")),
         "the recovery of a is not shown:\n{dom}"
@@ -760,10 +871,14 @@ async fn wait_job_cluster(env: &Env, run_id: i64) -> String {
     loop {
         let run = env.client().await.get_run(run_id).await.unwrap().unwrap();
         if let Some(id) = run.cluster_ids().into_iter().next() {
-            env.wait_state(&id, "RUNNING", Duration::from_secs(60)).await;
+            env.wait_state(&id, "RUNNING", Duration::from_secs(60))
+                .await;
             return id;
         }
-        assert!(Instant::now() < deadline, "run {run_id} never got a cluster");
+        assert!(
+            Instant::now() < deadline,
+            "run {run_id} never got a cluster"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -790,11 +905,23 @@ async fn one_replica_acts_a_killed_one_is_replaced_and_its_recovery_completes_on
     let mut first = env.spawn_serve("first", &[]);
     wait_http(&base_1, "/readyz", 200, &mut first, Duration::from_secs(60)).await;
     let mut second = env.spawn_serve("second", &["--listen", &format!("127.0.0.1:{port_2}")]);
-    wait_http(&base_2, "/readyz", 503, &mut second, Duration::from_secs(60)).await;
+    wait_http(
+        &base_2,
+        "/readyz",
+        503,
+        &mut second,
+        Duration::from_secs(60),
+    )
+    .await;
     // Exactly one acts: the standby does not poll.
     tokio::time::sleep(INTERVAL * 2).await;
     let polls = |base: String| async move {
-        let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+        let metrics = reqwest::get(format!("{base}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         metrics
             .lines()
             .find(|l| l.starts_with("brickstack_monitor_polls_total"))
@@ -802,7 +929,12 @@ async fn one_replica_acts_a_killed_one_is_replaced_and_its_recovery_completes_on
             .unwrap_or(0.0)
     };
     assert!(polls(base_1.clone()).await > 0.0, "{}", env.log("first"));
-    assert_eq!(polls(base_2.clone()).await, 0.0, "the standby polls:\n{}", env.log("second"));
+    assert_eq!(
+        polls(base_2.clone()).await,
+        0.0,
+        "the standby polls:\n{}",
+        env.log("second")
+    );
 
     // Slow starts, so the active replica is killed while its recovery waits for the cluster.
     let f = env.running_cluster("rep-f", true, "ON_DEMAND").await;
@@ -815,7 +947,11 @@ async fn one_replica_acts_a_killed_one_is_replaced_and_its_recovery_completes_on
     let failure = env.last_terminating(&f).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while env.starts_after(&f, failure).await == 0 {
-        assert!(Instant::now() < deadline, "the monitor never started f:\n{}", env.log("first"));
+        assert!(
+            Instant::now() < deadline,
+            "the monitor never started f:\n{}",
+            env.log("first")
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(env.tickets_of(&f)[0]["status"], "in_progress");
@@ -829,9 +965,15 @@ async fn one_replica_acts_a_killed_one_is_replaced_and_its_recovery_completes_on
         took_over <= lease + lease / 3 + Duration::from_secs(2),
         "the standby took over after {took_over:?}, the lease is {lease:?}"
     );
-    let ticket = env.wait_ticket(&f, 1, "closed", Duration::from_secs(120)).await;
+    let ticket = env
+        .wait_ticket(&f, 1, "closed", Duration::from_secs(120))
+        .await;
     assert_eq!(env.tickets_of(&f).len(), 1);
-    assert_eq!(env.starts_after(&f, failure).await, 1, "a second start of the same failure");
+    assert_eq!(
+        env.starts_after(&f, failure).await,
+        1,
+        "a second start of the same failure"
+    );
     assert_eq!(actions(&ticket).len(), 1, "{ticket:#}");
     let cleared = reqwest::Client::new()
         .delete(format!("{}/_emulator/cluster-delays", env.databricks.url))
