@@ -166,14 +166,14 @@ pub(crate) struct PushAnswer {
 }
 
 impl PushAnswer {
-    fn ignored(code: &str) -> PushAnswer {
+    fn ignored(message: String) -> PushAnswer {
         PushAnswer {
             status: "ignored",
             ticket_id: None,
             error_type: None,
             recovery_status: "not_needed".to_owned(),
             actions_taken: Vec::new(),
-            message: format!("{code} is an expected termination: nothing to do"),
+            message,
         }
     }
 
@@ -271,7 +271,7 @@ async fn push_route<C: Clusters, A: Alerts>(
             "the body's cluster has no `termination_reason`",
         );
     };
-    let report = Reported {
+    let report = Report {
         workspace: None,
         cluster_id: cluster.cluster_id,
         cluster_name: cluster.cluster_name,
@@ -279,17 +279,27 @@ async fn push_route<C: Clusters, A: Alerts>(
         terminated_time: cluster.terminated_time,
         source: "push",
     };
-    let code = report.reason.code.clone();
     s.monitor.poll_now.notify_one();
     match s.monitor.handle_report(report).await {
-        Ok(Some(handled)) => axum::Json(PushAnswer::from_handled(&handled)).into_response(),
-        Ok(None) => axum::Json(PushAnswer::ignored(&code)).into_response(),
+        Ok(Reported::Handled(handled)) => {
+            axum::Json(PushAnswer::from_handled(&handled)).into_response()
+        }
+        Ok(Reported::Ignored(why)) => axum::Json(PushAnswer::ignored(why)).into_response(),
         Err(e) => internal(&e),
     }
 }
 
+/// What became of a report.
+pub(crate) enum Reported {
+    /// A failure: a new ticket, or the one it already has.
+    Handled(Handled),
+    /// Nothing to do, and why: an expected termination, or a cluster running again with no
+    /// failure in its events (a late or false report must not restart a healthy cluster).
+    Ignored(String),
+}
+
 /// A failure reported by a push or a job notification.
-pub(crate) struct Reported {
+pub(crate) struct Report {
     /// The workspace, when the source says (job notifications).
     pub workspace: Option<Workspace>,
     pub cluster_id: String,
@@ -307,11 +317,11 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
     /// reads its events after its cursor; when they show nothing new, an earlier ticket of the
     /// cluster for the same code within the hour before its termination is the same failure;
     /// otherwise the report's reason is used with key (workspace or 0, cluster, terminated time
-    /// or now). `None`: an expected termination.
+    /// or now).
     pub(crate) async fn handle_report(
         self: &Arc<Self>,
-        report: Reported,
-    ) -> Result<Option<Handled>, MonitorError> {
+        report: Report,
+    ) -> Result<Reported, MonitorError> {
         let located = match &report.workspace {
             Some(ws) => match self.clusters.get(ws, &report.cluster_id).await {
                 Ok(Some(c)) => Some((ws.clone(), c)),
@@ -369,7 +379,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
                             .handle_events(ws, cluster, after, events, report.source)
                             .await?;
                         if let Some(last) = handled.into_iter().last() {
-                            return Ok(Some(last));
+                            return Ok(Reported::Handled(last));
                         }
                     }
                     Err(e) => tracing::warn!(cluster = %cluster.cluster_id, error = %e,
@@ -380,7 +390,10 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             None => (0, None),
         };
         if classify(&report.reason) == Classification::Expected {
-            return Ok(None);
+            return Ok(Reported::Ignored(format!(
+                "{} is an expected termination: nothing to do",
+                report.reason.code
+            )));
         }
         let reference = cluster
             .as_ref()
@@ -402,7 +415,28 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             })
             .await?
         {
-            return Ok(Some(Handled::Existing(existing)));
+            return Ok(Reported::Handled(Handled::Existing(existing)));
+        }
+        // The cluster runs (or starts) again and its events hold no failure: the report is late
+        // or false, and acting on it would restart a healthy cluster.
+        if let Some(running) = cluster.as_ref().filter(|c| {
+            !matches!(
+                c.state.as_str(),
+                "TERMINATED" | "TERMINATING" | "ERROR" | "UNKNOWN"
+            )
+        }) {
+            self.audit(
+                None,
+                "report_ignored",
+                json!({"cluster_id": running.cluster_id, "workspace_id": workspace_id,
+                       "state": running.state, "code": report.reason.code,
+                       "source": report.source, "why": "the cluster is not terminated and its events hold no failure"}),
+            )
+            .await;
+            return Ok(Reported::Ignored(format!(
+                "cluster {} is {} and its events show no failure after the last one handled: nothing to recover",
+                running.cluster_id, running.state
+            )));
         }
         let failure = Failure {
             workspace: located.as_ref().map(|(ws, _)| ws.clone()),
@@ -415,7 +449,11 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             reason: report.reason,
             source: report.source,
         };
-        self.handle_failure(failure, None).await
+        let code = failure.reason.code.clone();
+        Ok(match self.handle_failure(failure, None).await? {
+            Some(handled) => Reported::Handled(handled),
+            None => Reported::Ignored(format!("{code} is an expected termination: nothing to do")),
+        })
     }
 }
 
@@ -612,7 +650,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             if classify(&reason) == Classification::Expected {
                 continue;
             }
-            let report = Reported {
+            let report = Report {
                 workspace: Some(workspace.clone()),
                 cluster_id: cluster.cluster_id.clone(),
                 cluster_name: cluster.cluster_name.clone(),
@@ -620,7 +658,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
                 terminated_time: cluster.terminated_time,
                 source: "jobs",
             };
-            if let Some(handled) = self.handle_report(report).await? {
+            if let Reported::Handled(handled) = self.handle_report(report).await? {
                 let mut answer =
                     serde_json::to_value(PushAnswer::from_handled(&handled)).unwrap_or_default();
                 answer["cluster_id"] = json!(cluster_id);

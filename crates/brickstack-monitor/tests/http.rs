@@ -431,3 +431,25 @@ async fn the_status_json_shows_clusters_tickets_and_recoveries() {
         json!(["start_cluster"])
     );
 }
+
+#[tokio::test]
+async fn a_late_push_for_a_cluster_running_again_restarts_nothing() {
+    let s = setup();
+    // Running, with no failure in its events: the push is stale or false.
+    s.clusters.add_cluster(WS, "busy-cluster");
+    let url = serve(&s.monitor).await;
+
+    let (status, body) = push(&url, Some(KEY), &driver_crash("busy-cluster")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "ignored", "{body}");
+    assert_eq!(body["recovery_status"], "not_needed", "{body}");
+    assert!(body["ticket_id"].is_null(), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("RUNNING"),
+        "{body}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(s.tickets().is_empty(), "{:#?}", s.tickets());
+    assert_eq!(s.clusters.calls("restart"), 0);
+    assert_eq!(s.clusters.calls("start"), 0);
+}
