@@ -3,6 +3,8 @@
 #   scripts/bench.sh          every benchmark
 #   scripts/bench.sh plan     planning a generated 10,000-resource environment, no network
 #   scripts/bench.sh commit   one committed operation at 100 and 20,000 resources, local backend
+#   scripts/bench.sh monitor  one poll of the cluster-failure monitor over 100 to 5,000 clusters, every
+#                             workspace call taking 20 ms: its time and calls
 #   scripts/bench.sh calls    AWS calls of a no-op plan of the reference environment on moto
 #   scripts/bench.sh faults   lost answers per AWS kind and 20% throttling, through the fault proxy
 #   scripts/bench.sh access   an environment of PEOPLE (5000) single-user clusters: plan from nothing, apply
@@ -24,6 +26,12 @@ if [[ $which == all || $which == commit ]]; then
   echo "==> commit_cost: one StateWriter::commit at 100 and 20,000 resources, local backend (release build)"
   cargo bench --quiet -p brickstack-exec --bench commit_cost 2>/dev/null \
     || cargo bench -p brickstack-exec --bench commit_cost
+fi
+
+if [[ $which == all || $which == monitor ]]; then
+  echo "==> poll: one detection pass of the cluster-failure monitor, 20 ms per workspace call (release build)"
+  cargo bench --quiet -p brickstack-monitor --bench poll 2>/dev/null \
+    || cargo bench -p brickstack-monitor --bench poll
 fi
 
 if [[ $which == all || $which == calls ]]; then

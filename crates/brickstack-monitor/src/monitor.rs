@@ -7,12 +7,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::{Notify, watch};
 use tokio::task::AbortHandle;
 
 use crate::api::{
-    Alert, AlertKind, Alerts, Cluster, ClusterEvent, Clusters, TerminationReason, Workspace,
+    Alert, AlertKind, Alerts, ApiError, Cluster, ClusterEvent, Clusters, TerminationReason,
+    Workspace,
 };
 use crate::classify::{Classification, ErrorType, classify, meaning};
 use crate::config::MonitorConfig;
@@ -20,6 +22,9 @@ use crate::decide::{Hold, is_job_cluster, plan, scope_reason};
 use crate::error::MonitorError;
 use crate::metrics::Metrics;
 use crate::records::{self, NewTicket, Records, TicketRecord, now_ms};
+
+/// Cluster event reads in flight at once during a poll of one workspace.
+const EVENT_READS_AT_ONCE: usize = 8;
 
 /// Who acts: set by the service's lease through a watch channel.
 #[derive(Clone, Debug, Default)]
@@ -332,21 +337,31 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             .call(move |conn| records::cursors(conn, workspace_id))
             .await?;
         let first_sight = server_now.saturating_sub(self.interval_ms());
-        for cluster in &clusters {
-            let cursor = cursors.get(&cluster.cluster_id).copied();
-            let after = cursor.unwrap_or(first_sight);
-            // A cluster terminated at or before its cursor has no new termination to read.
-            if cursor.is_some()
-                && cluster.state == "TERMINATED"
-                && cluster.terminated_time.is_some_and(|t| t <= after)
-            {
-                continue;
+        // Which clusters to read the events of, and from where: a cluster terminated at or
+        // before its cursor has no new termination to read.
+        let to_read: Vec<(&Cluster, i64)> = clusters
+            .iter()
+            .filter_map(|cluster| {
+                let cursor = cursors.get(&cluster.cluster_id).copied();
+                let after = cursor.unwrap_or(first_sight);
+                let settled = cursor.is_some()
+                    && cluster.state == "TERMINATED"
+                    && cluster.terminated_time.is_some_and(|t| t <= after);
+                (!settled).then_some((cluster, after))
+            })
+            .collect();
+        // The reads go out a few at a time (a workspace with hundreds of running clusters is
+        // read within the interval); their events are handled in list order.
+        let mut waiting = to_read.into_iter();
+        let mut reads = futures::stream::FuturesOrdered::new();
+        for (cluster, after) in waiting.by_ref().take(EVENT_READS_AT_ONCE) {
+            reads.push_back(self.read_events(workspace, cluster, after));
+        }
+        while let Some((cluster, after, events)) = reads.next().await {
+            if let Some((next, next_after)) = waiting.next() {
+                reads.push_back(self.read_events(workspace, next, next_after));
             }
-            let events = match self
-                .clusters
-                .events(workspace, &cluster.cluster_id, after)
-                .await
-            {
+            let events = match events {
                 Ok(events) => events,
                 Err(e) => {
                     errors.push(format!(
@@ -377,8 +392,23 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
                     .await?;
             }
         }
+        drop(reads);
         self.close_running_again(workspace, &clusters).await?;
         Ok(clusters)
+    }
+
+    /// One cluster's events after `after`, with the cluster they are of.
+    async fn read_events<'c>(
+        &self,
+        workspace: &Workspace,
+        cluster: &'c Cluster,
+        after: i64,
+    ) -> (&'c Cluster, i64, Result<Vec<ClusterEvent>, ApiError>) {
+        let events = self
+            .clusters
+            .events(workspace, &cluster.cluster_id, after)
+            .await;
+        (cluster, after, events)
     }
 
     pub(crate) fn interval_ms(&self) -> i64 {
