@@ -87,7 +87,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let ttl = Duration::from_secs(monitor.as_ref().map_or(60, |m| m.lease_seconds));
-    let replica = replica_id();
+    let replica = replica_id(settings.listen);
     let (election, leadership) = brickstack_serve::election(lease_store, replica.clone(), ttl);
     let mut parts = Parts {
         election: Some(election),
@@ -126,9 +126,17 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// This replica's name in the lease: `user@host:pid`.
-fn replica_id() -> String {
-    format!("{}:{}", crate::runner().who, std::process::id())
+/// This replica's name in the lease: `user@host/listen-address`. Two replicas on one host listen
+/// on different addresses; a replica restarted on its address (the old process is gone: it held
+/// the port) takes its own lease back at once instead of waiting for it to expire. Port 0 (any
+/// free port) says nothing about the process: its id is added.
+fn replica_id(listen: std::net::SocketAddr) -> String {
+    let who = crate::runner().who;
+    if listen.port() == 0 {
+        format!("{who}/{listen}#{}", std::process::id())
+    } else {
+        format!("{who}/{listen}")
+    }
 }
 
 /// The monitor's part of the service.
