@@ -678,3 +678,33 @@ async fn losing_the_lease_stops_recoveries_and_the_next_activation_resumes_them(
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_start_whose_answer_is_lost_is_not_sent_again_and_the_health_check_decides() {
+    let s = setup();
+    s.clusters.add_cluster(WS, "c1");
+    s.clusters
+        .terminate(WS, "c1", "DRIVER_UNREACHABLE", "CLIENT_ERROR");
+    s.clusters.lose_next_answer("start");
+
+    s.monitor.poll().await.unwrap();
+    let tickets = settled(&s).await;
+    assert_eq!(tickets.len(), 1);
+    let t = &tickets[0];
+    // The start took effect though its answer was lost: one start, the cluster recovered.
+    assert_eq!(s.clusters.with(WS, "c1", |c| c.starts_applied), 1);
+    assert_eq!(s.clusters.calls("start"), 1, "the start was sent again");
+    assert_eq!(t.status, "closed", "{t:#?}");
+    assert!(t.recovered);
+    assert!(
+        t.actions[0]
+            .outcome
+            .as_deref()
+            .is_some_and(|o| o.starts_with("maybe applied")),
+        "{t:#?}"
+    );
+    // Later passes change nothing.
+    s.monitor.poll().await.unwrap();
+    assert_eq!(s.clusters.calls("start"), 1);
+    assert_eq!(s.tickets().len(), 1);
+}

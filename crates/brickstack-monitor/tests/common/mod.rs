@@ -52,6 +52,8 @@ struct Inner {
     hung: bool,
     /// Calls of these names answer an error.
     failing: Vec<&'static str>,
+    /// Calls whose next answer is lost after they took effect.
+    losing: Vec<&'static str>,
 }
 
 /// The environment's workspaces, in memory. Clones share the state.
@@ -229,6 +231,28 @@ impl FakeClusters {
         self.inner.lock().unwrap().failing.push(call);
     }
 
+    /// The next `call` takes effect, but its answer is lost (`maybe_applied`).
+    pub fn lose_next_answer(&self, call: &'static str) {
+        self.inner.lock().unwrap().losing.push(call);
+    }
+
+    fn answer_lost(&self, call: &str) -> Result<(), ApiError> {
+        let mut inner = self.inner.lock().unwrap();
+        match inner.losing.iter().position(|c| *c == call) {
+            Some(i) => {
+                inner.losing.remove(i);
+                Err(ApiError {
+                    message: format!(
+                        "clusters/{call}: connection reset after the request was sent"
+                    ),
+                    not_found: false,
+                    maybe_applied: true,
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
     pub fn hung(&self) -> bool {
         self.inner.lock().unwrap().hung
     }
@@ -341,7 +365,7 @@ impl Clusters for FakeClusters {
         {
             std::future::pending::<()>().await;
         }
-        Ok(())
+        self.answer_lost("start")
     }
 
     async fn restart(&self, workspace: &Workspace, cluster_id: &str) -> Result<(), ApiError> {
