@@ -975,6 +975,51 @@ async fn one_replica_acts_a_killed_one_is_replaced_and_its_recovery_completes_on
         "a second start of the same failure"
     );
     assert_eq!(actions(&ticket).len(), 1, "{ticket:#}");
+
+    // The only replica killed mid-recovery and started again on its address: it takes its own
+    // lease back, resumes the recovery from the records, and starts nothing twice.
+    let g = env.running_cluster("rep-g", true, "ON_DEMAND").await;
+    env.fail(&g, "DRIVER_UNREACHABLE", "SERVICE_FAULT").await;
+    let g_failure = env.last_terminating(&g).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.starts_after(&g, g_failure).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the monitor never started g:\n{}",
+            env.log("second")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(env.tickets_of(&g)[0]["status"], "in_progress");
+    second.0.kill().unwrap();
+    second.0.wait().unwrap();
+    let mut again = env.spawn_serve(
+        "second-again",
+        &["--listen", &format!("127.0.0.1:{port_2}")],
+    );
+    wait_http(&base_2, "/readyz", 200, &mut again, lease * 3).await;
+    let g_ticket = env
+        .wait_ticket(&g, 1, "closed", Duration::from_secs(120))
+        .await;
+    assert_eq!(env.tickets_of(&g).len(), 1);
+    assert_eq!(
+        env.starts_after(&g, g_failure).await,
+        1,
+        "a second start of the same failure after the restart"
+    );
+    assert_eq!(actions(&g_ticket).len(), 1, "{g_ticket:#}");
+    let audit = brickstack_monitor::audit_records(&env.records()).unwrap();
+    let resumed = audit
+        .iter()
+        .filter(|a| {
+            a.kind == "recovery_resumed" && a.ticket_id.as_deref() == g_ticket["ticket_id"].as_str()
+        })
+        .count();
+    assert!(
+        resumed >= 1,
+        "the restarted replica did not resume g's recovery"
+    );
+
     let cleared = reqwest::Client::new()
         .delete(format!("{}/_emulator/cluster-delays", env.databricks.url))
         .json(&json!({"workspace_id": env.workspace_id().await}))
@@ -982,5 +1027,5 @@ async fn one_replica_acts_a_killed_one_is_replaced_and_its_recovery_completes_on
         .await
         .unwrap();
     assert!(cleared.status().is_success());
-    drop(second);
+    drop(again);
 }
