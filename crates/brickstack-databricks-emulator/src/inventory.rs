@@ -6,7 +6,10 @@
 //! "workspace_name", "objects"}]}`. Kinds without objects are left out everywhere, so an account
 //! that holds nothing is exactly `{"account_id": X}` and a clean workspace has `"objects": {}`.
 //! Account kinds: `credentials`, `storage_configurations`, `networks`, `customer_managed_keys`,
-//! `log_delivery` (ENABLED configurations only: the vendor has no delete), `service_principals`.
+//! `log_delivery` (ENABLED configurations only: the vendor has no delete), `service_principals`,
+//! `metastores` (`{"metastore_id", "name", "region", "storage_credentials": [<name>]}`),
+//! `metastore_assignments` (`{"workspace_id", "metastore_id"}`) and `permission_assignments`
+//! (`{"workspace_id", "principal_id", "permissions"}`).
 //! Workspace kinds are listed in [`crate::workspace::WorkspaceData::inventory`]; built-in groups
 //! and the configured client's service principal are not user-created and never appear.
 
@@ -84,6 +87,42 @@ pub(crate) fn of_account(
                     "applicationId": sp.application_id,
                     "displayName": sp.display_name,
                     "oauth_secrets": sp.secrets.len(),
+                })
+            })
+            .collect(),
+    );
+    put(
+        "metastores",
+        account
+            .metastores
+            .values()
+            .map(|m| {
+                let credentials: Vec<&String> = m.storage_credentials.keys().collect();
+                json!({
+                    "metastore_id": m.metastore_id,
+                    "name": m.name,
+                    "region": m.region,
+                    "storage_credentials": credentials,
+                })
+            })
+            .collect(),
+    );
+    put(
+        "metastore_assignments",
+        account
+            .metastore_assignments
+            .values()
+            .map(|a| json!({"workspace_id": a.workspace_id, "metastore_id": a.metastore_id}))
+            .collect(),
+    );
+    put(
+        "permission_assignments",
+        account
+            .permission_assignments
+            .iter()
+            .flat_map(|(ws, principals)| {
+                principals.iter().map(move |(principal_id, permissions)| {
+                    json!({"workspace_id": ws, "principal_id": principal_id, "permissions": permissions})
                 })
             })
             .collect(),

@@ -18,6 +18,7 @@ use crate::account::log_delivery::LogDeliveryConfiguration;
 use crate::account::networks::Network;
 use crate::account::service_principals::AccountServicePrincipal;
 use crate::account::storage::StorageConfiguration;
+use crate::account::unity_catalog::{Metastore, MetastoreAssignment};
 use crate::account::workspaces::Workspace;
 use crate::clock::ms;
 use crate::controls::{ClusterFailureRule, LibraryFailureRule};
@@ -57,6 +58,12 @@ pub(crate) struct Account {
     pub workspace_data: HashMap<i64, WorkspaceData>,
     /// Inventories of workspaces deleted while they still held user-created objects.
     pub left_in_deleted_workspaces: Vec<serde_json::Value>,
+    /// Unity Catalog metastores by id (each holds its storage credentials).
+    pub metastores: IndexMap<String, Metastore>,
+    /// Metastore assignments by workspace id (a workspace has at most one).
+    pub metastore_assignments: IndexMap<i64, MetastoreAssignment>,
+    /// Workspace id → principal SCIM id → permissions (`USER`, `ADMIN`).
+    pub permission_assignments: IndexMap<i64, IndexMap<String, Vec<String>>>,
 }
 
 /// Which API an OAuth token may call.

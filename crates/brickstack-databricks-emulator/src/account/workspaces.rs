@@ -458,6 +458,10 @@ async fn delete(
         .workspaces
         .shift_remove(&id)
         .ok_or_else(|| not_found(id))?;
+    // A deleted workspace takes its metastore and permission assignments with it (the
+    // emulator's choice: a dangling assignment would otherwise block a plain metastore delete).
+    account.metastore_assignments.shift_remove(&id);
+    account.permission_assignments.shift_remove(&id);
     if let Some(mut data) = account.workspace_data.remove(&id) {
         let objects = data.inventory(app.config(), &library_failures, now);
         if objects.as_object().is_some_and(|o| !o.is_empty()) {
