@@ -23,6 +23,12 @@ pub struct Spec {
     /// when the file has no `[monitor]`.
     pub monitor: Option<Monitor>,
     pub sleep: Sleep,
+    /// `[account_groups.<key>]`: groups of the Databricks account (not of one workspace), with
+    /// their permission on the environment's workspace (docs/unity-catalog.md).
+    pub account_groups: Vec<AccountGroup>,
+    /// `[unity_catalog]`: the metastore and its data (docs/unity-catalog.md); `None` when the file
+    /// has no `[unity_catalog]`.
+    pub unity_catalog: Option<UnityCatalog>,
 }
 
 /// The deployment stage, from the naming convention (prod, pp, dev, qa, staging).
@@ -612,4 +618,82 @@ pub struct Sleep {
     pub schedule: Option<Schedule>,
     /// Hourly prices in USD overriding the built-in table, e.g. `nat_gateway = "0.048"`.
     pub hourly_prices: Vec<(String, String)>,
+}
+
+/// A workspace permission an account group is given (`/permissionassignments`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspacePermission {
+    User,
+    Admin,
+}
+
+impl WorkspacePermission {
+    /// The API's spelling: `USER`, `ADMIN`.
+    pub fn as_api(self) -> &'static str {
+        match self {
+            WorkspacePermission::User => "USER",
+            WorkspacePermission::Admin => "ADMIN",
+        }
+    }
+}
+
+/// One `[account_groups.<key>]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountGroup {
+    pub key: String,
+    /// The group's name in the account; default `<prefix>-<key>`.
+    pub display_name: String,
+    /// Its permission on the environment's workspace; `None`: not assigned to it.
+    pub workspace_permission: Option<WorkspacePermission>,
+}
+
+/// A grant of privileges on a catalog or schema to an account group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UcGrant {
+    /// Key of `[account_groups]`.
+    pub group: String,
+    /// Unity Catalog privileges, upper case (`USE_CATALOG`, `USE_SCHEMA`, `SELECT`, `MODIFY`, ...).
+    pub privileges: Vec<String>,
+}
+
+/// One schema of a catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UcSchema {
+    pub name: String,
+    pub grants: Vec<UcGrant>,
+}
+
+/// One `[unity_catalog.catalogs.<key>]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UcCatalog {
+    pub key: String,
+    /// The catalog's name in the metastore; default `<prefix with _>_<key>`.
+    pub name: String,
+    /// Key of the datalake bucket whose external location is the catalog's storage root;
+    /// default the layer of the same key when there is one.
+    pub storage: Option<String>,
+    pub comment: String,
+    pub schemas: Vec<UcSchema>,
+    pub grants: Vec<UcGrant>,
+}
+
+/// `[unity_catalog]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnityCatalog {
+    /// Default `<prefix>-metastore`.
+    pub metastore_name: String,
+    /// The metastore's root bucket, prefix applied; default `<prefix>-metastore`.
+    pub bucket: String,
+    /// The catalog IAM role Unity Catalog assumes (the quickstart's `catalogIamRole`); default
+    /// `<prefix>-unity-catalog`.
+    pub role: String,
+    /// Key of `[account_groups]` owning the metastore, catalogs and schemas; `None`: the
+    /// deploying service principal.
+    pub owner: Option<String>,
+    /// One external location per datalake bucket; default true.
+    pub external_locations: bool,
+    /// System schemas to enable; default `access`, `billing`, `compute`.
+    pub system_schemas: Vec<String>,
+    /// Default: one per datalake layer (`raw`, `prepared`, `trusted`), schema `default`, no grants.
+    pub catalogs: Vec<UcCatalog>,
 }

@@ -59,6 +59,8 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
         serve,
         monitor,
         sleep,
+        account_groups: Vec::new(),
+        unity_catalog: None,
     }
 }
 
