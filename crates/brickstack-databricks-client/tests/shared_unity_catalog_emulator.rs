@@ -18,11 +18,14 @@ use brickstack_databricks_client::workspace::unity_catalog::grants::{
     PermissionsChange, SecurableType,
 };
 use brickstack_databricks_client::workspace::unity_catalog::is_missing_metastore;
+use brickstack_databricks_client::workspace::unity_catalog::schemas::NewSchema;
 use brickstack_databricks_client::workspace::unity_catalog::storage_credentials::{
     AwsIamRoleRequest, NewStorageCredential, StorageCredentialUpdate,
 };
 use brickstack_databricks_client::workspace::unity_catalog::system_schemas::SystemSchemaState;
+use brickstack_databricks_client::workspace::unity_catalog::tables::{ColumnInfo, NewTable};
 use brickstack_databricks_client::{Credentials, ErrorKind, WorkspaceClient};
+use brickstack_databricks_emulator::FaultRule;
 use brickstack_provider::SecretValue;
 use brickstack_testkit::unique_name;
 use emulator::{EmulatorWorkspace, retry};
@@ -518,4 +521,137 @@ async fn a_table_is_visible_to_the_granted_group_only() {
             .await,
     );
     assert!(effective[0].holds("SELECT"));
+}
+
+/// A create whose answer is lost (applied, then a 500) is found by its name and not made twice:
+/// the catalog, schema, table, storage credential, external location, account group and
+/// metastore each come back from the lookup, and exactly one of each exists.
+#[tokio::test]
+async fn creates_whose_answer_is_lost_are_found_not_repeated() {
+    let uc = UcWorkspace::start().await;
+    let w = uc.ws.client();
+    let lose_next = |path: &str| {
+        uc.ws
+            .emulator
+            .add_faults(vec![FaultRule {
+                method: Some("POST".into()),
+                after_apply: true,
+                ..FaultRule::status(path, 500)
+            }])
+            .unwrap();
+    };
+    let ws_path = |rest: &str| format!("/w/{}/api/2.1/unity-catalog/{rest}", uc.ws.workspace_id);
+
+    lose_next(&ws_path("catalogs"));
+    let catalog = shared_unity_catalog::catalog(&w, &uc.storage(), "bs-lost").await;
+    lose_next(&ws_path("schemas"));
+    ok(
+        "schema",
+        w.create_schema(&NewSchema {
+            name: "landing".into(),
+            catalog_name: catalog.clone(),
+            ..NewSchema::default()
+        })
+        .await,
+    );
+    lose_next(&ws_path("tables"));
+    let table = ok(
+        "table",
+        w.create_table(&NewTable {
+            name: "events".into(),
+            catalog_name: catalog.clone(),
+            schema_name: "landing".into(),
+            table_type: "MANAGED".into(),
+            columns: vec![ColumnInfo::new("id", "bigint", "LONG")],
+            ..NewTable::default()
+        })
+        .await,
+    );
+    assert_eq!(table.qualified_name(), format!("{catalog}.landing.events"));
+    lose_next(&ws_path("storage-credentials"));
+    let credential = ok(
+        "credential",
+        w.create_storage_credential(&NewStorageCredential {
+            name: "bs-second".into(),
+            aws_iam_role: AwsIamRoleRequest {
+                role_arn: ROLE.into(),
+            },
+            ..NewStorageCredential::default()
+        })
+        .await,
+    );
+    assert!(credential.aws_iam_role.unwrap().external_id.is_some());
+    lose_next(&ws_path("external-locations"));
+    ok(
+        "location",
+        w.create_external_location(&NewExternalLocation {
+            name: "bs-second".into(),
+            url: format!("s3://{}/", unique_name("bs-second")),
+            credential_name: "bs-second".into(),
+            ..NewExternalLocation::default()
+        })
+        .await,
+    );
+    let a = &uc.ws.account;
+    let account_path = |rest: &str| format!("/api/2.0/accounts/{}/{rest}", a.account_id());
+    lose_next(&account_path("scim/v2/Groups"));
+    let group = ok(
+        "group",
+        a.create_account_group(&NewAccountGroup {
+            display_name: unique_name("bs-lost"),
+            ..NewAccountGroup::default()
+        })
+        .await,
+    );
+    assert!(!group.id.is_empty());
+    lose_next(&account_path("metastores"));
+    let metastore = ok(
+        "metastore",
+        a.create_metastore(&NewMetastore {
+            name: unique_name("bs-us"),
+            region: Some("us-east-1".into()),
+            ..NewMetastore::default()
+        })
+        .await,
+    );
+    // Every fault was used: each create was applied once, its answer lost, then looked up.
+    assert!(uc.ws.emulator.faults().iter().all(|f| f.hits == 1));
+
+    assert_eq!(
+        ok("catalogs", w.list_catalogs().await)
+            .iter()
+            .filter(|c| c.name == catalog)
+            .count(),
+        1
+    );
+    assert_eq!(
+        ok("schemas", w.list_schemas(&catalog).await)
+            .iter()
+            .filter(|s| s.name == "landing")
+            .count(),
+        1
+    );
+    assert_eq!(
+        ok("tables", w.list_tables(&catalog, "landing").await).len(),
+        1
+    );
+    assert_eq!(
+        ok("credentials", w.list_storage_credentials().await).len(),
+        2
+    );
+    assert_eq!(ok("locations", w.list_external_locations().await).len(), 2);
+    assert_eq!(
+        ok("groups", a.list_account_groups(None).await)
+            .iter()
+            .filter(|g| g.display_name == group.display_name)
+            .count(),
+        1
+    );
+    assert_eq!(
+        ok("metastores", a.list_metastores().await)
+            .iter()
+            .filter(|m| m.metastore_id == metastore.metastore_id)
+            .count(),
+        1
+    );
 }
