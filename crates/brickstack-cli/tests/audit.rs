@@ -8,6 +8,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use brickstack_databricks::workspace::clusters::ClusterSpec;
+use brickstack_databricks::{Credentials, RetryPolicy, WorkspaceClient};
+use brickstack_provider::SecretValue;
 use brickstack_testkit::{require_databricks, require_moto, unique_account_id};
 use serde_json::Value;
 use support::{emulator_env, local_spec, text};
@@ -63,7 +66,8 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Made-up, in AWS's documentation's example shape.
+/// Made-up, in AWS's documentation's example shapes.
+const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /// The spec: a cluster that never terminates (its policy fixes `autotermination_minutes`
@@ -443,6 +447,43 @@ async fn live_audit_of_the_deployed_local_environment() {
         .run(&["apply", "--file", "env.toml", "--auto-approve"])
         .await;
     assert!(apply.status.success(), "apply failed:\n{}", text(&apply));
+    // What only `--live` can see: a cluster made by hand, outside the spec, under no policy,
+    // never terminating, with a literal access key id in its Spark conf.
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(format!("state/{environment}.json"))).unwrap(),
+    )
+    .unwrap();
+    let workspace_url = state["resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["kind"] == "databricks_mws_workspaces")
+        .and_then(|r| r["attributes"]["workspace_url"].as_str())
+        .expect("a workspace in state")
+        .to_string();
+    let workspace = WorkspaceClient::new(
+        &workspace_url,
+        Credentials::OAuthM2m {
+            client_id: databricks.client_id.clone(),
+            client_secret: SecretValue::new(databricks.client_secret.as_str()),
+        },
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let by_hand = ClusterSpec {
+        cluster_name: Some("by-hand".into()),
+        spark_version: "15.4.x-scala2.12".into(),
+        node_type_id: Some("m5.large".into()),
+        num_workers: Some(0),
+        autotermination_minutes: Some(0),
+        spark_conf: [(
+            "spark.hadoop.fs.s3a.access.key".to_string(),
+            ACCESS_KEY_ID.to_string(),
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let cluster_id = workspace.create_cluster(&by_hand).await.unwrap();
     let live = cli
         .run(&["audit", "--file", "env.toml", "--live", "--json"])
         .await;
@@ -462,10 +503,25 @@ async fn live_audit_of_the_deployed_local_environment() {
     );
 
     assert_eq!(live.status.code(), Some(1), "{}", text(&live));
+    assert!(
+        !text(&live).contains(ACCESS_KEY_ID),
+        "the key is shown:\n{}",
+        text(&live)
+    );
     let report: Value = serde_json::from_slice(&live.stdout).unwrap();
+    let live_rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "live")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(live_rules, ["BSA002", "BSA003", "BSA013"], "{report:#}");
     let rendered = redact(
         &serde_json::to_string_pretty(&report).unwrap(),
         &[
+            (&cluster_id, "<cluster id>"),
+            (&workspace_url, "<workspace url>"),
             (&environment, "<environment>"),
             (&prefix, "<prefix>"),
             (&account_id, "<account>"),
