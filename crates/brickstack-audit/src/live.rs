@@ -106,6 +106,8 @@ pub struct LiveIpAccessList {
 pub struct LiveSystemSchema {
     pub schema: String,
     pub state: String,
+    /// Whether the state means enabled, as the client decides (`ENABLE_COMPLETED`, `MANAGED`).
+    pub enabled: bool,
 }
 
 /// Everything the live rules read; each part observed or not.

@@ -215,14 +215,6 @@ impl CliLive<'_> {
     }
 }
 
-/// The Unity Catalog and account-group calls are brickstack's Databricks client's to add
-/// (issue #14, the `uc-emu` work); until they are there, these checks say so.
-fn uc_client_pending<T>(what: &str) -> Observed<T> {
-    Observed::CannotBeVerified(format!(
-        "{what}: brickstack's Databricks client has no call for it yet (the Unity Catalog client of issue #14)"
-    ))
-}
-
 impl LiveAccount for CliLive<'_> {
     fn workspace(&self) -> String {
         self.url.clone()
@@ -371,14 +363,47 @@ impl LiveAccount for CliLive<'_> {
     }
 
     async fn metastore_id(&self) -> Observed<Option<String>> {
-        uc_client_pending("the workspace's metastore assignment")
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => return Observed::CannotBeVerified(e),
+        };
+        match client.current_metastore_assignment().await {
+            Ok(assignment) => Observed::Seen(assignment.map(|a| a.metastore_id)),
+            Err(e) => unverified("unity-catalog/current-metastore-assignment", e),
+        }
     }
 
+    /// The schemas of the workspace's metastore; none when it has no metastore (nothing can be
+    /// enabled then, which BSA016 reports).
     async fn system_schemas(&self) -> Observed<Vec<LiveSystemSchema>> {
-        uc_client_pending("the metastore's system schemas")
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => return Observed::CannotBeVerified(e),
+        };
+        let metastore_id = match client.current_metastore_assignment().await {
+            Ok(Some(a)) => a.metastore_id,
+            Ok(None) => return Observed::Seen(Vec::new()),
+            Err(e) => return unverified("unity-catalog/current-metastore-assignment", e),
+        };
+        match client.list_system_schemas(&metastore_id).await {
+            Ok(schemas) => Observed::Seen(
+                schemas
+                    .into_iter()
+                    .map(|s| LiveSystemSchema {
+                        enabled: s.state.is_enabled(),
+                        state: s.state.as_str().to_string(),
+                        schema: s.schema,
+                    })
+                    .collect(),
+            ),
+            Err(e) => unverified("unity-catalog/metastores/systemschemas", e),
+        }
     }
 
     async fn account_groups(&self) -> Observed<Vec<String>> {
-        uc_client_pending("the account's groups")
+        match self.provider.account().list_account_groups(None).await {
+            Ok(groups) => Observed::Seen(groups.into_iter().map(|g| g.display_name).collect()),
+            Err(e) => unverified("accounts/scim/v2/Groups", e),
+        }
     }
 }

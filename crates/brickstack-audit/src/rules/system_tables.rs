@@ -71,11 +71,6 @@ fn quoted(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// States the Unity Catalog API reports for an enabled system schema.
-fn is_enabled(state: &str) -> bool {
-    matches!(state, "ENABLE_COMPLETED" | "ENABLE_INITIALIZED")
-}
-
 pub(crate) fn live(cx: &mut Cx<'_, '_>, seen: &LiveObservation) {
     let Some(schemas) = cx.seen(&SYSTEM_SCHEMAS, &seen.system_schemas) else {
         return;
@@ -83,11 +78,7 @@ pub(crate) fn live(cx: &mut Cx<'_, '_>, seen: &LiveObservation) {
     let missing: Vec<&str> = WANTED
         .iter()
         .copied()
-        .filter(|w| {
-            !schemas
-                .iter()
-                .any(|s| s.schema == *w && is_enabled(&s.state))
-        })
+        .filter(|w| !schemas.iter().any(|s| s.schema == *w && s.enabled))
         .collect();
     if !missing.is_empty() {
         let location = cx.at(&["unity_catalog", "system_schemas"]);
