@@ -27,8 +27,11 @@ impl CredentialKind {
 }
 
 /// Names whose value is a credential whatever it looks like.
-const SECRET_NAMES: [&str; 8] = [
+const SECRET_NAMES: [&str; 11] = [
     "secret.key",
+    "secret_access_key",
+    "secret-access-key",
+    "secretaccesskey",
     "secret_key",
     "secretkey",
     "secret-key",

@@ -101,6 +101,14 @@ pub struct LiveIpAccessList {
     pub addresses: usize,
 }
 
+/// A global init script and its content (decoded as UTF-8, invalid bytes replaced).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LiveInitScript {
+    pub script_id: String,
+    pub name: String,
+    pub content: String,
+}
+
 /// A system schema of the metastore and its state (`ENABLE_COMPLETED`, `AVAILABLE`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LiveSystemSchema {
@@ -117,6 +125,9 @@ pub struct LiveObservation {
     pub workspace: String,
     pub clusters: Observed<Vec<LiveCluster>>,
     pub policies: Observed<Vec<LivePolicy>>,
+    /// The workspace's global init scripts (cluster-scoped scripts are files whose content the
+    /// cluster APIs do not show).
+    pub init_scripts: Observed<Vec<LiveInitScript>>,
     pub tokens: Observed<Vec<LiveToken>>,
     pub service_principals: Observed<Vec<LiveServicePrincipal>>,
     pub workspace_conf: Observed<LiveWorkspaceConf>,
@@ -138,6 +149,7 @@ pub trait LiveAccount {
     fn workspace(&self) -> String;
     async fn clusters(&self) -> Observed<Vec<LiveCluster>>;
     async fn policies(&self) -> Observed<Vec<LivePolicy>>;
+    async fn init_scripts(&self) -> Observed<Vec<LiveInitScript>>;
     async fn tokens(&self) -> Observed<Vec<LiveToken>>;
     async fn service_principals(&self) -> Observed<Vec<LiveServicePrincipal>>;
     async fn workspace_conf(&self) -> Observed<LiveWorkspaceConf>;
@@ -154,6 +166,7 @@ pub async fn observe(account: &impl LiveAccount) -> LiveObservation {
         workspace: account.workspace(),
         clusters: account.clusters().await,
         policies: account.policies().await,
+        init_scripts: account.init_scripts().await,
         tokens: account.tokens().await,
         service_principals: account.service_principals().await,
         workspace_conf: account.workspace_conf().await,

@@ -2,8 +2,8 @@
 //! The environment files themselves are audited by the CLI's tests (`tests/audit.rs`).
 
 use brickstack_audit::live::{
-    LiveCluster, LiveIpAccessList, LiveObservation, LivePolicy, LiveServicePrincipal, LiveToken,
-    LiveWorkspaceConf, Observed,
+    LiveCluster, LiveInitScript, LiveIpAccessList, LiveObservation, LivePolicy,
+    LiveServicePrincipal, LiveToken, LiveWorkspaceConf, Observed,
 };
 use brickstack_audit::{Report, Severity, audit, render};
 
@@ -221,6 +221,11 @@ fn observation() -> LiveObservation {
                 is_default: true,
             },
         ]),
+        init_scripts: Observed::Seen(vec![LiveInitScript {
+            script_id: "S1".into(),
+            name: "proxy".into(),
+            content: "#!/bin/bash\nexport HTTPS_PROXY_PASSWORD=hunter22\n".into(),
+        }]),
         tokens: Observed::Seen(vec![
             LiveToken {
                 token_id: "t-sp".into(),
@@ -265,7 +270,10 @@ fn live_observations_are_checked_and_what_cannot_be_seen_is_said() {
     let spec = brickstack_spec::parse("environments/audit.toml", BASE).unwrap();
     let r = audit("environments/audit.toml", BASE, &spec, Some(&observation()));
     let text = render::text(&r, Severity::Medium);
-    assert!(!text.contains("dapiabab"), "the token is shown:\n{text}");
+    assert!(
+        !text.contains("dapiabab") && !text.contains("hunter22"),
+        "a secret is shown:\n{text}"
+    );
     // The job cluster is not all-purpose; the built-in policy is not brickstack's.
     assert!(
         !text.contains("job-123") && !text.contains("Personal Compute"),

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use brickstack_audit::Severity;
 use brickstack_audit::live::{
-    LiveAccount, LiveCluster, LiveIpAccessList, LivePolicy, LiveServicePrincipal, LiveSystemSchema,
-    LiveToken, LiveWorkspaceConf, Observed,
+    LiveAccount, LiveCluster, LiveInitScript, LiveIpAccessList, LivePolicy, LiveServicePrincipal,
+    LiveSystemSchema, LiveToken, LiveWorkspaceConf, Observed,
 };
 use brickstack_databricks::DatabricksProvider;
 use brickstack_databricks::workspace::WorkspaceClient;
@@ -263,6 +263,32 @@ impl LiveAccount for CliLive<'_> {
             ),
             Err(e) => unverified("policies/clusters/list", e),
         }
+    }
+
+    /// Listing leaves the scripts' content out: each is read with `get`.
+    async fn init_scripts(&self) -> Observed<Vec<LiveInitScript>> {
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => return Observed::CannotBeVerified(e),
+        };
+        let listed = match client.list_global_init_scripts().await {
+            Ok(listed) => listed,
+            Err(e) => return unverified("global-init-scripts", e),
+        };
+        let mut scripts = Vec::new();
+        for script in listed {
+            match client.get_global_init_script(&script.script_id).await {
+                Ok(Some(full)) => scripts.push(LiveInitScript {
+                    content: String::from_utf8_lossy(&full.script.unwrap_or_default()).into_owned(),
+                    script_id: full.script_id,
+                    name: full.name,
+                }),
+                // Deleted since the listing: nothing to check.
+                Ok(None) => {}
+                Err(e) => return unverified("global-init-scripts/get", e),
+            }
+        }
+        Observed::Seen(scripts)
     }
 
     async fn tokens(&self) -> Observed<Vec<LiveToken>> {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use brickstack_databricks::workspace::clusters::ClusterSpec;
+use brickstack_databricks::workspace::init_scripts::GlobalInitScriptSpec;
 use brickstack_databricks::{Credentials, RetryPolicy, WorkspaceClient};
 use brickstack_provider::SecretValue;
 use brickstack_testkit::{require_databricks, require_moto, unique_account_id};
@@ -484,6 +485,16 @@ async fn live_audit_of_the_deployed_local_environment() {
         ..Default::default()
     };
     let cluster_id = workspace.create_cluster(&by_hand).await.unwrap();
+    // And a global init script exporting a literal secret key.
+    let script_id = workspace
+        .create_global_init_script(&GlobalInitScriptSpec {
+            name: "by-hand".into(),
+            script: format!("#!/bin/bash\nexport AWS_SECRET_ACCESS_KEY={SECRET}\n").into_bytes(),
+            enabled: true,
+            position: None,
+        })
+        .await
+        .unwrap();
     let live = cli
         .run(&["audit", "--file", "env.toml", "--live", "--json"])
         .await;
@@ -519,13 +530,14 @@ async fn live_audit_of_the_deployed_local_environment() {
     // No `[unity_catalog]` in local.toml yet: no metastore, so no system schema either.
     assert_eq!(
         live_rules,
-        ["BSA001", "BSA002", "BSA003", "BSA013", "BSA016"],
+        ["BSA001", "BSA002", "BSA003", "BSA013", "BSA013", "BSA016"],
         "{report:#}"
     );
     let rendered = redact(
         &serde_json::to_string_pretty(&report).unwrap(),
         &[
             (&cluster_id, "<cluster id>"),
+            (&script_id, "<script id>"),
             (&workspace_url, "<workspace url>"),
             (&environment, "<environment>"),
             (&prefix, "<prefix>"),

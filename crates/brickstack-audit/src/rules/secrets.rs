@@ -14,7 +14,7 @@ pub static INLINE_CREDENTIALS: Rule = Rule {
     practice: Practice::Secrets,
     severity: Severity::Critical,
     title: "No credential is written inline in cluster configuration",
-    help: "A credential in Spark conf is readable by everyone who can see the cluster, and lands in the spec's repository, the state and the logs. Keep it in a secret scope and reference it: `\"fs.s3a.secret.key\" = \"{{secrets/<scope>/<key>}}\"`, or better use the instance profile brickstack attaches. Checked: the spec's cluster Spark conf and policy definitions; live, every cluster's Spark conf and environment variables and every policy definition. Recognised: AWS access key ids (AKIA/ASIA), 40-character AWS secret keys under a secret-key name, Databricks tokens (dapi…), and any value under a name saying password, secret key, token or credential. Init scripts are files the APIs do not show the content of; they are not checked.",
+    help: "A credential in Spark conf is readable by everyone who can see the cluster, and lands in the spec's repository, the state and the logs. Keep it in a secret scope and reference it: `\"fs.s3a.secret.key\" = \"{{secrets/<scope>/<key>}}\"`, or better use the instance profile brickstack attaches. Checked: the spec's cluster Spark conf and policy definitions; live, every cluster's Spark conf and environment variables, every policy definition and every line of the global init scripts. Recognised: AWS access key ids (AKIA/ASIA), 40-character AWS secret keys under a secret-key name, Databricks tokens (dapi…), and any value under a name saying password, secret key, token or credential. Cluster-scoped init scripts are files whose content the cluster APIs do not show; they are not checked.",
 };
 
 fn secret_reference_fix(path: &[&str]) -> String {
@@ -40,6 +40,30 @@ fn policy_strings(definition: &str) -> Vec<(String, String)> {
         }
         if let Some(values) = element.get("values").and_then(Value::as_array) {
             values.iter().for_each(&mut push);
+        }
+    }
+    out
+}
+
+/// The credentials a script's lines hold: `NAME=value`, `export NAME=value`, `--conf
+/// name=value` words are classified by name and value, and every line by its shape (access key
+/// ids, tokens). One entry per line: its number and what it holds.
+pub(crate) fn script_credentials(content: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in content.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let by_word = line.split_whitespace().find_map(|word| {
+            let (name, value) = word.split_once('=')?;
+            let value = value.trim_matches(|c| c == '"' || c == '\'');
+            classify(name, value).map(|kind| masked(kind, value))
+        });
+        if let Some(found) =
+            by_word.or_else(|| classify("", line).map(|k| k.describe().to_string()))
+        {
+            out.push((i + 1, found));
         }
     }
     out
@@ -157,6 +181,21 @@ pub(crate) fn live(cx: &mut Cx<'_, '_>, seen: &LiveObservation) {
             }
         }
     }
+    if let Some(scripts) = cx.seen(&INLINE_CREDENTIALS, &seen.init_scripts) {
+        for script in scripts {
+            for (line, found) in script_credentials(&script.content) {
+                let location = cx.at(&["databricks", "workspace"]);
+                cx.finding(
+                    &INLINE_CREDENTIALS,
+                    Source::Live,
+                    Some(format!("global init script {} ({})", script.script_id, script.name)),
+                    format!("global init script `{}` holds {found} on line {line}", script.name),
+                    "read it from an environment variable set to \"{{secrets/<scope>/<key>}}\" in the cluster's spark_env_vars (and rotate it)",
+                    location,
+                );
+            }
+        }
+    }
     if let Some(policies) = cx.seen(&INLINE_CREDENTIALS, &seen.policies) {
         for p in policies {
             for (attribute, value) in policy_strings(&p.definition) {
@@ -180,6 +219,22 @@ pub(crate) fn live(cx: &mut Cx<'_, '_>, seen: &LiveObservation) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_lines_holding_credentials_are_found_by_line() {
+        let script = "#!/bin/bash\n# AWS_SECRET_ACCESS_KEY=commented-out\nexport AWS_SECRET_ACCESS_KEY=\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"\necho ok\ncurl -H \"Authorization: Bearer dapi0123456789abcdef0123456789abcdef\" x\nDB_PASSWORD={{secrets/etl/db}}\n";
+        let found = script_credentials(script);
+        assert_eq!(
+            found,
+            [
+                (
+                    3,
+                    "a literal AWS secret access key (40 characters, not shown)".to_string()
+                ),
+                (5, "a literal Databricks personal access token".to_string()),
+            ]
+        );
+    }
 
     #[test]
     fn policy_strings_reach_fixed_default_and_allowed_values() {
