@@ -117,12 +117,14 @@ async fn every_environment_file_is_audited() {
     assert!(names.len() >= 4, "{names:?}");
     for name in &names {
         let out = run_in(&root, &["audit", "-e", name]).await;
-        // Until `[unity_catalog]` and `[account_groups]` are decoded, every file has findings.
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         insta::assert_snapshot!(format!("audit_text_{name}"), stdout(&out));
         let json = run_in(&root, &["audit", "-e", name, "--json"]).await;
-        assert_eq!(json.status.code(), Some(1), "{}", text(&json));
         let value: Value = serde_json::from_slice(&json.stdout).unwrap();
+        // Exit 1 exactly when a finding is at or above the default `--fail-on` (medium).
+        let failing = value["summary"]["failing"].as_u64().unwrap();
+        let expected = if failing > 0 { 1 } else { 0 };
+        assert_eq!(out.status.code(), Some(expected), "{}", text(&out));
+        assert_eq!(json.status.code(), Some(expected), "{}", text(&json));
         insta::assert_json_snapshot!(format!("audit_json_{name}"), value);
     }
 }
@@ -161,17 +163,17 @@ async fn three_problems_are_three_located_findings_and_exit_1() {
         ],
         "{report:#}"
     );
-    // The rest are the spec-wide findings no spec can clear before `[unity_catalog]` and
-    // `[account_groups]` are decoded (#14): located at the top of the file, where those
-    // tables go.
-    let rest: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["location"]["line"] == 1)
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
-    assert_eq!(rest, ["BSA001", "BSA008", "BSA016"]);
+    // Any other finding is one of those about `[unity_catalog]` and `[account_groups]`, which
+    // this spec cannot write until they are decoded (#14): at the top of the file, where those
+    // tables go. Once they are, the spec gets both tables and these three are all.
+    for f in report["findings"].as_array().unwrap() {
+        if f["location"]["line"] == 1 {
+            assert!(
+                ["BSA001", "BSA008", "BSA016"].contains(&f["rule"].as_str().unwrap()),
+                "{f:#}"
+            );
+        }
+    }
 
     let text_out = run_in(dir.path(), &["audit", "--file", "three.toml"]).await;
     assert_eq!(text_out.status.code(), Some(1));
@@ -202,11 +204,27 @@ async fn fail_on_sets_the_threshold_of_exit_1() {
     )
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    // local.toml's findings are high and medium: clean at `critical`, failing at `high`.
-    let root = repo_root();
-    let out = run_in(&root, &["audit", "-e", "local", "--fail-on", "critical"]).await;
+    // With the secret kept in a secret scope the worst is high (no token lifetime): clean at
+    // `critical`, failing at `high`.
+    let referenced = three_problems().replace(SECRET, "{{secrets/etl/aws-secret-key}}");
+    std::fs::write(dir.path().join("referenced.toml"), referenced).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "audit",
+            "--file",
+            "referenced.toml",
+            "--fail-on",
+            "critical",
+        ],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let out = run_in(&root, &["audit", "-e", "local", "--fail-on", "high"]).await;
+    let out = run_in(
+        dir.path(),
+        &["audit", "--file", "referenced.toml", "--fail-on", "high"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
@@ -527,10 +545,16 @@ async fn live_audit_of_the_deployed_local_environment() {
         .filter(|f| f["source"] == "live")
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    // No `[unity_catalog]` in local.toml yet: no metastore, so no system schema either.
+    // The cluster and the script made by hand; besides them only what local.toml's lack of
+    // `[unity_catalog]` (until it is decoded, #14) leaves: no metastore, no system schema.
+    let by_hand: Vec<&str> = live_rules
+        .iter()
+        .copied()
+        .filter(|r| !["BSA001", "BSA016"].contains(r))
+        .collect();
     assert_eq!(
-        live_rules,
-        ["BSA001", "BSA002", "BSA003", "BSA013", "BSA013", "BSA016"],
+        by_hand,
+        ["BSA002", "BSA003", "BSA013", "BSA013"],
         "{report:#}"
     );
     let rendered = redact(
