@@ -144,6 +144,52 @@ pub(crate) fn first_matching(
     })
 }
 
+/// A filter on one value (`vpc-id`, `cidr-block`, `tag:Name`).
+pub(crate) fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// The `Name` tag the desired attributes give an object, if any.
+pub(crate) fn desired_name_tag(desired: &brickstack_provider::Attributes) -> Option<&str> {
+    desired.get("tags")?.get("Name")?.as_str()
+}
+
+/// For `discover`: the one object of `found` that can be the desired one, made outside
+/// brickstack. An object carrying a brickstack tag that disagrees with the lookup's (another
+/// environment's, another address's) is never taken; two candidates are an error, not a guess.
+pub(crate) fn the_one(
+    kind: &str,
+    found: BTreeMap<String, Observed>,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let mut candidates: Vec<Observed> = found
+        .into_values()
+        .filter(|o| {
+            observed_tags(o)
+                .iter()
+                .filter(|(k, _)| k.starts_with("brickstack:"))
+                .all(|(k, v)| lookup.tags.get(k).is_none_or(|want| want == v))
+        })
+        .collect();
+    match candidates.len() {
+        0 => Ok(None),
+        1 => Ok(candidates.pop()),
+        _ => Err(ProviderError::new(
+            brickstack_provider::ErrorClass::Conflict,
+            "AmbiguousDiscovery",
+            format!(
+                "{kind}: {} objects match ({}); hint: import the right one with `brickstack import ADDRESS ID`",
+                candidates.len(),
+                candidates
+                    .iter()
+                    .map(|o| o.object_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
 /// Every object among `ids`: one `describe` call (which pages) per chunk of ids, filtered by the
 /// id filter `filter`, so a missing object is left out instead of failing the call.
 pub(crate) async fn describe_ids<F, Fut>(
