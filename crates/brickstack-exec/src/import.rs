@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use brickstack_graph::{Address, ContextValue, Reference, Resource, ResourceGraph};
 use brickstack_plan::{Plan, RunMode};
-use brickstack_provider::{Attributes, Observed, Provider};
+use brickstack_provider::{AttributeBehaviour, Attributes, KindSchema, Observed, Provider};
 use brickstack_state::{RecordedResource, State, StateStore};
 
 use crate::engine::{Engine, EngineError, Request};
@@ -59,7 +59,7 @@ impl ImportError {
             },
             ImportError::AlreadyRecorded { .. } => "to record another object at this address, `brickstack state rm -e ENV ADDRESS` forgets the recorded one (without touching it), then import again".into(),
             ImportError::NotFound { kind, .. } => format!(
-                "the id of a `{kind}` is {} (docs/import.md lists every kind's)",
+                "`{kind}` objects are imported by {} (docs/import.md lists every kind's)",
                 id_format(kind)
             ),
             ImportError::RecordedElsewhere { other, .. } => format!(
@@ -266,7 +266,8 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
                     });
                     continue;
                 }
-                let desired = match resolve(resource, &working, &context) {
+                let schema = self.provider.schema(resource.kind());
+                let desired = match resolve(resource, &working, &context, schema.as_ref()) {
                     Ok(desired) => desired,
                     Err(reference) => {
                         left_out.push(LeftOut {
@@ -420,11 +421,15 @@ fn recorded_as(state: &State, kind: &str, object_id: &str) -> Option<String> {
 }
 
 /// `resource`'s attributes with every reference read from `state`; the first reference that
-/// cannot be resolved (its resource not recorded) otherwise.
+/// cannot be resolved (its resource not recorded) otherwise. An attribute the kind updates in
+/// place is left out instead when it cannot be resolved: the object is still found by what
+/// identifies it, and apply sets the attribute once what it refers to exists (a workspace found
+/// before the key configuration it is to use is created).
 fn resolve(
     resource: &Resource,
     state: &State,
     context: &BTreeMap<String, String>,
+    schema: Option<&KindSchema>,
 ) -> Result<Attributes, String> {
     let lookup = |r: &Reference| {
         state
@@ -433,23 +438,25 @@ fn resolve(
             .and_then(|rec| rec.attributes.get(&r.attribute).cloned())
     };
     let context = |c: ContextValue| context.get(c.key()).cloned();
+    let updatable =
+        |name: &str| schema.is_some_and(|s| s.behaviour(name) == AttributeBehaviour::Updatable);
+    let unresolved = |name: &str, value: &brickstack_graph::Value| {
+        value
+            .references()
+            .iter()
+            .find(|r| lookup(r).is_none())
+            .map_or_else(
+                || name.to_string(),
+                |r| format!("{}.{}", r.address, r.attribute),
+            )
+    };
     resource
         .attributes
         .iter()
-        .map(|(name, value)| {
-            value
-                .resolve(&lookup, &context)
-                .map(|v| (name.clone(), v))
-                .ok_or_else(|| {
-                    value
-                        .references()
-                        .iter()
-                        .find(|r| lookup(r).is_none())
-                        .map_or_else(
-                            || name.clone(),
-                            |r| format!("{}.{}", r.address, r.attribute),
-                        )
-                })
+        .filter_map(|(name, value)| match value.resolve(&lookup, &context) {
+            Some(v) => Some(Ok((name.clone(), v))),
+            None if updatable(name) => None,
+            None => Some(Err(unresolved(name, value))),
         })
         .collect()
 }

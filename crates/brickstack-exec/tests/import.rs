@@ -10,7 +10,7 @@ use brickstack_exec::{
 use brickstack_graph::{ResourceGraph, Resources, map, reference};
 use brickstack_plan::Action;
 use brickstack_provider::memory::{MemoryProvider, Operation};
-use brickstack_provider::{CreateRequest, Provider};
+use brickstack_provider::{AttributeBehaviour, CreateRequest, KindSchema, Provider};
 use brickstack_state::{ObjectLookup, State, StateStore};
 use brickstack_state_local::LocalStore;
 
@@ -46,7 +46,13 @@ impl World {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         World {
-            provider: MemoryProvider::new(),
+            // The subnet's network cannot change in place; an app's can.
+            provider: MemoryProvider::new().with_schema(
+                KindSchema::new("test_subnet")
+                    .attribute("net_id", AttributeBehaviour::ForcesReplacement)
+                    .attribute("id", AttributeBehaviour::Computed)
+                    .attribute("arn", AttributeBehaviour::Computed),
+            ),
             store: LocalStore::new(dir.path().join("state/test.json")),
             _dir: dir,
         }
@@ -330,5 +336,49 @@ async fn what_discovery_does_not_find_is_left_for_apply_and_so_are_its_dependent
             .changes
             .iter()
             .all(|c| c.action == Action::Create)
+    );
+}
+
+#[tokio::test]
+async fn an_object_is_found_though_an_attribute_it_updates_in_place_refers_to_what_is_not() {
+    let world = World::new();
+    let mut resources = Resources::default();
+    let net = resources
+        .add("test_net", "main", map! { "name" => "net-main" })
+        .address();
+    resources.add(
+        "test_app",
+        "web",
+        map! { "name" => "app-web", "net_id" => reference(&net, "id") },
+    );
+    let graph = brickstack_graph::build(&spec(), resources).unwrap();
+    let app = world
+        .outside(
+            "test_app",
+            "app-web",
+            serde_json::json!({"name": "app-web"}),
+        )
+        .await;
+
+    let report = world
+        .engine()
+        .discover(&request(&graph), true)
+        .await
+        .unwrap();
+    assert_eq!(report.imported.len(), 1, "{report:?}");
+    assert_eq!(report.imported[0].object_id, app);
+    // The network is created, then the app updated to use it: never replaced.
+    let actions: Vec<(String, Action)> = report
+        .plan
+        .changes
+        .iter()
+        .map(|c| (c.address.clone(), c.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("test_app.web".to_string(), Action::Update),
+            ("test_net.main".to_string(), Action::Create)
+        ]
     );
 }
