@@ -81,7 +81,7 @@ pub fn id_format(kind: &str) -> &'static str {
         "aws_internet_gateway" => "the gateway id (`igw-…`)",
         "aws_route_table" => "the route table id (`rtb-…`)",
         "aws_route" => "`<route_table_id>_<destination_cidr_block>`",
-        "aws_route_table_association" => "`<subnet_id>/<route_table_id>`",
+        "aws_route_table_association" => "the association id (`rtbassoc-…`)",
         "aws_eip" => "the allocation id (`eipalloc-…`)",
         "aws_nat_gateway" => "the NAT gateway id (`nat-…`)",
         "aws_vpc_endpoint" => "the endpoint id (`vpce-…`)",
