@@ -402,7 +402,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
     /// another holder) stops the run, and not mid-call: `cancel` is set, so the walk schedules
     /// nothing more, lets the operations under way finish and records them. The second value
     /// says why the lease was lost, if it was.
-    async fn with_heartbeat<T>(
+    pub(crate) async fn with_heartbeat<T>(
         &self,
         lock: &LockInfo,
         cancel: &AtomicBool,

@@ -5,6 +5,7 @@
 //! the cloud: the next apply does, after the user saw the plan (docs/import.md).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use brickstack_graph::{Address, ContextValue, Reference, Resource, ResourceGraph};
 use brickstack_plan::{Plan, RunMode};
@@ -167,7 +168,8 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
         object_id: &str,
     ) -> Result<ImportReport, ImportFailure> {
         let lock = self.lock("import").await?;
-        let result = async {
+        let cancel = AtomicBool::new(false);
+        let work = async {
             let writer = self.settled_writer(&lock, request.environment).await?;
             let resource = desired_resource(request, address)?;
             let recorded = writer.snapshot().await;
@@ -207,6 +209,9 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
                 object_id: observed.object_id.clone(),
             };
             let record = self.record_of(request.graph, resource, observed);
+            if cancel.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
             writer
                 .commit(|edit| {
                     edit.insert_resource(address.to_string(), record);
@@ -214,18 +219,14 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
                 .await?;
             let state = writer.into_state().await;
             let (plan, _) = self.plan_state(request, &RunMode::Reconcile, state).await?;
-            Ok::<_, ImportFailure>(ImportReport {
+            Ok::<_, ImportFailure>(Some(ImportReport {
                 imported: vec![imported],
                 left_out: Vec::new(),
                 recorded: true,
                 plan,
-            })
-        }
-        .await;
-        let unlocked = self.store.unlock(&lock).await;
-        let report = result?;
-        unlocked?;
-        Ok(report)
+            }))
+        };
+        self.finish_locked(&lock, &cancel, work).await
     }
 
     /// Finds, for every desired resource not yet recorded, the existing object it would be
@@ -240,7 +241,8 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
         record: bool,
     ) -> Result<ImportReport, ImportFailure> {
         let lock = self.lock("import").await?;
-        let result = async {
+        let cancel = AtomicBool::new(false);
+        let work = async {
             let writer = self.settled_writer(&lock, request.environment).await?;
             let context = self
                 .provider
@@ -255,6 +257,10 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
             let mut imported = Vec::new();
             let mut left_out = Vec::new();
             for resource in request.graph.creation_order() {
+                // The lease was lost: stop looking; `finish_locked` reports it, nothing is written.
+                if cancel.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
                 let address = resource.address.to_string();
                 if working.resources.contains_key(&address) {
                     continue;
@@ -311,6 +317,9 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
                 let record = self.record_of(request.graph, resource, observed);
                 working.resources.insert(address, record);
             }
+            if cancel.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
             let state = if record && !imported.is_empty() {
                 // One commit for all of them: the state never holds half a discovery.
                 writer
@@ -327,16 +336,36 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
                 working
             };
             let (plan, _) = self.plan_state(request, &RunMode::Reconcile, state).await?;
-            Ok::<_, ImportFailure>(ImportReport {
+            Ok::<_, ImportFailure>(Some(ImportReport {
                 recorded: record && !imported.is_empty(),
                 imported,
                 left_out,
                 plan,
-            })
+            }))
+        };
+        self.finish_locked(&lock, &cancel, work).await
+    }
+
+    /// Runs `work` with the lock's lease renewed, then unlocks. `work` answers `None` when it
+    /// stopped because the lease was lost (`cancel`), before writing anything.
+    async fn finish_locked(
+        &self,
+        lock: &brickstack_state::LockInfo,
+        cancel: &AtomicBool,
+        work: impl Future<Output = Result<Option<ImportReport>, ImportFailure>>,
+    ) -> Result<ImportReport, ImportFailure> {
+        let (result, lost) = self
+            .with_heartbeat(lock, cancel, async { Ok(work.await) })
+            .await;
+        let unlocked = self.store.unlock(lock).await;
+        if let Some(cause) = lost {
+            return Err(EngineError::LeaseLost {
+                cause,
+                report: None,
+            }
+            .into());
         }
-        .await;
-        let unlocked = self.store.unlock(&lock).await;
-        let report = result?;
+        let report = result?.and_then(|r| r.ok_or_else(|| unreachable_lost()))?;
         unlocked?;
         Ok(report)
     }
@@ -486,4 +515,16 @@ fn closest(graph: &ResourceGraph, given: &str) -> Option<String> {
         .filter(|(d, a)| *d <= a.len() / 3)
         .min()
         .map(|(_, a)| a)
+}
+
+/// `work` stopped for a lost lease that the heartbeat did not report: cannot happen, since only
+/// the heartbeat sets `cancel`; an error rather than a panic all the same.
+fn unreachable_lost() -> ImportFailure {
+    ImportFailure::Engine(EngineError::Exec(ExecError::State(
+        brickstack_state::StateError::Backend {
+            backend: "(import)".into(),
+            detail: "the run stopped for a lost lease that was not reported".into(),
+            retryable: false,
+        },
+    )))
 }

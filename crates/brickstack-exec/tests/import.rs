@@ -382,3 +382,45 @@ async fn an_object_is_found_though_an_attribute_it_updates_in_place_refers_to_wh
         ]
     );
 }
+
+#[tokio::test]
+async fn an_import_is_refused_while_another_run_holds_the_lock_and_records_nothing() {
+    let world = World::new();
+    let graph = graph("10.0.1.0/24");
+    let net = world
+        .outside(
+            "test_net",
+            "net-main",
+            serde_json::json!({"name": "net-main"}),
+        )
+        .await;
+    let held = world
+        .store
+        .lock(&brickstack_state::LockRequest {
+            id: "other-run".into(),
+            operation: "apply".into(),
+            who: "bo@laptop".into(),
+            version: "0".into(),
+            now: time::OffsetDateTime::now_utc(),
+            lease_seconds: 60,
+        })
+        .await
+        .unwrap();
+
+    for result in [
+        world
+            .engine()
+            .import(&request(&graph), "test_net.main", &net)
+            .await,
+        world.engine().discover(&request(&graph), true).await,
+    ] {
+        match result {
+            Err(ImportFailure::Engine(e)) => {
+                assert!(e.to_string().contains("bo@laptop"), "{e}")
+            }
+            other => panic!("expected the lock's holder to be named, got {other:?}"),
+        }
+    }
+    assert!(world.state().await.is_none(), "nothing was recorded");
+    world.store.unlock(&held).await.unwrap();
+}
