@@ -296,4 +296,57 @@ mod tests {
             "no address, no token"
         );
     }
+
+    fn object(id: &str, tags: &[(&str, &str)]) -> (String, Observed) {
+        let tags: Tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut attributes = brickstack_provider::Attributes::new();
+        attributes.insert("tags".into(), serde_json::to_value(tags).unwrap());
+        (
+            id.to_string(),
+            Observed {
+                object_id: id.to_string(),
+                attributes,
+            },
+        )
+    }
+
+    #[test]
+    fn discovery_takes_the_one_untagged_or_own_object_and_refuses_to_guess_between_two() {
+        let lookup = ObjectLookup {
+            tags: tags("dev", "aws_vpc.main")
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("brickstack:"))
+                .collect(),
+            ..Default::default()
+        };
+        let quickstart = object("vpc-1", &[("Name", "main")]);
+        let other_environment = object(
+            "vpc-2",
+            &[("Name", "main"), ("brickstack:environment", "prod")],
+        );
+        let other_address = object(
+            "vpc-3",
+            &[("Name", "main"), ("brickstack:address", "aws_vpc.other")],
+        );
+        let found = the_one(
+            "aws_vpc",
+            BTreeMap::from([quickstart.clone(), other_environment, other_address]),
+            &lookup,
+        )
+        .unwrap();
+        assert_eq!(found.map(|o| o.object_id).as_deref(), Some("vpc-1"));
+
+        let error = the_one(
+            "aws_vpc",
+            BTreeMap::from([quickstart, object("vpc-4", &[("Name", "main")])]),
+            &lookup,
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "AmbiguousDiscovery");
+        assert!(error.to_string().contains("vpc-1, vpc-4"), "{error}");
+        assert_eq!(the_one("aws_vpc", BTreeMap::new(), &lookup).unwrap(), None);
+    }
 }
