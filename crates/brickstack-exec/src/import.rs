@@ -365,7 +365,7 @@ impl<P: Provider, S: StateStore> Engine<'_, P, S> {
             }
             .into());
         }
-        let report = result?.and_then(|r| r.ok_or_else(|| unreachable_lost()))?;
+        let report = result?.and_then(|r| r.ok_or_else(unreachable_lost))?;
         unlocked?;
         Ok(report)
     }
