@@ -312,6 +312,18 @@ async fn a_quickstart_deployment_is_discovered_imported_and_converges_without_re
         );
     }
 
+    // The reconciling plan updates what it imported in place: nothing replaced or deleted.
+    let reconcile = cli.run(&["plan", "--file", "env.toml", "--json"]).await;
+    assert!(reconcile.status.success(), "{}", text(&reconcile));
+    let plan: Value = serde_json::from_slice(&reconcile.stdout).unwrap();
+    let summary = &plan["summary"];
+    assert_eq!(summary["replace"], 0, "{summary:#}");
+    assert_eq!(summary["delete"], 0, "{summary:#}");
+    assert!(
+        summary["update"].as_u64().unwrap() > 0,
+        "brickstack's tags at least: {summary:#}"
+    );
+
     let apply = cli
         .run(&["apply", "--file", "env.toml", "--auto-approve"])
         .await;
