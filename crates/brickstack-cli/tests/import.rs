@@ -5,7 +5,7 @@
 //! brickstack: an AWS network (VPC, private and public subnets, internet gateway, private route
 //! table and its associations), the workspace root bucket and the cross-account role, then,
 //! through the Databricks account API, the credentials, the storage configuration, the network
-//! and the workspace. No object carries brickstack's tags and no state exists. `import
+//! and the workspace, and in the workspace a cluster policy. No object carries brickstack's tags and no state exists. `import
 //! --discover` proposes them, `--yes` records them, `apply` brings the rest; nothing made
 //! beforehand is made again, and the next plan is empty.
 //!
@@ -20,7 +20,8 @@ use brickstack_aws::AwsProvider;
 use brickstack_databricks::account::networks::NewNetwork;
 use brickstack_databricks::account::storage::{NewStorageConfiguration, RootBucketInfo};
 use brickstack_databricks::account::workspaces::NewWorkspace;
-use brickstack_databricks::{AccountClient, Credentials, RetryPolicy};
+use brickstack_databricks::workspace::policies::PolicySpec;
+use brickstack_databricks::{AccountClient, Credentials, RetryPolicy, WorkspaceClient};
 use brickstack_provider::{CreateRequest, Provider, SecretValue};
 use brickstack_testkit::{
     DatabricksEndpoint, MotoEndpoint, require_databricks, require_moto, unique_account_id,
@@ -265,6 +266,36 @@ async fn quickstart(f: &Fixture) -> Vec<(&'static str, String)> {
         "databricks_mws_workspaces.main",
         workspace.workspace_id.to_string(),
     ));
+
+    // Inside the workspace, once it runs: a cluster policy named as the spec's, with another
+    // definition (apply edits it in place). Its lookup scope is the workspace found.
+    let running = account
+        .wait_running(workspace.workspace_id, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let inside = WorkspaceClient::new(
+        &running.url(&f.databricks.url).expect("the workspace's URL"),
+        Credentials::OAuthM2m {
+            client_id: f.databricks.client_id.clone(),
+            client_secret: SecretValue::new(f.databricks.client_secret.as_str()),
+        },
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let policy = inside
+        .create_policy(&PolicySpec {
+            name: "local-small".into(),
+            definition: Some(
+                r#"{"autotermination_minutes": {"type": "fixed", "value": 30}}"#.into(),
+            ),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    made.push((
+        "databricks_cluster_policy.small",
+        format!("{}/{policy}", workspace.workspace_id),
+    ));
     made
 }
 
@@ -398,6 +429,35 @@ async fn a_quickstart_deployment_is_discovered_imported_and_converges_without_re
             .filter(|s| s.storage_configuration_name == format!("{}-storage", f.prefix))
             .count(),
         1
+    );
+
+    let workspace_url =
+        state["resources"]["databricks_mws_workspaces.main"]["attributes"]["workspace_url"]
+            .as_str()
+            .unwrap();
+    let inside = WorkspaceClient::new(
+        workspace_url,
+        Credentials::OAuthM2m {
+            client_id: f.databricks.client_id.clone(),
+            client_secret: SecretValue::new(f.databricks.client_secret.as_str()),
+        },
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let policies = inside.list_policies().await.unwrap();
+    let small: Vec<_> = policies
+        .iter()
+        .filter(|p| p.spec.name == "local-small")
+        .collect();
+    assert_eq!(small.len(), 1, "{small:?}");
+    assert!(
+        small[0]
+            .spec
+            .definition
+            .as_deref()
+            .unwrap_or_default()
+            .contains("range"),
+        "apply edited the quickstart's policy in place: {small:?}"
     );
 
     let destroy = cli
