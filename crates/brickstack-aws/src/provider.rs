@@ -326,6 +326,40 @@ impl Provider for AwsProvider {
         }
     }
 
+    /// What brickstack's `find` adopts only with brickstack's tags, found as a quickstart or
+    /// another tool made it (docs/import.md): EC2 objects by their `Name` tag and place (a
+    /// subnet by VPC and CIDR block, the VPC's default security group, its gateway), roles by
+    /// name, routes, inline policies and attachments by the id the desired attributes make.
+    async fn discover(
+        &self,
+        kind: &str,
+        desired: &Attributes,
+        lookup: &ObjectLookup,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let kind = Kind::supported(kind)?;
+        if let Some(found) = self.find(kind.name(), lookup).await? {
+            return Ok(Some(found));
+        }
+        match kind {
+            Kind::Vpc => vpc::discover(self, desired, lookup).await,
+            Kind::Subnet => subnet::discover(self, desired, lookup).await,
+            Kind::DefaultSecurityGroup => {
+                default_security_group::discover(self, desired, lookup).await
+            }
+            Kind::InternetGateway => internet_gateway::discover(self, desired, lookup).await,
+            Kind::RouteTable => route_table::discover(self, desired, lookup).await,
+            Kind::RouteTableAssociation => route_table_association::discover(self, desired).await,
+            Kind::IamRole => iam_role::discover(self, lookup).await,
+            // Their ids are made of desired attributes: read them.
+            Kind::Route => route::discover(self, desired).await,
+            Kind::IamRolePolicy => iam_role_policy::discover(self, desired).await,
+            Kind::IamRolePolicyAttachment => {
+                iam_role_policy_attachment::discover(self, desired).await
+            }
+            _ => Ok(None),
+        }
+    }
+
     async fn survey(
         &self,
         environment: &str,

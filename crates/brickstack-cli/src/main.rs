@@ -6,6 +6,7 @@ mod aws;
 mod backend;
 mod commands;
 mod databricks;
+mod import_command;
 mod monitor_command;
 mod report;
 mod run_commands;
@@ -83,6 +84,9 @@ enum Command {
         #[command(flatten)]
         serve: Option<serve_command::ServeArgs>,
     },
+    /// Bring existing objects under management: record one (`ADDRESS ID`) or, with
+    /// `--discover`, every one found by name and tags; then show the reconciling plan
+    Import(import_command::ImportArgs),
     /// Look into or repair the recorded state
     State {
         #[command(subcommand)]
@@ -171,6 +175,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => run_commands::plan(&args).await,
         Command::Apply(args) => run_commands::apply(&args).await,
+        Command::Import(args) => import_command::import(&args).await,
         Command::Destroy(args) => run_commands::destroy(&args).await,
         Command::Bootstrap(args) => run_commands::bootstrap(&args).await,
         Command::RotateTokens(args) => run_commands::rotate_tokens(&args).await,

@@ -429,6 +429,23 @@ impl Provider for DatabricksProvider {
         self.find_kind(Kind::of(kind)?, lookup).await
     }
 
+    /// `find`, and for account objects a quickstart makes without brickstack's tags: a
+    /// workspace by name alone, a key configuration by its key ARN (docs/import.md).
+    async fn discover(
+        &self,
+        kind: &str,
+        desired: &Attributes,
+        lookup: &ObjectLookup,
+    ) -> Result<Option<Observed>, ProviderError> {
+        match Kind::of(kind)? {
+            Kind::MwsWorkspaces => mws_workspaces::discover(self, lookup).await,
+            Kind::MwsCustomerManagedKeys => {
+                mws_customer_managed_keys::discover(self, desired).await
+            }
+            kind => self.find_kind(kind, lookup).await,
+        }
+    }
+
     /// Databricks has no tagging listing across object kinds: a minimal refresh leaves every
     /// Databricks object to what state recorded (a full refresh reads them).
     async fn survey(

@@ -88,7 +88,7 @@ pub struct Engine<'a, P: Provider, S: StateStore> {
 }
 
 impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
-    async fn lock(&self, operation: &str) -> Result<LockInfo, StateError> {
+    pub(crate) async fn lock(&self, operation: &str) -> Result<LockInfo, StateError> {
         self.store
             .lock(&LockRequest {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -102,7 +102,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
     }
 
     /// The stored state, or a new lineage's empty state.
-    async fn current_state(&self, environment: &str) -> Result<State, StateError> {
+    pub(crate) async fn current_state(&self, environment: &str) -> Result<State, StateError> {
         Ok(match self.store.read().await? {
             Some(state) => state,
             None => State::new(environment, uuid::Uuid::new_v4().to_string()),
@@ -141,7 +141,19 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
         if writer.with_state(|state| !state.pending.is_empty()).await {
             settled = reconcile_pending(self.provider, &writer).await?;
         }
-        let mut state = writer.into_state().await;
+        let state = writer.into_state().await;
+        let (plan, state) = self.plan_state(request, mode, state).await?;
+        Ok((plan, state, settled))
+    }
+
+    /// Plans `request` against `state` as given (already settled): what `plan_locked` does after
+    /// reading the state, and what `import` shows after recording (or only proposing) objects.
+    pub(crate) async fn plan_state(
+        &self,
+        request: &Request<'_>,
+        mode: &RunMode,
+        mut state: State,
+    ) -> Result<(Plan, State), EngineError> {
         let stored = state.serial > 0;
         // Destroy is an apply of `nothing()`: against the empty graph, what goes is an explicit
         // decision, so removal graces do not hold it.
@@ -203,7 +215,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
             plan.lineage.clear();
             state.lineage = uuid::Uuid::new_v4().to_string();
         }
-        Ok((plan, state, settled))
+        Ok((plan, state))
     }
 
     /// Applies a saved plan (refused unless it matches the state and spec), or plans afresh and
@@ -390,7 +402,7 @@ impl<'a, P: Provider, S: StateStore> Engine<'a, P, S> {
     /// another holder) stops the run, and not mid-call: `cancel` is set, so the walk schedules
     /// nothing more, lets the operations under way finish and records them. The second value
     /// says why the lease was lost, if it was.
-    async fn with_heartbeat<T>(
+    pub(crate) async fn with_heartbeat<T>(
         &self,
         lock: &LockInfo,
         cancel: &AtomicBool,

@@ -6,6 +6,7 @@
 
 mod engine;
 mod error;
+mod import;
 mod journal;
 mod refresh;
 mod walk;
@@ -14,6 +15,7 @@ pub use engine::{
     Desired, Engine, EngineError, GrantChange, LeaseLost, Refusal, Request, Runner, nothing,
 };
 pub use error::{ExecError, HeldData};
+pub use import::{ImportError, ImportFailure, ImportReport, Imported, LeftOut, id_format};
 pub use journal::{Settled, StateWriter, reconcile_pending};
 pub use refresh::{RefreshMode, refresh, refresh_minimal};
 pub use walk::{ApplyOptions, ApplyReport, Event, OUTCOME_UNKNOWN_ID, apply, refuse_unserved};

@@ -830,7 +830,7 @@ enum Sent {
 }
 
 /// `attributes` less those the kind marks sensitive: never recorded.
-fn without_sensitive(schema: Option<&KindSchema>, attributes: Attributes) -> Attributes {
+pub(crate) fn without_sensitive(schema: Option<&KindSchema>, attributes: Attributes) -> Attributes {
     attributes
         .into_iter()
         .filter(|(name, _)| {
@@ -859,7 +859,7 @@ fn provider_error(address: &str, operation: &'static str, error: ProviderError) 
     }
 }
 
-fn lookup_for(attributes: &Attributes) -> ObjectLookup {
+pub(crate) fn lookup_for(attributes: &Attributes) -> ObjectLookup {
     let name = NAME_ATTRIBUTES.iter().find_map(|k| {
         attributes
             .get(*k)

@@ -110,6 +110,18 @@ impl<A: Provider, B: Provider> Provider for Pair<A, B> {
         }
     }
 
+    async fn discover(
+        &self,
+        kind: &str,
+        desired: &Attributes,
+        lookup: &ObjectLookup,
+    ) -> Result<Option<Observed>, ProviderError> {
+        match self.side(kind)? {
+            Side::First => self.first.discover(kind, desired, lookup).await,
+            Side::Second => self.second.discover(kind, desired, lookup).await,
+        }
+    }
+
     /// Each provider surveys its own kinds.
     async fn survey(
         &self,

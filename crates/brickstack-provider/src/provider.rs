@@ -98,6 +98,21 @@ pub trait Provider: Send + Sync {
         lookup: &ObjectLookup,
     ) -> impl Future<Output = Result<Option<Observed>, ProviderError>> + Send;
 
+    /// Finds the existing object a desired resource would be (`brickstack import --discover`):
+    /// `desired` is the resource's attributes with every reference resolved, `lookup` what
+    /// [`Provider::find`] would get for it. Defaults to `find`; a kind whose objects were made
+    /// outside brickstack (without its tags) overrides it to match on what identifies such an
+    /// object (a subnet by its VPC and CIDR block, a workspace by its name). Only ever reads.
+    fn discover(
+        &self,
+        kind: &str,
+        desired: &Attributes,
+        lookup: &ObjectLookup,
+    ) -> impl Future<Output = Result<Option<Observed>, ProviderError>> + Send {
+        let _ = desired;
+        self.find(kind, lookup)
+    }
+
     /// The minimal refresh (`--refresh=minimal`): whether each of `objects` of `environment` still
     /// exists, and its tags, in as few calls as the cloud allows, without the per-object reads
     /// of a full refresh. Objects it cannot check this way are left out of the answer, and the

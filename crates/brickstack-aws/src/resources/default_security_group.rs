@@ -20,7 +20,7 @@ use brickstack_provider::{AttributeBehaviour, Attributes, KindSchema, Observed, 
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::ec2::{describe_ids, find_tagged, observed_tags, retag, tags_of};
+use super::ec2::{describe_ids, filter, find_tagged, observed_tags, retag, tags_of, the_one};
 use super::{Tags, observed, parse};
 use crate::classify::{classify, gone, invalid_input};
 use crate::provider::AwsProvider;
@@ -227,6 +227,23 @@ pub(crate) async fn find(
     lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
     find_tagged(lookup, |filters| describe(aws, filters)).await
+}
+
+/// The desired VPC's default security group (every VPC has one).
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let Some(vpc_id) = desired.get("vpc_id").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    let found = describe(
+        aws,
+        vec![filter("vpc-id", vpc_id), filter("group-name", "default")],
+    )
+    .await?;
+    the_one(KIND, found, lookup)
 }
 
 /// Moves the group's rules from `current` to `desired`: revokes first, then authorizes, one call

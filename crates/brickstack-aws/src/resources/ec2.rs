@@ -144,6 +144,52 @@ pub(crate) fn first_matching(
     })
 }
 
+/// A filter on one value (`vpc-id`, `cidr-block`, `tag:Name`).
+pub(crate) fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// The `Name` tag the desired attributes give an object, if any.
+pub(crate) fn desired_name_tag(desired: &brickstack_provider::Attributes) -> Option<&str> {
+    desired.get("tags")?.get("Name")?.as_str()
+}
+
+/// For `discover`: the one object of `found` that can be the desired one, made outside
+/// brickstack. An object carrying a brickstack tag that disagrees with the lookup's (another
+/// environment's, another address's) is never taken; two candidates are an error, not a guess.
+pub(crate) fn the_one(
+    kind: &str,
+    found: BTreeMap<String, Observed>,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let mut candidates: Vec<Observed> = found
+        .into_values()
+        .filter(|o| {
+            observed_tags(o)
+                .iter()
+                .filter(|(k, _)| k.starts_with("brickstack:"))
+                .all(|(k, v)| lookup.tags.get(k).is_none_or(|want| want == v))
+        })
+        .collect();
+    match candidates.len() {
+        0 => Ok(None),
+        1 => Ok(candidates.pop()),
+        _ => Err(ProviderError::new(
+            brickstack_provider::ErrorClass::Conflict,
+            "AmbiguousDiscovery",
+            format!(
+                "{kind}: {} objects match ({}); hint: import the right one with `brickstack import ADDRESS ID`",
+                candidates.len(),
+                candidates
+                    .iter()
+                    .map(|o| o.object_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
 /// Every object among `ids`: one `describe` call (which pages) per chunk of ids, filtered by the
 /// id filter `filter`, so a missing object is left out instead of failing the call.
 pub(crate) async fn describe_ids<F, Fut>(
@@ -249,5 +295,58 @@ mod tests {
             None,
             "no address, no token"
         );
+    }
+
+    fn object(id: &str, tags: &[(&str, &str)]) -> (String, Observed) {
+        let tags: Tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut attributes = brickstack_provider::Attributes::new();
+        attributes.insert("tags".into(), serde_json::to_value(tags).unwrap());
+        (
+            id.to_string(),
+            Observed {
+                object_id: id.to_string(),
+                attributes,
+            },
+        )
+    }
+
+    #[test]
+    fn discovery_takes_the_one_untagged_or_own_object_and_refuses_to_guess_between_two() {
+        let lookup = ObjectLookup {
+            tags: tags("dev", "aws_vpc.main")
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("brickstack:"))
+                .collect(),
+            ..Default::default()
+        };
+        let quickstart = object("vpc-1", &[("Name", "main")]);
+        let other_environment = object(
+            "vpc-2",
+            &[("Name", "main"), ("brickstack:environment", "prod")],
+        );
+        let other_address = object(
+            "vpc-3",
+            &[("Name", "main"), ("brickstack:address", "aws_vpc.other")],
+        );
+        let found = the_one(
+            "aws_vpc",
+            BTreeMap::from([quickstart.clone(), other_environment, other_address]),
+            &lookup,
+        )
+        .unwrap();
+        assert_eq!(found.map(|o| o.object_id).as_deref(), Some("vpc-1"));
+
+        let error = the_one(
+            "aws_vpc",
+            BTreeMap::from([quickstart, object("vpc-4", &[("Name", "main")])]),
+            &lookup,
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "AmbiguousDiscovery");
+        assert!(error.to_string().contains("vpc-1, vpc-4"), "{error}");
+        assert_eq!(the_one("aws_vpc", BTreeMap::new(), &lookup).unwrap(), None);
     }
 }

@@ -359,6 +359,26 @@ pub(crate) async fn find(
         .map(|(role, arn)| role.observed(&arn)))
 }
 
+/// The role named as desired, made outside brickstack: adopted whatever its tags, unless a
+/// brickstack tag on it names another environment or address.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let Some(name) = &lookup.name else {
+        return Ok(None);
+    };
+    Ok(current(aws, name)
+        .await?
+        .filter(|(role, _)| {
+            role.tags
+                .iter()
+                .filter(|(k, _)| k.starts_with("brickstack:"))
+                .all(|(k, v)| lookup.tags.get(k).is_none_or(|want| want == v))
+        })
+        .map(|(role, arn)| role.observed(&arn)))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -59,6 +59,15 @@ fn parts(object_id: &str) -> Result<(&str, &str), ProviderError> {
     split_id(KIND, object_id, ':', "ROLE:NAME")
 }
 
+/// The object the desired attributes name (its id is made of them), if it exists.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    let desired: RolePolicy = parse(KIND, desired)?;
+    read(aws, &desired.object_id()).await
+}
+
 pub(crate) async fn read(
     aws: &AwsProvider,
     object_id: &str,

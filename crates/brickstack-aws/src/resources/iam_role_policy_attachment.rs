@@ -53,6 +53,15 @@ fn parse_id(object_id: &str) -> Result<Attachment, ProviderError> {
 }
 
 /// The role's attached policies (ListAttachedRolePolicies), `None` when the role is gone.
+/// The object the desired attributes name (its id is made of them), if it exists.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    let desired: Attachment = parse(KIND, desired)?;
+    read(aws, &desired.object_id()).await
+}
+
 pub(crate) async fn read(
     aws: &AwsProvider,
     object_id: &str,

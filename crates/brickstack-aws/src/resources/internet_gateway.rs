@@ -9,7 +9,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{
-    describe_ids, find_tagged, id_filters, observed_tags, retag, tag_specification, tags_of,
+    describe_ids, filter, find_tagged, id_filters, observed_tags, retag, tag_specification,
+    tags_of, the_one,
 };
 use super::{Tags, observed, parse};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
@@ -98,6 +99,19 @@ pub(crate) async fn read_many(
         describe(aws, filters)
     })
     .await
+}
+
+/// The gateway attached to the desired VPC (a VPC has at most one).
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let Some(vpc_id) = desired.get("vpc_id").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    let found = describe(aws, vec![filter("attachment.vpc-id", vpc_id)]).await?;
+    the_one(KIND, found, lookup)
 }
 
 pub(crate) async fn find(

@@ -81,6 +81,15 @@ fn routes_of(table: &SdkRouteTable) -> impl Iterator<Item = Observed> + '_ {
     })
 }
 
+/// The object the desired attributes name (its id is made of them), if it exists.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    let desired: Route = parse(KIND, desired)?;
+    read(aws, &desired.object_id()).await
+}
+
 pub(crate) async fn read(
     aws: &AwsProvider,
     object_id: &str,

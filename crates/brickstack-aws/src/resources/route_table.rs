@@ -11,7 +11,8 @@ use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
 use super::ec2::{
-    client_token, describe_ids, find_tagged, observed_tags, retag, tag_specification, tags_of,
+    client_token, describe_ids, desired_name_tag, filter, find_tagged, observed_tags, retag,
+    tag_specification, tags_of, the_one,
 };
 use super::{Tags, observed, parse};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
@@ -97,6 +98,26 @@ pub(crate) async fn read_many(
         describe(aws, filters)
     })
     .await
+}
+
+/// A route table of the desired VPC with the desired `Name` tag.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let (Some(vpc_id), Some(name)) = (
+        desired.get("vpc_id").and_then(|v| v.as_str()),
+        desired_name_tag(desired),
+    ) else {
+        return Ok(None);
+    };
+    let found = describe(
+        aws,
+        vec![filter("vpc-id", vpc_id), filter("tag:Name", name)],
+    )
+    .await?;
+    the_one(KIND, found, lookup)
 }
 
 pub(crate) async fn find(

@@ -110,6 +110,14 @@ pub(crate) async fn create(
 const ALREADY_ASSOCIATED: &str = "Resource.AlreadyAssociated";
 
 /// The association of `desired`'s subnet with `desired`'s table, if there is one.
+/// The association of the desired subnet with the desired table, made outside brickstack.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    associated(aws, &parse(KIND, desired)?).await
+}
+
 async fn associated(
     aws: &AwsProvider,
     desired: &Association,

@@ -7,7 +7,9 @@ use brickstack_provider::{AttributeBehaviour, Attributes, KindSchema, Observed, 
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::ec2::{describe_ids, find_tagged, observed_tags, retag, tag_specification, tags_of};
+use super::ec2::{
+    describe_ids, filter, find_tagged, observed_tags, retag, tag_specification, tags_of, the_one,
+};
 use super::{Tags, observed, parse};
 use crate::classify::{after_created, classify, done_if_not_found, gone, missing_field};
 use crate::provider::AwsProvider;
@@ -102,6 +104,24 @@ pub(crate) async fn find(
     lookup: &ObjectLookup,
 ) -> Result<Option<Observed>, ProviderError> {
     find_tagged(lookup, |filters| describe(aws, filters)).await
+}
+
+/// A subnet made outside brickstack: in the desired VPC, with the desired CIDR block.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let desired: Subnet = parse(KIND, desired)?;
+    let found = describe(
+        aws,
+        vec![
+            filter("vpc-id", &desired.vpc_id),
+            filter("cidr-block", &desired.cidr_block),
+        ],
+    )
+    .await?;
+    the_one(KIND, found, lookup)
 }
 
 async fn set_map_public_ip(

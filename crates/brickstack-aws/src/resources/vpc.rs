@@ -13,7 +13,10 @@ use brickstack_provider::{AttributeBehaviour, Attributes, KindSchema, Observed, 
 use brickstack_state::ObjectLookup;
 use serde::{Deserialize, Serialize};
 
-use super::ec2::{first_matching, id_filters, lookup_filters, retag, tag_specification, tags_of};
+use super::ec2::{
+    desired_name_tag, filter, first_matching, id_filters, lookup_filters, retag, tag_specification,
+    tags_of, the_one,
+};
 use super::{Tags, observed, parse, wait_for};
 use crate::classify::{
     absent_if_not_found, after_created, classify, done_if_not_found, gone, missing_field,
@@ -180,6 +183,22 @@ pub(crate) async fn find(
     };
     let vpcs = describe(aws, filters).await?;
     Ok(first_matching(observed_all(aws, &vpcs).await?, lookup))
+}
+
+/// A VPC made outside brickstack: its `Name` tag and CIDR block are the desired ones.
+pub(crate) async fn discover(
+    aws: &AwsProvider,
+    desired: &Attributes,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let (Some(name), Some(cidr)) = (
+        desired_name_tag(desired),
+        desired.get("cidr_block").and_then(|v| v.as_str()),
+    ) else {
+        return Ok(None);
+    };
+    let vpcs = describe(aws, vec![filter("tag:Name", name), filter("cidr", cidr)]).await?;
+    the_one(KIND, observed_all(aws, &vpcs).await?, lookup)
 }
 
 async fn set_dns(

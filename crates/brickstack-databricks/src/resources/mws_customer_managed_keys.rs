@@ -202,6 +202,31 @@ pub(crate) async fn find(
     Ok(None)
 }
 
+/// The account's key configuration for the desired key ARN and use cases (a key configuration
+/// has no name; the ARN is what identifies it).
+pub(crate) async fn discover(
+    p: &DatabricksProvider,
+    desired: &Attributes,
+) -> Result<Option<Observed>, ProviderError> {
+    let desired = KeyAttributes::desired(desired)?;
+    let mut wanted = desired.use_cases.clone();
+    wanted.sort();
+    p.account()
+        .list_customer_managed_keys()
+        .await?
+        .into_iter()
+        .find(|k| {
+            let mut cases = k.use_cases.clone();
+            cases.sort();
+            cases == wanted
+                && k.aws_key_info
+                    .as_ref()
+                    .is_some_and(|i| i.key_arn == desired.aws_key_info.key_arn)
+        })
+        .map(|k| observe(p, k))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -505,6 +505,41 @@ pub(crate) async fn find(
     settle(p, workspace.workspace_id, false).await.map(Some)
 }
 
+/// A workspace made outside brickstack (a quickstart's): the one named as desired, whatever its
+/// custom tags, unless a brickstack tag on it names another environment or address.
+pub(crate) async fn discover(
+    p: &DatabricksProvider,
+    lookup: &ObjectLookup,
+) -> Result<Option<Observed>, ProviderError> {
+    let Some(name) = &lookup.name else {
+        return Ok(None);
+    };
+    let found: Vec<Workspace> = p
+        .account()
+        .list_workspaces()
+        .await?
+        .into_iter()
+        .filter(|w| {
+            &w.workspace_name == name
+                && w.custom_tags.iter().flatten().all(|(k, v)| {
+                    !k.starts_with("brickstack:") || lookup.tags.get(k).is_none_or(|want| want == v)
+                })
+        })
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [workspace] => settle(p, workspace.workspace_id, false).await.map(Some),
+        _ => Err(ProviderError::new(
+            ErrorClass::Conflict,
+            "AmbiguousWorkspace",
+            format!(
+                "{KIND}: {} workspaces are named `{name}`; hint: import the right one with `brickstack import ADDRESS WORKSPACE_ID`",
+                found.len()
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
