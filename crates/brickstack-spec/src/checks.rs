@@ -758,8 +758,14 @@ fn unity_catalog(spec: &Spec, cx: &mut Cx) {
                 DiagnosticCode::Naming,
                 &format!("{base}.name"),
                 &base,
-                format!("catalog name `{}` is not lowercase letters, digits and `_`", c.name),
-                "Unity Catalog stores names in lower case: write the name as it will be read back, e.g. `bs_local_raw`".into(),
+                format!(
+                    "catalog name `{}` is not lowercase letters, digits and `_`",
+                    c.name
+                ),
+                format!(
+                    "Unity Catalog stores names in lower case: write the name as it is read back, e.g. `{}`",
+                    folded(&c.name)
+                ),
             );
         }
         if let Some(storage) = &c.storage
@@ -807,8 +813,14 @@ fn unity_catalog(spec: &Spec, cx: &mut Cx) {
                     DiagnosticCode::Naming,
                     &name_path,
                     &base,
-                    format!("schema name `{}` is not lowercase letters, digits and `_`", s.name),
-                    "Unity Catalog stores names in lower case: write the name as it will be read back".into(),
+                    format!(
+                        "schema name `{}` is not lowercase letters, digits and `_`",
+                        s.name
+                    ),
+                    format!(
+                        "Unity Catalog stores names in lower case: write the name as it is read back, e.g. `{}`",
+                        folded(&s.name)
+                    ),
                 );
             }
             if let Some(first) = seen.insert(&s.name, i)
@@ -843,6 +855,20 @@ fn unity_catalog(spec: &Spec, cx: &mut Cx) {
         "name",
         "catalog",
     );
+}
+
+/// A name as Unity Catalog could take it: lower case, `_` for anything else.
+fn folded(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The grants of one securable at `base`: each group defined, each once.
