@@ -2,11 +2,14 @@
 //! typed calls to [`AccountClient`]. Only OAuth (a service principal) is accepted here.
 
 pub mod credentials;
+pub mod groups;
 pub mod keys;
 pub mod log_delivery;
 pub mod networks;
+pub mod permission_assignments;
 pub mod service_principals;
 pub mod storage;
+pub mod unity_catalog;
 pub mod workspaces;
 
 use serde::de::{DeserializeOwned, IgnoredAny};

@@ -16,6 +16,7 @@ pub mod policies;
 pub mod scim;
 pub mod secrets;
 pub mod tokens;
+pub mod unity_catalog;
 
 use crate::client::auth::{Credentials, workspace_token_url};
 use crate::client::retry::RetryPolicy;
