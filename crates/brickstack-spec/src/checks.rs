@@ -696,6 +696,20 @@ fn unity_catalog(spec: &Spec, cx: &mut Cx) {
         }
     }
     let Some(uc) = &spec.unity_catalog else {
+        for g in spec
+            .account_groups
+            .iter()
+            .filter(|g| g.workspace_permission.is_some())
+        {
+            report_at(
+                cx,
+                DiagnosticCode::InvalidValue,
+                &format!("account_groups.{}.workspace_permission", g.key),
+                &format!("account_groups.{}", g.key),
+                format!("account group `{}` is given a workspace permission, but the workspace has no metastore", g.display_name),
+                "a workspace takes account groups once a Unity Catalog metastore is assigned to it: add `[unity_catalog]`, or remove `workspace_permission`".into(),
+            );
+        }
         return;
     };
     let undefined_group = |cx: &mut Cx, path: &str, group: &str| {

@@ -825,10 +825,15 @@ fn unity_catalog_takes_the_documented_defaults() {
 /// `(what the file says after a valid `[account_groups.analysts]`, the key paths reported)`.
 #[test]
 fn each_unity_catalog_rule_reports_at_its_key() {
-    let groups = "[account_groups.analysts]\nworkspace_permission = \"USER\"\n";
+    let groups = "[account_groups.analysts]\n";
     let cases: &[(&str, &[&str])] = &[
         (
             "[account_groups.x]\nworkspace_permission = \"OWNER\"",
+            &["account_groups.x.workspace_permission"],
+        ),
+        (
+            // A workspace takes account groups only with a metastore.
+            "[account_groups.x]\nworkspace_permission = \"USER\"",
             &["account_groups.x.workspace_permission"],
         ),
         (
@@ -836,7 +841,7 @@ fn each_unity_catalog_rule_reports_at_its_key() {
             &["account_groups.y.display_name"],
         ),
         (
-            "[account_groups.x]\ndisplay_name = \"Read only\"\nworkspace_permission = \"ADMIN\"",
+            "[account_groups.x]\ndisplay_name = \"Read only\"\nworkspace_permission = \"ADMIN\"\n[unity_catalog]",
             &["account_groups.x.display_name"],
         ),
         (

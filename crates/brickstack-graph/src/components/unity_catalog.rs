@@ -15,7 +15,7 @@ use super::addresses;
 use super::kms::document;
 use crate::resource::{Resources, reference};
 use crate::value::{ContextValue, Value};
-use crate::{list, map};
+use crate::{Address, list, map};
 
 /// Databricks' Unity Catalog master role, which assumes every metastore's catalog role.
 pub const UC_MASTER_ROLE: &str =
@@ -27,6 +27,8 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
     let workspace = addresses::workspace();
     let url = reference(&workspace, "workspace_url");
 
+    // Identity federation: a workspace takes account principals once it has a metastore.
+    let metastore_assignment = Address::new("databricks_metastore_assignment", "this");
     for group in &spec.account_groups {
         let g = out
             .add(
@@ -36,7 +38,7 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
             )
             .address();
         if let Some(permission) = group.workspace_permission {
-            out.add(
+            let assignment = out.add(
                 "databricks_mws_permission_assignment",
                 &group.key,
                 map! {
@@ -46,6 +48,9 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
                     "permissions" => vec![permission.as_api()],
                 },
             );
+            if spec.unity_catalog.is_some() {
+                assignment.depends_on(&metastore_assignment);
+            }
         }
     }
 
@@ -200,7 +205,7 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
     // External locations: one per datalake layer, usable once the role can read it.
     if uc.external_locations {
         for bucket in spec.buckets.by_role(BucketRole::Datalake) {
-            let mut attributes = map! {
+            let attributes = map! {
                 "workspace_url" => url.clone(),
                 "name" => format!("{prefix}-{}", bucket.key),
                 "url" => Value::Concat(vec![
@@ -211,19 +216,6 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
                 "credential_name" => reference(&credential, "name"),
                 "comment" => format!("brickstack {}: the {} layer", spec.environment.name, bucket.key),
             };
-            // The layer refuses uploads without the SSE-KMS header: Unity Catalog sends it
-            // only when the location says which key to use.
-            if bucket.enforce_sse_kms
-                && let Value::Map(m) = &mut attributes
-            {
-                m.insert(
-                    "encryption_details".into(),
-                    map! { "sse_encryption_details" => map! {
-                        "algorithm" => "AWS_SSE_KMS",
-                        "aws_kms_key_arn" => reference(&addresses::kms_key(&bucket.kms_key), "arn"),
-                    } },
-                );
-            }
             out.add("databricks_external_location", &bucket.key, attributes)
                 .depends_on(&role_policy);
         }
