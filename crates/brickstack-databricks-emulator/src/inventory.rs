@@ -7,7 +7,12 @@
 //! that holds nothing is exactly `{"account_id": X}` and a clean workspace has `"objects": {}`.
 //! Account kinds: `credentials`, `storage_configurations`, `networks`, `customer_managed_keys`,
 //! `log_delivery` (ENABLED configurations only: the vendor has no delete), `service_principals`,
-//! `metastores` (`{"metastore_id", "name", "region", "storage_credentials": [<name>]}`),
+//! `groups` (`{"id", "displayName", "members": [<SCIM id>]}`), `users` (`{"id", "userName"}`),
+//! `metastores` (`{"metastore_id", "name", "region", "storage_credentials": [<name>]}` plus, when
+//! not empty, `external_locations`, `catalogs`, `schemas` (`information_schema` left out),
+//! `tables`, `grants` (`{"securable_type", "full_name", "principal", "privileges"}`) and
+//! `system_schemas` (the enabled ones): see
+//! `workspace::unity_catalog::MetastoreObjects::inventory`),
 //! `metastore_assignments` (`{"workspace_id", "metastore_id"}`) and `permission_assignments`
 //! (`{"workspace_id", "principal_id", "permissions"}`).
 //! Workspace kinds are listed in [`crate::workspace::WorkspaceData::inventory`]; built-in groups
@@ -92,18 +97,38 @@ pub(crate) fn of_account(
             .collect(),
     );
     put(
+        "groups",
+        account
+            .groups
+            .values()
+            .map(|g| json!({"id": g.id, "displayName": g.display_name, "members": g.members}))
+            .collect(),
+    );
+    put(
+        "users",
+        account
+            .users
+            .values()
+            .map(|u| json!({"id": u.id, "userName": u.user_name}))
+            .collect(),
+    );
+    put(
         "metastores",
         account
             .metastores
             .values()
             .map(|m| {
                 let credentials: Vec<&String> = m.storage_credentials.keys().collect();
-                json!({
+                let mut v = json!({
                     "metastore_id": m.metastore_id,
                     "name": m.name,
                     "region": m.region,
                     "storage_credentials": credentials,
-                })
+                });
+                if let Value::Object(fields) = &mut v {
+                    m.objects.inventory(fields);
+                }
+                v
             })
             .collect(),
     );

@@ -13,12 +13,14 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::account::credentials::Credential;
+use crate::account::groups::AccountGroup;
 use crate::account::keys::CustomerManagedKey;
 use crate::account::log_delivery::LogDeliveryConfiguration;
 use crate::account::networks::Network;
 use crate::account::service_principals::AccountServicePrincipal;
 use crate::account::storage::StorageConfiguration;
 use crate::account::unity_catalog::{Metastore, MetastoreAssignment};
+use crate::account::users::AccountUser;
 use crate::account::workspaces::Workspace;
 use crate::clock::ms;
 use crate::controls::{ClusterFailureRule, LibraryFailureRule};
@@ -54,6 +56,10 @@ pub(crate) struct Account {
     pub log_delivery: IndexMap<String, LogDeliveryConfiguration>,
     /// Account service principals by SCIM id.
     pub service_principals: IndexMap<String, AccountServicePrincipal>,
+    /// Account groups by SCIM id.
+    pub groups: IndexMap<String, AccountGroup>,
+    /// Account users by SCIM id.
+    pub users: IndexMap<String, AccountUser>,
     /// The data behind each workspace's API, created with the workspace.
     pub workspace_data: HashMap<i64, WorkspaceData>,
     /// Inventories of workspaces deleted while they still held user-created objects.

@@ -1,5 +1,5 @@
-//! The Databricks account API (provisioning objects, service principals and OAuth M2M, Unity
-//! Catalog metastores and workspace permission assignments), one
+//! The Databricks account API (provisioning objects, service principals and OAuth M2M, account
+//! users and groups, Unity Catalog metastores and workspace permission assignments), one
 //! module per API area.
 //!
 //! Modelled on the vendor's paths, field names, id formats and error shape
@@ -13,6 +13,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod credentials;
+pub(crate) mod groups;
 pub(crate) mod keys;
 pub(crate) mod log_delivery;
 pub(crate) mod networks;
@@ -20,6 +21,7 @@ pub(crate) mod permission_assignments;
 pub(crate) mod service_principals;
 pub(crate) mod storage;
 pub(crate) mod unity_catalog;
+pub(crate) mod users;
 pub(crate) mod workspaces;
 
 use axum::{Router, middleware};
@@ -38,6 +40,8 @@ pub(crate) fn routes(app: AppState) -> Router<AppState> {
         .merge(workspaces::routes())
         .merge(log_delivery::routes())
         .merge(service_principals::routes())
+        .merge(groups::routes())
+        .merge(users::routes())
         .merge(unity_catalog::routes())
         .merge(permission_assignments::routes())
         .route_layer(middleware::from_fn_with_state(app, auth::require_bearer));

@@ -2,8 +2,8 @@
 //! `/workspaces/{workspace_id}/permissionassignments`): which account principals may use a
 //! workspace, as `USER` or `ADMIN`.
 //!
-//! The emulator has account SCIM only for service principals, so only their numeric SCIM ids are
-//! known principals; any other id is `404 RESOURCE_DOES_NOT_EXIST`. Identity federation needs the
+//! Principals are the account's service principals, users and groups by numeric SCIM id; any
+//! other id is `404 RESOURCE_DOES_NOT_EXIST`. Identity federation needs the
 //! workspace to have a Unity Catalog metastore: without one every call here is
 //! `400 INVALID_PARAMETER_VALUE` "permission assignment APIs are not available for this
 //! workspace" (wording inferred: the vendor documents the rule, not the message). Assignments of
@@ -82,13 +82,8 @@ async fn list(
         .into_iter()
         .flatten()
         .filter_map(|(principal_id, permissions)| {
-            let sp = account.service_principals.get(principal_id)?;
             Some(json!({
-                "principal": {
-                    "principal_id": principal_id.parse::<i64>().ok(),
-                    "display_name": sp.display_name,
-                    "service_principal_name": sp.application_id,
-                },
+                "principal": principal_json(account, principal_id)?,
                 "permissions": permissions,
             }))
         })
@@ -109,8 +104,34 @@ async fn levels(
     Ok(Json(json!({ "permissions": permissions })))
 }
 
+/// `PrincipalOutput`: the id, the display name and the name of the principal's kind
+/// (`service_principal_name` = application id, `user_name`, `group_name` = display name).
+fn principal_json(account: &Account, principal_id: &str) -> Option<Value> {
+    let id = principal_id.parse::<i64>().ok();
+    if let Some(sp) = account.service_principals.get(principal_id) {
+        return Some(json!({
+            "principal_id": id,
+            "display_name": sp.display_name,
+            "service_principal_name": sp.application_id,
+        }));
+    }
+    if let Some(u) = account.users.get(principal_id) {
+        return Some(json!({
+            "principal_id": id,
+            "display_name": u.display_name,
+            "user_name": u.user_name,
+        }));
+    }
+    let g = account.groups.get(principal_id)?;
+    Some(json!({
+        "principal_id": id,
+        "display_name": g.display_name,
+        "group_name": g.display_name,
+    }))
+}
+
 fn known_principal(account: &Account, principal_id: &str) -> Result<(), ApiError> {
-    if account.service_principals.contains_key(principal_id) {
+    if principal_json(account, principal_id).is_some() {
         Ok(())
     } else {
         Err(ApiError::not_found(format!(

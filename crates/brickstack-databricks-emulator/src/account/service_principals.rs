@@ -289,11 +289,12 @@ async fn remove(
     Path((account_id, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let mut state = app.lock();
-    state
-        .account(&account_id)
+    let account = state.account(&account_id);
+    account
         .service_principals
         .shift_remove(&id)
         .ok_or_else(|| not_found(&id))?;
+    super::groups::forget_principal(account, &id);
     Ok(StatusCode::NO_CONTENT)
 }
 

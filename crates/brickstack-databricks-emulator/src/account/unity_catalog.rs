@@ -5,7 +5,11 @@
 //!
 //! Rules the vendor enforces and the emulator copies: one metastore per region per account, a
 //! workspace has at most one metastore and only one of its own region, a metastore that is assigned
-//! or holds storage credentials is deleted only with `?force=true`. Choices where the vendor is
+//! or holds storage credentials, catalogs or external locations is deleted only with
+//! `?force=true`, and so is a storage credential an external location uses. The catalogs and
+//! everything else inside a metastore are served by the workspace API
+//! (`workspace::unity_catalog`); a metastore update accepts `new_name` (the vendor's field) or
+//! `name`. Choices where the vendor is
 //! silent or its wording is not documented (inferred): a duplicate metastore or credential name is
 //! `409 RESOURCE_ALREADY_EXISTS`; region and non-empty-delete refusals are
 //! `400 INVALID_PARAMETER_VALUE` / `400 INVALID_STATE` with messages modelled on the vendor's;
@@ -26,6 +30,7 @@ use crate::error::{ApiError, parse_json, required};
 use crate::ids::uuid_v4;
 use crate::server::{AppState, Empty};
 use crate::state::Account;
+use crate::workspace::unity_catalog::MetastoreObjects;
 
 /// The IAM role Unity Catalog assumes on AWS; a storage credential's role must trust it.
 pub(crate) const UNITY_CATALOG_IAM_ARN: &str =
@@ -51,6 +56,10 @@ pub(crate) struct Metastore {
     pub updated_by: String,
     #[serde(skip)]
     pub storage_credentials: IndexMap<String, StorageCredential>,
+    /// External locations, catalogs, schemas, tables, grants and system schemas (the workspace
+    /// API's `workspace::unity_catalog`).
+    #[serde(skip)]
+    pub objects: MetastoreObjects,
 }
 
 /// A storage credential (`StorageCredentialInfo`, AWS IAM role flavour).
@@ -91,6 +100,8 @@ pub(crate) struct MetastoreAssignment {
 #[derive(Deserialize, Default)]
 struct MetastoreFields {
     name: Option<String>,
+    /// The update's rename (`UpdateMetastore.new_name`); `name` is accepted too.
+    new_name: Option<String>,
     region: Option<String>,
     storage_root: Option<String>,
     external_access_enabled: Option<bool>,
@@ -227,6 +238,7 @@ async fn create_metastore(
         updated_at: now,
         updated_by: caller,
         storage_credentials: IndexMap::new(),
+        objects: MetastoreObjects::default(),
     };
     let out = wrap(&metastore);
     account.metastores.insert(id, metastore);
@@ -263,6 +275,10 @@ async fn update_metastore(
     let mut state = app.lock();
     let account = state.account(&account_id);
     let current = metastore(account, &id)?.clone();
+    let info = MetastoreFields {
+        name: info.new_name.clone().or(info.name),
+        ..info
+    };
     if let Some(name) = info.name.as_deref().filter(|n| !n.is_empty())
         && account
             .metastores
@@ -309,11 +325,12 @@ async fn delete_metastore(
     let account = state.account(&account_id);
     let m = metastore(account, &id)?;
     let credentials = m.storage_credentials.len();
+    let catalogs = m.objects.catalogs.len() + m.objects.external_locations.len();
     let name = m.name.clone();
     let workspaces = assigned(account, &id);
-    if !force && (!workspaces.is_empty() || credentials > 0) {
+    if !force && (!workspaces.is_empty() || credentials > 0 || catalogs > 0) {
         return Err(ApiError::invalid_state(format!(
-            "Metastore '{name}' is not empty: it is assigned to {} workspace(s) and holds {credentials} storage credential(s). Use force=true to delete it anyway.",
+            "Metastore '{name}' is not empty: it is assigned to {} workspace(s) and holds {credentials} storage credential(s) and {catalogs} catalog(s) or external location(s). Use force=true to delete it anyway.",
             workspaces.len()
         )));
     }
@@ -589,11 +606,25 @@ async fn update_credential(
 async fn delete_credential(
     State(app): State<AppState>,
     Path((account_id, metastore_id, name)): Path<(String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Empty>, ApiError> {
     let mut state = app.lock();
     let m = metastore(state.account(&account_id), &metastore_id)?;
-    m.storage_credentials
-        .shift_remove(&name)
-        .ok_or_else(|| credential_not_found(&name))?;
+    if !m.storage_credentials.contains_key(&name) {
+        return Err(credential_not_found(&name));
+    }
+    if let Some(l) = m
+        .objects
+        .external_locations
+        .values()
+        .find(|l| l.credential_name == name)
+        && query.get("force").is_none_or(|f| f != "true")
+    {
+        return Err(ApiError::invalid_state(format!(
+            "Storage Credential '{name}' cannot be deleted because it is used by external location '{}'. Use force=true to delete it anyway.",
+            l.name
+        )));
+    }
+    m.storage_credentials.shift_remove(&name);
     Ok(Json(Empty {}))
 }

@@ -26,6 +26,7 @@ pub(crate) mod policies;
 pub(crate) mod scim;
 pub(crate) mod secrets;
 pub(crate) mod tokens;
+pub(crate) mod unity_catalog;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -273,6 +274,7 @@ pub(crate) fn routes(app: AppState) -> Router<AppState> {
         .merge(secrets::routes())
         .merge(jobs::routes())
         .merge(notification_destinations::routes())
+        .merge(unity_catalog::routes())
         .route_layer(middleware::from_fn_with_state(app, require_auth));
     let workspace = Router::new()
         .route("/oidc/v1/token", post(token))

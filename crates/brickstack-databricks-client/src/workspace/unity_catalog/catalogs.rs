@@ -81,7 +81,8 @@ impl WorkspaceClient {
             .await
     }
 
-    /// The catalog named `name`; `None` when it does not exist (or the caller may not see it).
+    /// The catalog named `name`; `None` when it does not exist. A caller without `USE_CATALOG`
+    /// gets an error of kind `PermissionDenied`.
     pub async fn get_catalog(&self, name: &str) -> Result<Option<CatalogInfo>, Error> {
         self.uc_get(&format!("{UC}/{PATH}/{}", segment(name)), &[])
             .await

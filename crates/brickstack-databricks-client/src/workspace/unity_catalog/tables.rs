@@ -123,8 +123,9 @@ impl WorkspaceClient {
             .await
     }
 
-    /// The table `catalog.schema.table`; `None` when it does not exist (or the caller may not
-    /// see it).
+    /// The table `catalog.schema.table`; `None` when it does not exist. A caller who may not see
+    /// it (no `USE_CATALOG`, `USE_SCHEMA` and `SELECT` or ownership) gets an error of kind
+    /// `PermissionDenied`.
     pub async fn get_table(&self, full_name: &str) -> Result<Option<TableInfo>, Error> {
         self.uc_get(&format!("{UC}/{PATH}/{}", segment(full_name)), &[])
             .await
