@@ -133,13 +133,13 @@ async fn a_table_in_a_catalog_brickstack_made_is_visible_to_the_granted_group_on
         assert!(resources.contains_key(address), "{address} is not in state");
     }
     // The role trusts the external id the credential was given: the cycle was broken, not lost.
-    let external_id = resources["databricks_storage_credential.unity_catalog"]["attributes"]
-        ["external_id"]
-        .as_str()
-        .expect("the credential's external id")
-        .to_string();
-    let trust = resources["aws_iam_role.unity_catalog"]["attributes"]["assume_role_policy"]
-        .to_string();
+    let external_id =
+        resources["databricks_storage_credential.unity_catalog"]["attributes"]["external_id"]
+            .as_str()
+            .expect("the credential's external id")
+            .to_string();
+    let trust =
+        resources["aws_iam_role.unity_catalog"]["attributes"]["assume_role_policy"].to_string();
     assert!(trust.contains(&external_id), "{trust}");
 
     // A table made through the metastore by the deployer, in the schema brickstack made.
@@ -278,7 +278,11 @@ async fn a_table_in_a_catalog_brickstack_made_is_visible_to_the_granted_group_on
             "--destroy-data",
         ])
         .await;
-    assert!(destroy.status.success(), "destroy failed:\n{}", text(&destroy));
+    assert!(
+        destroy.status.success(),
+        "destroy failed:\n{}",
+        text(&destroy)
+    );
     // The test's own service principals stay; nothing brickstack made does.
     let inventory: Value = reqwest::get(format!(
         "{}/_emulator/inventory?account_id={account_id}",
