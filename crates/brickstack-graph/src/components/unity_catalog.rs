@@ -14,7 +14,7 @@ use brickstack_spec::{BucketRole, Spec, UcGrant};
 use super::addresses;
 use super::kms::document;
 use crate::resource::{Resources, reference};
-use crate::value::{ContextValue, Value};
+use crate::value::{ContextValue, Value, account_root};
 use crate::{Address, list, map};
 
 /// Databricks' Unity Catalog master role, which assumes every metastore's catalog role.
@@ -120,6 +120,7 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
         .address();
 
     // The catalog role: assumed by Databricks' master role and by itself, for this credential only.
+    let external_id = reference(&credential, "external_id");
     let role = out
         .add(
             "aws_iam_role",
@@ -127,15 +128,30 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
             map! {
                 "name" => &uc.role,
                 "description" => format!("({prefix}) Unity Catalog storage credential"),
-                "assume_role_policy" => document(vec![map! {
-                    "Sid" => "UnityCatalogAndSelf",
-                    "Effect" => "Allow",
-                    "Principal" => map! { "AWS" => list![UC_MASTER_ROLE, role_arn.clone()] },
-                    "Action" => "sts:AssumeRole",
-                    "Condition" => map! { "StringEquals" => map! {
-                        "sts:ExternalId" => reference(&credential, "external_id"),
-                    } },
-                }]),
+                "assume_role_policy" => document(vec![
+                    map! {
+                        "Sid" => "UnityCatalogMasterRole",
+                        "Effect" => "Allow",
+                        "Principal" => map! { "AWS" => UC_MASTER_ROLE },
+                        "Action" => "sts:AssumeRole",
+                        "Condition" => map! { "StringEquals" => map! {
+                            "sts:ExternalId" => external_id.clone(),
+                        } },
+                    },
+                    // IAM refuses a principal that does not exist yet, so the role trusts its
+                    // own account and names itself in a condition (Terraform's
+                    // `databricks_aws_unity_catalog_assume_role_policy` does the same).
+                    map! {
+                        "Sid" => "ExplicitSelfRoleAssumption",
+                        "Effect" => "Allow",
+                        "Principal" => map! { "AWS" => account_root() },
+                        "Action" => "sts:AssumeRole",
+                        "Condition" => map! {
+                            "ArnLike" => map! { "aws:PrincipalArn" => role_arn.clone() },
+                            "StringEquals" => map! { "sts:ExternalId" => external_id },
+                        },
+                    },
+                ]),
             },
         )
         .name_tag(&uc.role)
