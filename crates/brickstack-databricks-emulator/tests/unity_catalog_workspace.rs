@@ -206,6 +206,18 @@ async fn storage_credentials_and_external_locations_check_what_they_point_at() {
         account_view["storage_credentials"][0]["aws_iam_role"]["external_id"],
         role["external_id"]
     );
+    // One made through the account API, in any case, is the workspace's too.
+    env.account
+        .ok(
+            &format!("metastores/{metastore_id}/storage-credentials"),
+            json!({"credential_info": {"name": "Acct-Cred", "aws_iam_role": {"role_arn": "arn:aws:iam::123456789012:role/acct"}}}),
+        )
+        .await;
+    let from_account = env
+        .ws
+        .read(&format!("{UC}/storage-credentials/ACCT-CRED"))
+        .await;
+    assert_eq!(from_account["name"], "acct-cred");
     for (body, status, code) in [
         (
             json!({"name": "uc-role", "aws_iam_role": {"role_arn": "arn:aws:iam::123456789012:role/uc"}}),

@@ -492,7 +492,8 @@ async fn create_credential(
 ) -> Result<Json<Value>, ApiError> {
     let req: CredentialRequest = parse_json(&body)?;
     let info = req.credential_info.unwrap_or_default();
-    let name = required(&info.name, "credential_info.name")?.to_string();
+    // Stored in lower case, as the workspace API keeps every Unity Catalog name.
+    let name = required(&info.name, "credential_info.name")?.to_lowercase();
     let role_arn = info.aws_iam_role.and_then(|r| r.role_arn);
     let role_arn = required(&role_arn, "credential_info.aws_iam_role.role_arn")?.to_string();
     if !role_arn.starts_with("arn:aws:iam::") {
@@ -546,6 +547,7 @@ async fn read_credential(
     State(app): State<AppState>,
     Path((account_id, metastore_id, name)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
+    let name = name.to_lowercase();
     let mut state = app.lock();
     let m = metastore(state.account(&account_id), &metastore_id)?;
     m.storage_credentials
@@ -560,6 +562,7 @@ async fn update_credential(
     Path((account_id, metastore_id, name)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let name = name.to_lowercase();
     let req: CredentialRequest = parse_json(&body)?;
     let info = req.credential_info.unwrap_or_default();
     let now = app.now_ms();
@@ -571,7 +574,10 @@ async fn update_credential(
         .get(&name)
         .cloned()
         .ok_or_else(|| credential_not_found(&name))?;
-    let new_name = info.name.filter(|n| !n.is_empty() && *n != name);
+    let new_name = info
+        .name
+        .map(|n| n.to_lowercase())
+        .filter(|n| !n.is_empty() && *n != name);
     if let Some(n) = &new_name
         && m.storage_credentials.contains_key(n)
     {
@@ -608,6 +614,7 @@ async fn delete_credential(
     Path((account_id, metastore_id, name)): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Empty>, ApiError> {
+    let name = name.to_lowercase();
     let mut state = app.lock();
     let m = metastore(state.account(&account_id), &metastore_id)?;
     if !m.storage_credentials.contains_key(&name) {
