@@ -15,7 +15,7 @@ use super::addresses;
 use super::kms::document;
 use crate::resource::{Resources, reference};
 use crate::value::{ContextValue, Value, account_root};
-use crate::{Address, list, map};
+use crate::{Address, map};
 
 /// Databricks' Unity Catalog master role, which assumes every metastore's catalog role.
 pub const UC_MASTER_ROLE: &str =
