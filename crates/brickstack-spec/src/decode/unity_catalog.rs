@@ -20,8 +20,7 @@ pub(super) fn account_groups(
     cx: &mut Cx,
     env: &Environment,
 ) -> Vec<AccountGroup> {
-    let groups = t
-        .named_tables(cx, "account_groups")
+    t.named_tables(cx, "account_groups")
         .unwrap_or_default()
         .into_iter()
         .map(|(key, mut g)| {
@@ -43,8 +42,7 @@ pub(super) fn account_groups(
                 workspace_permission,
             }
         })
-        .collect();
-    groups
+        .collect()
 }
 
 /// `[unity_catalog]`; `None` when the file has none. The metastore's bucket joins `buckets`, so
