@@ -378,6 +378,16 @@ served_kinds! {
     GlobalInitScript => global_init_script,
     IpAccessList => ip_access_list,
     WorkspaceConf => workspace_conf,
+    AccountGroup => account_group,
+    MwsPermissionAssignment => mws_permission_assignment,
+    Metastore => metastore,
+    MetastoreAssignment => metastore_assignment,
+    StorageCredential => storage_credential,
+    ExternalLocation => external_location,
+    Catalog => catalog,
+    Schema => schema,
+    Grants => grants,
+    SystemSchema => system_schema,
 }
 
 impl Provider for DatabricksProvider {

@@ -121,6 +121,12 @@ const fn holding(kind: KindInfo, data: Data) -> KindInfo {
 pub const WORKSPACE_DATA: &str = "notebooks, jobs, DBFS files and its users' work, which \
      deleting or replacing a workspace loses (no call counts them)";
 
+/// What deleting a metastore, catalog or schema destroys: Unity Catalog deletes the managed
+/// tables' files with them.
+pub const CATALOG_DATA: &str = "managed tables, volumes and functions (and the files of the \
+     managed ones), which deleting or replacing a metastore, catalog or schema loses (no call \
+     counts them cheaply)";
+
 /// Every kind the generator emits (main and bootstrap graphs).
 pub const REGISTRY: &[KindInfo] = &[
     aws("aws_vpc", Tagging::Tags, ByTags),
@@ -220,6 +226,35 @@ pub const REGISTRY: &[KindInfo] = &[
         Tagging::None,
         ResentHarmlessly,
     ),
+    // Unity Catalog and account groups (docs/unity-catalog.md): found by their names; a
+    // permission assignment, a grant and a system schema are puts, harmless to repeat.
+    databricks("databricks_account_group", Tagging::None, Name),
+    databricks(
+        "databricks_mws_permission_assignment",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    holding(
+        databricks("databricks_metastore", Tagging::None, Name),
+        Data::Uncounted(CATALOG_DATA),
+    ),
+    databricks(
+        "databricks_metastore_assignment",
+        Tagging::None,
+        ResentHarmlessly,
+    ),
+    databricks("databricks_storage_credential", Tagging::None, Name),
+    databricks("databricks_external_location", Tagging::None, Name),
+    holding(
+        databricks("databricks_catalog", Tagging::None, Name),
+        Data::Uncounted(CATALOG_DATA),
+    ),
+    holding(
+        databricks("databricks_schema", Tagging::None, Name),
+        Data::Uncounted(CATALOG_DATA),
+    ),
+    databricks("databricks_grants", Tagging::None, ResentHarmlessly),
+    databricks("databricks_system_schema", Tagging::None, ResentHarmlessly),
     notify("brickstack_slack_message", AtMostOnce),
 ];
 

@@ -620,3 +620,171 @@ fn access_logging_waits_for_the_policy_that_lets_s3_write_the_logs() {
         );
     }
 }
+
+/// The local environment's Unity Catalog part: every resource of the UC component, the
+/// metastore's bucket with its hardening, and the catalog role, as text.
+#[test]
+fn unity_catalog() {
+    let graph = brickstack_graph::generate(&environment("local")).unwrap();
+    let uc_kinds = [
+        "databricks_account_group",
+        "databricks_mws_permission_assignment",
+        "databricks_metastore",
+        "databricks_metastore_assignment",
+        "databricks_storage_credential",
+        "databricks_external_location",
+        "databricks_catalog",
+        "databricks_schema",
+        "databricks_grants",
+        "databricks_system_schema",
+    ];
+    let mut out = String::new();
+    for resource in graph.resources() {
+        let a = &resource.address;
+        let wanted = uc_kinds.contains(&a.kind.as_str())
+            || (a.kind.starts_with("aws_s3_bucket") && a.name == "metastore")
+            || (a.kind.starts_with("aws_iam_role") && a.name == "unity_catalog");
+        if !wanted {
+            continue;
+        }
+        out.push_str(&format!("{a}\n"));
+        for (name, value) in &resource.attributes {
+            out.push_str(&format!("    {name} = {value}\n"));
+        }
+        for dependency in graph.dependencies(a) {
+            out.push_str(&format!("    <- {dependency}\n"));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn the_catalog_role_trusts_the_credential_which_names_it_without_a_reference() {
+    let graph = brickstack_graph::generate(&environment("local")).unwrap();
+    let credential = graph
+        .get(&Address::new(
+            "databricks_storage_credential",
+            "unity_catalog",
+        ))
+        .unwrap();
+    let role_arn = &credential.attributes["aws_iam_role"].as_map().unwrap()["role_arn"];
+    assert!(
+        role_arn.references().is_empty(),
+        "the credential refers to the role: a cycle ({role_arn})"
+    );
+    let resolved = role_arn.resolve(&|_| None, &|_| Some("123456789012".to_string()));
+    assert_eq!(
+        resolved,
+        Some(serde_json::json!(
+            "arn:aws:iam::123456789012:role/bs-local-unity-catalog"
+        ))
+    );
+    let role = graph
+        .get(&Address::new("aws_iam_role", "unity_catalog"))
+        .unwrap();
+    let trust = role.attributes["assume_role_policy"].to_string();
+    assert!(
+        trust.contains("databricks_storage_credential.unity_catalog.external_id"),
+        "{trust}"
+    );
+    assert!(
+        trust.contains(brickstack_graph::components::unity_catalog::UC_MASTER_ROLE),
+        "{trust}"
+    );
+    assert!(
+        trust.contains(":role/bs-local-unity-catalog"),
+        "self-assuming: {trust}"
+    );
+    // What needs the role to work comes after its policy.
+    for location in graph
+        .resources()
+        .filter(|r| r.kind() == "databricks_external_location")
+    {
+        assert!(
+            graph
+                .dependencies(&location.address)
+                .contains(&&Address::new("aws_iam_role_policy", "unity_catalog")),
+            "{}",
+            location.address
+        );
+    }
+}
+
+#[test]
+fn the_metastore_bucket_is_hardened_like_the_datalake() {
+    let graph = brickstack_graph::generate(&environment("local")).unwrap();
+    for kind in [
+        "aws_s3_bucket",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_policy",
+    ] {
+        assert!(
+            graph.get(&Address::new(kind, "metastore")).is_some(),
+            "the metastore bucket has no {kind}"
+        );
+    }
+    let policy = graph
+        .get(&Address::new("aws_s3_bucket_policy", "metastore"))
+        .unwrap()
+        .attributes["policy"]
+        .to_string();
+    assert!(policy.contains("DenyInsecureTransport"), "{policy}");
+}
+
+#[test]
+fn without_unity_catalog_nothing_of_it_is_emitted() {
+    let graph = brickstack_graph::generate(&spec(MINIMAL)).unwrap();
+    let counts = graph.kind_counts();
+    for kind in [
+        "databricks_metastore",
+        "databricks_account_group",
+        "databricks_catalog",
+    ] {
+        assert!(!counts.contains_key(kind), "{kind}");
+    }
+    assert!(
+        graph
+            .get(&Address::new("aws_s3_bucket", "metastore"))
+            .is_none()
+    );
+}
+
+#[test]
+fn every_option_unity_catalog_owner_and_catalog_without_storage() {
+    let graph = brickstack_graph::generate(&every_option()).unwrap();
+    let owner = |kind: &str, name: &str| {
+        graph.get(&Address::new(kind, name)).unwrap().attributes["owner"].to_string()
+    };
+    for (kind, name) in [
+        ("databricks_metastore", "this"),
+        ("databricks_catalog", "raw"),
+        ("databricks_schema", "raw_events"),
+    ] {
+        assert_eq!(
+            owner(kind, name),
+            "databricks_account_group.data_admins.display_name"
+        );
+    }
+    let scratch = graph
+        .get(&Address::new("databricks_catalog", "scratch"))
+        .unwrap();
+    assert!(!scratch.attributes.contains_key("storage_root"));
+    // Auditors are not assigned to the workspace; analysts and admins are.
+    assert!(
+        graph
+            .get(&Address::new(
+                "databricks_mws_permission_assignment",
+                "auditors"
+            ))
+            .is_none()
+    );
+    let admins = graph
+        .get(&Address::new(
+            "databricks_mws_permission_assignment",
+            "data_admins",
+        ))
+        .unwrap();
+    assert_eq!(admins.attributes["permissions"].to_string(), "[\"ADMIN\"]");
+}

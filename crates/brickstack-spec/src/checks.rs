@@ -33,6 +33,7 @@ pub(crate) fn check(spec: &Spec, cx: &mut Cx) {
     }
     references(spec, cx);
     databricks(spec, cx);
+    unity_catalog(spec, cx);
 }
 
 /// Reports at `path` if the file wrote it (or a parent), else at `fallback`.
@@ -199,13 +200,31 @@ fn bucket_names(spec: &Spec, cx: &mut Cx) {
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for bucket in &spec.buckets.all {
-        let base = match bucket.role {
-            BucketRole::Datalake => format!("datalake.layers.{}", bucket.key),
-            _ => format!("buckets.{}", bucket.key),
+        let (base, path) = match bucket.role {
+            BucketRole::Datalake => {
+                let base = format!("datalake.layers.{}", bucket.key);
+                (base.clone(), format!("{base}.suffix"))
+            }
+            // Named in full, not by suffix.
+            BucketRole::Metastore => ("unity_catalog".to_string(), "unity_catalog.bucket".into()),
+            _ => {
+                let base = format!("buckets.{}", bucket.key);
+                (base.clone(), format!("{base}.suffix"))
+            }
         };
-        let path = format!("{base}.suffix");
         let problem = bucket_name_problem(&bucket.name);
-        if let Some(problem) = problem {
+        if let Some(problem) = &problem
+            && bucket.role == BucketRole::Metastore
+        {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &path,
+                "environment.prefix",
+                format!("bucket name `{}` {problem}", bucket.name),
+                "set `unity_catalog.bucket` to a valid name (lowercase letters, digits and `-`), or shorten `environment.prefix`".into(),
+            );
+        } else if let Some(problem) = &problem {
             let fallback = if cx.spans.contains_key(&base) {
                 base.clone()
             } else {
@@ -227,7 +246,11 @@ fn bucket_names(spec: &Spec, cx: &mut Cx) {
                 &path,
                 &base,
                 format!("bucket name `{}` is also used by `{other}`", bucket.name),
-                "give each bucket its own `suffix`".into(),
+                if bucket.role == BucketRole::Metastore {
+                    "give the metastore its own `unity_catalog.bucket`".into()
+                } else {
+                    "give each bucket its own `suffix`".into()
+                },
             );
         }
     }
@@ -270,16 +293,19 @@ pub fn bucket_name_problem(name: &str) -> Option<String> {
 
 fn iam_names(spec: &Spec, cx: &mut Cx) {
     let iam = &spec.iam;
-    let roles = [
-        ("cross_account_role", &iam.cross_account_role),
-        ("log_delivery_role", &iam.log_delivery_role),
-        ("meta_role", &iam.meta_role),
-        ("read_role", &iam.read_role),
-        ("write_role", &iam.write_role),
+    let mut roles = vec![
+        ("iam.cross_account_role", &iam.cross_account_role),
+        ("iam.log_delivery_role", &iam.log_delivery_role),
+        ("iam.meta_role", &iam.meta_role),
+        ("iam.read_role", &iam.read_role),
+        ("iam.write_role", &iam.write_role),
     ];
+    if let Some(uc) = &spec.unity_catalog {
+        roles.push(("unity_catalog.role", &uc.role));
+    }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, name) in roles {
-        let path = format!("iam.{key}");
+        let path = key.to_string();
         let fallback = if cx.spans.contains_key(&path) {
             path.clone()
         } else {
@@ -295,7 +321,7 @@ fn iam_names(spec: &Spec, cx: &mut Cx) {
                     "IAM role name `{name}` is {} characters long; IAM allows 64",
                     name.len()
                 ),
-                format!("shorten `environment.prefix` or set `iam.{key}` to a shorter name"),
+                format!("shorten `environment.prefix` or set `{key}` to a shorter name"),
             );
         }
         if let Some(c) = name
@@ -317,7 +343,7 @@ fn iam_names(spec: &Spec, cx: &mut Cx) {
                 DiagnosticCode::Naming,
                 &path,
                 &fallback,
-                format!("IAM role name `{name}` is also used by `iam.{other}`"),
+                format!("IAM role name `{name}` is also used by `{other}`"),
                 "give each role its own name".into(),
             );
         }
@@ -363,7 +389,13 @@ fn references(spec: &Spec, cx: &mut Cx) {
             .with_help(help),
         );
     };
-    for bucket in &spec.buckets.all {
+    // The metastore's bucket takes a datalake layer's key, reported at the layer.
+    for bucket in spec
+        .buckets
+        .all
+        .iter()
+        .filter(|b| b.role != BucketRole::Metastore)
+    {
         if !keys.contains(&bucket.kms_key.as_str()) {
             let path = match bucket.role {
                 BucketRole::Datalake
@@ -628,4 +660,260 @@ fn backticked<S: AsRef<str>>(items: &[S]) -> String {
         .map(|s| format!("`{}`", s.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `[account_groups]` and `[unity_catalog]`: what names an account group must exist, what names a
+/// datalake layer must be one, and names Unity Catalog would refuse or fold to lower case.
+fn unity_catalog(spec: &Spec, cx: &mut Cx) {
+    let groups: Vec<&str> = spec.account_groups.iter().map(|g| g.key.as_str()).collect();
+    duplicates(
+        cx,
+        "account_groups",
+        spec.account_groups
+            .iter()
+            .map(|g| (g.key.as_str(), g.display_name.as_str())),
+        "display_name",
+        "account group",
+    );
+    for g in &spec.account_groups {
+        let clash = spec
+            .databricks
+            .groups
+            .iter()
+            .find(|w| w.display_name == g.display_name);
+        if let (Some(w), Some(_)) = (clash, g.workspace_permission) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &format!("account_groups.{}.display_name", g.key),
+                &format!("account_groups.{}", g.key),
+                format!(
+                    "account group `{}` has the name of workspace group `databricks.groups.{}`",
+                    g.display_name, w.key
+                ),
+                "a workspace cannot be given an account group named like one of its own groups: rename one of them".into(),
+            );
+        }
+    }
+    let Some(uc) = &spec.unity_catalog else {
+        for g in spec
+            .account_groups
+            .iter()
+            .filter(|g| g.workspace_permission.is_some())
+        {
+            report_at(
+                cx,
+                DiagnosticCode::InvalidValue,
+                &format!("account_groups.{}.workspace_permission", g.key),
+                &format!("account_groups.{}", g.key),
+                format!("account group `{}` is given a workspace permission, but the workspace has no metastore", g.display_name),
+                "a workspace takes account groups once a Unity Catalog metastore is assigned to it: add `[unity_catalog]`, or remove `workspace_permission`".into(),
+            );
+        }
+        return;
+    };
+    let undefined_group = |cx: &mut Cx, path: &str, group: &str| {
+        let help = match did_you_mean(group, groups.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if groups.is_empty() => {
+                format!("define it as `[account_groups.{group}]`")
+            }
+            None => format!(
+                "the defined account groups are {}; or define `[account_groups.{group}]`",
+                backticked(&groups)
+            ),
+        };
+        let span = cx.locate(path);
+        cx.report(
+            Diagnostic::new(
+                DiagnosticCode::UndefinedReference,
+                path,
+                span,
+                format!(
+                    "`{path}` refers to account group `{group}`, which the spec does not define"
+                ),
+            )
+            .with_help(help),
+        );
+    };
+    let groups_usable = !cx.is_poisoned(&["account_groups"]);
+    if let Some(owner) = &uc.owner
+        && groups_usable
+        && !groups.contains(&owner.as_str())
+    {
+        undefined_group(cx, "unity_catalog.owner", owner);
+    }
+    let layers: Vec<&str> = spec
+        .buckets
+        .by_role(BucketRole::Datalake)
+        .map(|b| b.key.as_str())
+        .collect();
+    if layers.contains(&"metastore") {
+        report_at(
+            cx,
+            DiagnosticCode::Naming,
+            "datalake.layers.metastore",
+            "unity_catalog",
+            "the datalake layer `metastore` has the key of Unity Catalog's metastore bucket".into(),
+            "rename the layer; `[unity_catalog]` makes the bucket `metastore`".into(),
+        );
+    }
+    let valid_name = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    for c in &uc.catalogs {
+        let base = format!("unity_catalog.catalogs.{}", c.key);
+        if !valid_name(&c.name) {
+            report_at(
+                cx,
+                DiagnosticCode::Naming,
+                &format!("{base}.name"),
+                &base,
+                format!(
+                    "catalog name `{}` is not lowercase letters, digits and `_`",
+                    c.name
+                ),
+                format!(
+                    "Unity Catalog stores names in lower case: write the name as it is read back, e.g. `{}`",
+                    folded(&c.name)
+                ),
+            );
+        }
+        if let Some(storage) = &c.storage
+            && !cx.is_poisoned(&["datalake"])
+        {
+            let path = format!("{base}.storage");
+            if !layers.contains(&storage.as_str()) {
+                let help = match did_you_mean(storage, layers.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("the datalake layers are {}", backticked(&layers)),
+                };
+                let span = cx.locate(&path);
+                cx.report(
+                    Diagnostic::new(
+                        DiagnosticCode::UndefinedReference,
+                        &path,
+                        span,
+                        format!("`{path}` refers to datalake layer `{storage}`, which the spec does not define"),
+                    )
+                    .with_help(help),
+                );
+            } else if !uc.external_locations {
+                report_at(
+                    cx,
+                    DiagnosticCode::InvalidValue,
+                    &path,
+                    &base,
+                    format!("catalog `{}` is stored in layer `{storage}`, but `unity_catalog.external_locations` is off", c.name),
+                    "a catalog's storage needs the layer's external location: remove `storage`, or turn `external_locations` on".into(),
+                );
+            }
+        }
+        let schemas_usable = !cx.is_poisoned(&[&format!("{base}.schemas")]);
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, s) in c.schemas.iter().enumerate() {
+            let at = format!("{base}.schemas[{i}]");
+            let name_path = if cx.spans.contains_key(&format!("{at}.name")) {
+                format!("{at}.name")
+            } else {
+                at.clone()
+            };
+            if !valid_name(&s.name) && schemas_usable {
+                report_at(
+                    cx,
+                    DiagnosticCode::Naming,
+                    &name_path,
+                    &base,
+                    format!(
+                        "schema name `{}` is not lowercase letters, digits and `_`",
+                        s.name
+                    ),
+                    format!(
+                        "Unity Catalog stores names in lower case: write the name as it is read back, e.g. `{}`",
+                        folded(&s.name)
+                    ),
+                );
+            }
+            if let Some(first) = seen.insert(&s.name, i)
+                && schemas_usable
+            {
+                report_at(
+                    cx,
+                    DiagnosticCode::Naming,
+                    &name_path,
+                    &base,
+                    format!(
+                        "schema `{}` is listed twice in catalog `{}` (first at `{base}.schemas[{first}]`)",
+                        s.name, c.name
+                    ),
+                    "list each schema once".into(),
+                );
+            }
+            if schemas_usable && groups_usable {
+                grant_rules(cx, &at, &s.grants, &groups, &undefined_group);
+            }
+        }
+        if groups_usable {
+            grant_rules(cx, &base, &c.grants, &groups, &undefined_group);
+        }
+    }
+    duplicates(
+        cx,
+        "unity_catalog.catalogs",
+        uc.catalogs
+            .iter()
+            .map(|c| (c.key.as_str(), c.name.as_str())),
+        "name",
+        "catalog",
+    );
+}
+
+/// A name as Unity Catalog could take it: lower case, `_` for anything else.
+fn folded(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The grants of one securable at `base`: each group defined, each once.
+fn grant_rules(
+    cx: &mut Cx,
+    base: &str,
+    grants: &[crate::model::UcGrant],
+    groups: &[&str],
+    undefined_group: &dyn Fn(&mut Cx, &str, &str),
+) {
+    if cx.is_poisoned(&[&format!("{base}.grants")]) {
+        return;
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, g) in grants.iter().enumerate() {
+        let path = format!("{base}.grants[{i}].group");
+        if !groups.contains(&g.group.as_str()) {
+            undefined_group(cx, &path, &g.group);
+        }
+        if let Some(first) = seen.insert(&g.group, i) {
+            report_at(
+                cx,
+                DiagnosticCode::InvalidValue,
+                &path,
+                base,
+                format!(
+                    "account group `{}` is granted twice here (first at `{base}.grants[{first}]`)",
+                    g.group
+                ),
+                "give the group one grant listing all its privileges".into(),
+            );
+        }
+    }
 }

@@ -210,6 +210,9 @@ pub enum BucketRole {
     WorkspaceRoot,
     /// A datalake layer.
     Datalake,
+    /// The Unity Catalog metastore's root bucket (`[unity_catalog] bucket`), hardened as the
+    /// datalake layers are.
+    Metastore,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -233,7 +236,8 @@ pub struct Bucket {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Buckets {
-    /// Every bucket: the three service buckets first, then the datalake layers in file order.
+    /// Every bucket: the three service buckets first, then the datalake layers in file order,
+    /// then the metastore's (key `metastore`) when `[unity_catalog]` is on.
     pub all: Vec<Bucket>,
 }
 
@@ -663,6 +667,28 @@ pub struct UcSchema {
     pub grants: Vec<UcGrant>,
 }
 
+impl UcSchema {
+    /// The privileges Unity Catalog grants on a schema.
+    pub const PRIVILEGES: [&'static str; 16] = [
+        "ALL_PRIVILEGES",
+        "APPLY_TAG",
+        "CREATE_FUNCTION",
+        "CREATE_MATERIALIZED_VIEW",
+        "CREATE_MODEL",
+        "CREATE_TABLE",
+        "CREATE_VOLUME",
+        "EXECUTE",
+        "EXTERNAL_USE_SCHEMA",
+        "MANAGE",
+        "MODIFY",
+        "READ_VOLUME",
+        "REFRESH",
+        "SELECT",
+        "USE_SCHEMA",
+        "WRITE_VOLUME",
+    ];
+}
+
 /// One `[unity_catalog.catalogs.<key>]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UcCatalog {
@@ -675,6 +701,31 @@ pub struct UcCatalog {
     pub comment: String,
     pub schemas: Vec<UcSchema>,
     pub grants: Vec<UcGrant>,
+}
+
+impl UcCatalog {
+    /// The privileges Unity Catalog grants on a catalog: a schema's, and what only a catalog has.
+    pub const PRIVILEGES: [&'static str; 19] = [
+        "ALL_PRIVILEGES",
+        "APPLY_TAG",
+        "BROWSE",
+        "CREATE_FUNCTION",
+        "CREATE_MATERIALIZED_VIEW",
+        "CREATE_MODEL",
+        "CREATE_SCHEMA",
+        "CREATE_TABLE",
+        "CREATE_VOLUME",
+        "EXECUTE",
+        "EXTERNAL_USE_SCHEMA",
+        "MANAGE",
+        "MODIFY",
+        "READ_VOLUME",
+        "REFRESH",
+        "SELECT",
+        "USE_CATALOG",
+        "USE_SCHEMA",
+        "WRITE_VOLUME",
+    ];
 }
 
 /// `[unity_catalog]`.
@@ -696,4 +747,18 @@ pub struct UnityCatalog {
     pub system_schemas: Vec<String>,
     /// Default: one per datalake layer (`raw`, `prepared`, `trusted`), schema `default`, no grants.
     pub catalogs: Vec<UcCatalog>,
+}
+
+impl UnityCatalog {
+    /// The system schemas a metastore can enable (`/metastores/{id}/systemschemas`).
+    pub const SYSTEM_SCHEMAS: [&'static str; 8] = [
+        "access",
+        "billing",
+        "compute",
+        "lakeflow",
+        "marketplace",
+        "query",
+        "storage",
+        "serving",
+    ];
 }

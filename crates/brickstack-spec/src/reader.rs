@@ -81,6 +81,12 @@ pub(crate) fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// One item of a [`Table::str_or_table_array`]: a string or a table.
+pub(crate) enum Item<'a, 'i> {
+    Str(String),
+    Table(Table<'a, 'i>),
+}
+
 /// A table being read: possibly absent, in which case every accessor yields `None` (the default).
 pub(crate) struct Table<'a, 'i> {
     pub path: String,
@@ -360,6 +366,46 @@ impl<'a, 'i> Table<'a, 'i> {
                     )
                     .with_help(format!("write each entry as `[[{path}]]`")),
                 ),
+            }
+        }
+        Some(out)
+    }
+
+    /// An array whose items are strings or tables (`schemas = ["a", { name = "b" }]`); any other
+    /// item is reported and skipped. `None` when absent.
+    pub fn str_or_table_array(&mut self, cx: &mut Cx, key: &str) -> Option<Vec<Item<'a, 'i>>> {
+        let value = self.raw(cx, key)?;
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(cx, key, value, "an array of strings or tables");
+            return None;
+        };
+        let path = join(&self.path, key);
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            cx.spans.insert(item_path.clone(), item.span());
+            match item.get_ref() {
+                DeValue::String(s) => out.push(Item::Str(s.to_string())),
+                DeValue::Table(t) => out.push(Item::Table(Table {
+                    path: item_path,
+                    table: Some(t),
+                    known: Vec::new(),
+                })),
+                other => {
+                    cx.poison(&path);
+                    cx.report(
+                        Diagnostic::new(
+                            DiagnosticCode::WrongType,
+                            &item_path,
+                            item.span(),
+                            format!(
+                                "`{item_path}` must be a string or a table, found {}",
+                                type_name(other)
+                            ),
+                        )
+                        .with_help("write a name in quotes, or `{ name = \"...\" }`"),
+                    )
+                }
             }
         }
         Some(out)

@@ -223,9 +223,11 @@ fn edge_cases() -> Vec<(String, String)> {
         ("time of day with multibyte digits", format!("{HEAD}[sleep.schedule]\nsleep_at = \"２0:00\"\nwake_at = \"07:0\"\n")),
         ("error at end of file without newline", format!("{HEAD}[network]\ncidr = \"10.0.0.0/8")),
         ("monitor values of every wrong type", format!("{HEAD}[monitor]\ninterval = 1\nlease = []\nrecords = 1\nauto_remediation = \"yes\"\napi_key_parameter = 1\nscope = 1\nbreaker = \"x\"\nplaybooks = 1\n")),
+        ("unity catalog values of every wrong type", format!("{HEAD}[account_groups]\na = 1\n[account_groups.b]\ndisplay_name = 1\nworkspace_permission = []\n[unity_catalog]\nowner = 1\nexternal_locations = \"yes\"\nsystem_schemas = \"access\"\ncatalogs = 1\n")),
+        ("unity catalog catalogs of every wrong shape", format!("{HEAD}[unity_catalog.catalogs]\na = 1\nb = {{ schemas = 1, grants = 1 }}\nc = {{ schemas = [{{ name = 1, grants = [1, {{ group = [] }}] }}], grants = [{{ privileges = \"SELECT\" }}] }}\n\"ключ\" = {{ name = \"ключ\", storage = \"\" }}\n")),
         ("monitor playbooks that are not tables", format!("{HEAD}[monitor.playbooks]\nSPARK_ERROR = 1\n\"\" = {{ action = \"none\" }}\n\"ключ\" = {{ action = 1, resize_to = 1e3, instance_types = [1, \"\"] }}\n")),
     ];
-    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\naccess = 1\nserve = 1\nmonitor = 1\nsleep = 1\n".into()));
+    cases.push(("every top-level key wrong", "environment = 1\nstate = 1\ndatabricks = 1\nnetwork = 1\nkms = 1\nbuckets = 1\ndatalake = 1\niam = 1\nsingle_user_clusters = 1\naccess = 1\nserve = 1\nmonitor = 1\nsleep = 1\naccount_groups = 1\nunity_catalog = 1\n".into()));
     cases
         .into_iter()
         .map(|(name, source)| (name.to_string(), source))
@@ -702,4 +704,256 @@ fn each_playbook_action_is_accepted_with_what_it_reads() {
     assert_eq!(playbooks[1].on_demand, None);
     assert_eq!(playbooks[2].resize_to, Some(2));
     assert_eq!(playbooks[3].longer_timeout_seconds, None);
+}
+
+#[test]
+fn local_environment_has_unity_catalog_with_one_granted_group_and_one_without() {
+    use brickstack_spec::{UcGrant, WorkspacePermission};
+    let spec = check("local");
+    let groups: Vec<(&str, &str, Option<WorkspacePermission>)> = spec
+        .account_groups
+        .iter()
+        .map(|g| {
+            (
+                g.key.as_str(),
+                g.display_name.as_str(),
+                g.workspace_permission,
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (
+                "analysts",
+                "bs-local-analysts",
+                Some(WorkspacePermission::User)
+            ),
+            (
+                "auditors",
+                "bs-local-auditors",
+                Some(WorkspacePermission::User)
+            ),
+        ]
+    );
+    let uc = spec.unity_catalog.expect("local has Unity Catalog");
+    assert_eq!(uc.metastore_name, "bs-local-metastore");
+    assert_eq!(uc.role, "bs-local-unity-catalog");
+    assert_eq!(uc.system_schemas, ["access", "billing", "compute"]);
+    assert_eq!(uc.catalogs.len(), 1);
+    let raw = &uc.catalogs[0];
+    assert_eq!(
+        (raw.name.as_str(), raw.storage.as_deref()),
+        ("bs_local_raw", Some("raw"))
+    );
+    assert_eq!(
+        raw.grants,
+        [UcGrant {
+            group: "analysts".into(),
+            privileges: vec!["USE_CATALOG".into()]
+        }]
+    );
+    assert_eq!(raw.schemas.len(), 1);
+    assert_eq!(raw.schemas[0].name, "landing");
+    assert_eq!(
+        raw.schemas[0].grants[0].privileges,
+        ["SELECT", "USE_SCHEMA"]
+    );
+    let metastore = spec.buckets.get("metastore").expect("the metastore bucket");
+    assert_eq!(metastore.role, BucketRole::Metastore);
+    assert_eq!(metastore.name, "bs-local-metastore");
+}
+
+#[test]
+fn unity_catalog_takes_the_documented_defaults() {
+    let spec = brickstack_spec::parse("uc.toml", &format!("{HEAD}[unity_catalog]\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(spec.account_groups.is_empty());
+    let uc = spec.unity_catalog.expect("the section");
+    let prefix = &spec.environment.prefix;
+    assert_eq!(uc.metastore_name, format!("{prefix}-metastore"));
+    assert_eq!(uc.bucket, format!("{prefix}-metastore"));
+    assert_eq!(uc.role, format!("{prefix}-unity-catalog"));
+    assert_eq!(uc.owner, None);
+    assert!(uc.external_locations);
+    assert_eq!(uc.system_schemas, ["access", "billing", "compute"]);
+    let catalogs: Vec<(&str, &str, Option<&str>, Vec<&str>)> = uc
+        .catalogs
+        .iter()
+        .map(|c| {
+            assert!(c.grants.is_empty());
+            (
+                c.key.as_str(),
+                c.name.as_str(),
+                c.storage.as_deref(),
+                c.schemas.iter().map(|s| s.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    let underscored = prefix.replace('-', "_");
+    assert_eq!(
+        catalogs,
+        ["raw", "prepared", "trusted"].map(|k| (
+            k,
+            &*Box::leak(format!("{underscored}_{k}").into_boxed_str()),
+            Some(k),
+            vec!["default"]
+        ))
+    );
+    // The metastore's bucket is hardened like the layers (TLS, the datalake key, versioned).
+    let bucket = spec.buckets.get("metastore").unwrap();
+    assert_eq!(bucket.name, uc.bucket);
+    assert_eq!(bucket.kms_key, "datalake");
+    assert!(bucket.enforce_tls && bucket.versioning);
+
+    let without = brickstack_spec::parse(
+        "uc.toml",
+        &format!("{HEAD}[unity_catalog]\nexternal_locations = false\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let uc = without.unity_catalog.unwrap();
+    assert!(uc.catalogs.iter().all(|c| c.storage.is_none()));
+    assert!(
+        brickstack_spec::parse("none.toml", HEAD)
+            .unwrap()
+            .buckets
+            .get("metastore")
+            .is_none()
+    );
+}
+
+/// `(what the file says after a valid `[account_groups.analysts]`, the key paths reported)`.
+#[test]
+fn each_unity_catalog_rule_reports_at_its_key() {
+    let groups = "[account_groups.analysts]\n";
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "[account_groups.x]\nworkspace_permission = \"OWNER\"",
+            &["account_groups.x.workspace_permission"],
+        ),
+        (
+            // A workspace takes account groups only with a metastore.
+            "[account_groups.x]\nworkspace_permission = \"USER\"",
+            &["account_groups.x.workspace_permission"],
+        ),
+        (
+            "[account_groups.x]\ndisplay_name = \"bs-analysts\"\n[account_groups.y]\ndisplay_name = \"bs-analysts\"",
+            &["account_groups.y.display_name"],
+        ),
+        (
+            "[account_groups.x]\ndisplay_name = \"Read only\"\nworkspace_permission = \"ADMIN\"\n[unity_catalog]",
+            &["account_groups.x.display_name"],
+        ),
+        (
+            "[unity_catalog]\nowner = \"admins\"",
+            &["unity_catalog.owner"],
+        ),
+        (
+            "[unity_catalog]\nsystem_schemas = [\"access\", \"billng\", \"access\"]",
+            &[
+                "unity_catalog.system_schemas[1]",
+                "unity_catalog.system_schemas[2]",
+            ],
+        ),
+        (
+            "[unity_catalog]\nbucket = \"Metastore\"",
+            &["unity_catalog.bucket"],
+        ),
+        (
+            "[unity_catalog]\nrole = \"bad role\"",
+            &["unity_catalog.role"],
+        ),
+        ("[unity_catalog]\ncolour = 1", &["unity_catalog.colour"]),
+        (
+            "[unity_catalog.catalogs.raw]\nname = \"Raw-Data\"",
+            &["unity_catalog.catalogs.raw.name"],
+        ),
+        (
+            "[unity_catalog.catalogs.a]\nname = \"same\"\n[unity_catalog.catalogs.b]\nname = \"same\"",
+            &["unity_catalog.catalogs.b.name"],
+        ),
+        (
+            "[unity_catalog.catalogs.raw]\nstorage = \"rw\"",
+            &["unity_catalog.catalogs.raw.storage"],
+        ),
+        (
+            "[unity_catalog]\nexternal_locations = false\n[unity_catalog.catalogs.raw]\nstorage = \"raw\"",
+            &["unity_catalog.catalogs.raw.storage"],
+        ),
+        (
+            "[unity_catalog.catalogs.raw]\nschemas = [\"landing\", \"Landing\", \"landing\"]",
+            &[
+                "unity_catalog.catalogs.raw.schemas[1]",
+                "unity_catalog.catalogs.raw.schemas[2]",
+            ],
+        ),
+        (
+            "[unity_catalog.catalogs.raw]\nschemas = [\"landing\", 3]",
+            &["unity_catalog.catalogs.raw.schemas[1]"],
+        ),
+        (
+            "[unity_catalog.catalogs.raw]\nschemas = [\"landing\", \"landing\"]",
+            &["unity_catalog.catalogs.raw.schemas[1]"],
+        ),
+        (
+            "[unity_catalog.catalogs.raw]\nschemas = [{ grants = [] }]",
+            &["unity_catalog.catalogs.raw.schemas[0]"],
+        ),
+        (
+            "[[unity_catalog.catalogs.raw.grants]]\ngroup = \"analyst\"\nprivileges = [\"SELECT\"]",
+            &["unity_catalog.catalogs.raw.grants[0].group"],
+        ),
+        (
+            "[[unity_catalog.catalogs.raw.grants]]\ngroup = \"analysts\"\nprivileges = [\"select\", \"READ_DATA\", \"USE CATALOG\"]",
+            &[
+                "unity_catalog.catalogs.raw.grants[0].privileges[0]",
+                "unity_catalog.catalogs.raw.grants[0].privileges[1]",
+                "unity_catalog.catalogs.raw.grants[0].privileges[2]",
+            ],
+        ),
+        (
+            "[[unity_catalog.catalogs.raw.grants]]\ngroup = \"analysts\"\nprivileges = []",
+            &["unity_catalog.catalogs.raw.grants[0].privileges"],
+        ),
+        (
+            "[[unity_catalog.catalogs.raw.grants]]\nprivileges = [\"SELECT\"]",
+            &["unity_catalog.catalogs.raw.grants[0]"],
+        ),
+        (
+            "[[unity_catalog.catalogs.raw.grants]]\ngroup = \"analysts\"\nprivileges = [\"SELECT\"]\n[[unity_catalog.catalogs.raw.grants]]\ngroup = \"analysts\"\nprivileges = [\"MODIFY\"]",
+            &["unity_catalog.catalogs.raw.grants[1].group"],
+        ),
+        (
+            // USE_CATALOG is a catalog's privilege, not a schema's.
+            "[unity_catalog.catalogs.raw]\nschemas = [{ name = \"landing\", grants = [{ group = \"nobody\", privileges = [\"USE_CATALOG\"] }] }]",
+            &[
+                "unity_catalog.catalogs.raw.schemas[0].grants[0].privileges[0]",
+                "unity_catalog.catalogs.raw.schemas[0].grants[0].group",
+            ],
+        ),
+        (
+            "[datalake.layers.metastore]\n[unity_catalog]",
+            // And the two buckets' names collide, reported at the section that adds the second.
+            &["datalake.layers.metastore", "unity_catalog"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let text = format!("{HEAD}{groups}{body}\n");
+        let errors = match brickstack_spec::parse("uc.toml", &text) {
+            Ok(_) => panic!("accepted:\n{body}"),
+            Err(errors) => errors,
+        };
+        let mut keys: Vec<&str> = errors.diagnostics.iter().map(|d| d.key.as_str()).collect();
+        keys.sort_unstable();
+        let mut expected = expected.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "{body}\n{errors}");
+        assert!(
+            errors
+                .diagnostics
+                .iter()
+                .all(|d| d.help.is_some() && d.span.end > d.span.start),
+            "every problem is located and has a hint:\n{errors}"
+        );
+    }
 }

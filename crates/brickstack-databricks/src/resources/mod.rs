@@ -9,29 +9,39 @@
 //! Workspace-level kinds carry `workspace_url` (the edge to the workspace) and have object ids
 //! `<workspace_id>/<id>` ([`scoped_id`], [`split_scoped`]).
 
+pub(crate) mod account_group;
+pub(crate) mod catalog;
 pub(crate) mod cluster;
 pub(crate) mod cluster_libraries;
 pub(crate) mod cluster_policy;
 pub(crate) mod cluster_shutdown;
 pub(crate) mod dbfs_file;
+pub(crate) mod external_location;
 pub(crate) mod global_init_script;
+pub(crate) mod grants;
 pub(crate) mod group;
 pub(crate) mod group_instance_profile;
 pub(crate) mod group_member;
 pub(crate) mod group_role;
 pub(crate) mod instance_profile;
 pub(crate) mod ip_access_list;
+pub(crate) mod metastore;
+pub(crate) mod metastore_assignment;
 pub(crate) mod mws_credentials;
 pub(crate) mod mws_customer_managed_keys;
 pub(crate) mod mws_log_delivery;
 pub(crate) mod mws_networks;
+pub(crate) mod mws_permission_assignment;
 pub(crate) mod mws_storage_configurations;
 pub(crate) mod mws_workspaces;
 pub(crate) mod obo_token;
 pub(crate) mod permissions;
+pub(crate) mod schema;
 pub(crate) mod secret_acl;
 pub(crate) mod secret_scope;
 pub(crate) mod service_principal;
+pub(crate) mod storage_credential;
+pub(crate) mod system_schema;
 pub(crate) mod token;
 pub(crate) mod user;
 pub(crate) mod workspace_conf;
@@ -136,6 +146,18 @@ pub(crate) fn absent_if_not_found<T>(
     match result {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A Unity Catalog read: a missing object, or a workspace that no longer has a metastore (so
+/// nothing of it is visible), is `None`.
+pub(crate) fn uc_read<T>(
+    result: Result<Option<T>, crate::client::error::Error>,
+) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(found) => Ok(found),
+        Err(e) if crate::workspace::unity_catalog::is_missing_metastore(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

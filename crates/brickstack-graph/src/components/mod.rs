@@ -8,6 +8,7 @@ pub mod databricks;
 pub mod iam;
 pub mod kms;
 pub mod network;
+pub mod unity_catalog;
 
 /// Well-known addresses other components refer to, so a rename happens in one place.
 pub mod addresses {
@@ -48,5 +49,11 @@ pub mod addresses {
     }
     pub fn cluster_policy(key: &str) -> Address {
         Address::new("databricks_cluster_policy", key)
+    }
+    pub fn account_group(key: &str) -> Address {
+        Address::new("databricks_account_group", key)
+    }
+    pub fn external_location(bucket_key: &str) -> Address {
+        Address::new("databricks_external_location", bucket_key)
     }
 }

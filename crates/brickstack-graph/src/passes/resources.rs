@@ -15,6 +15,7 @@ pub fn from_spec(spec: &Spec, inputs: &RunInputs) -> Result<Resources, GraphErro
     components::buckets::emit(spec, &mut out);
     components::iam::emit(spec, &mut out);
     components::databricks::emit(spec, &mut out);
+    components::unity_catalog::emit(spec, &mut out);
     components::access::emit(spec, inputs, &mut out)?;
     Ok(out)
 }

@@ -10,6 +10,7 @@ mod iam;
 mod monitor;
 mod network;
 mod storage;
+mod unity_catalog;
 pub(crate) mod workspace;
 
 use toml::de::DeTable;
@@ -26,7 +27,7 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
         environment::account(&mut databricks_table.table(cx, "account"), cx, &environment);
     let network = network::network(&mut top.table(cx, "network"), cx, &environment);
     let kms = storage::kms(&mut top.table(cx, "kms"), cx, &environment);
-    let buckets = storage::buckets(
+    let mut buckets = storage::buckets(
         &mut top.table(cx, "buckets"),
         &mut top.table(cx, "datalake"),
         cx,
@@ -45,6 +46,8 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
     let serve = access::serve(&mut top.table(cx, "serve"), cx);
     let monitor = monitor::monitor(&mut top.table(cx, "monitor"), cx, &environment);
     let sleep = day2::sleep(&mut top.table(cx, "sleep"), cx);
+    let account_groups = unity_catalog::account_groups(&mut top, cx, &environment);
+    let unity_catalog = unity_catalog::unity_catalog(&mut top, cx, &environment, &mut buckets);
     top.finish(cx);
     Spec {
         environment,
@@ -59,8 +62,8 @@ pub(crate) fn decode(root: &DeTable<'_>, cx: &mut Cx) -> Spec {
         serve,
         monitor,
         sleep,
-        account_groups: Vec::new(),
-        unity_catalog: None,
+        account_groups,
+        unity_catalog,
     }
 }
 
