@@ -61,7 +61,7 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
         );
     }
     assert_eq!(
-        summary["no_op"], 102,
+        summary["no_op"], 126,
         "every resource is in the plan: {summary:#}"
     );
 
@@ -73,7 +73,7 @@ async fn the_whole_local_environment_applies_converges_keeps_secrets_out_and_des
         .values()
         .filter(|r| r["kind"].as_str().unwrap().starts_with("databricks_"))
         .count();
-    assert_eq!(databricks_count, 26, "Databricks resources in state");
+    assert_eq!(databricks_count, 43, "Databricks resources in state");
     // The tokens' state: the id, the expiry, the parameter and its version; no value.
     for address in ["databricks_token.deployer", "databricks_obo_token.deployer"] {
         let token = &resources[address]["attributes"];
@@ -230,7 +230,7 @@ async fn credentials_come_from_the_specs_ssm_parameters_when_the_environment_has
     );
     // Exit 2 is also invalid input: the plan itself must be there.
     assert!(
-        String::from_utf8_lossy(&plan.stdout).contains("Plan: 102 to add"),
+        String::from_utf8_lossy(&plan.stdout).contains("Plan: 126 to add"),
         "{}",
         text(&plan)
     );

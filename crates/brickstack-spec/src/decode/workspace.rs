@@ -208,9 +208,24 @@ fn cluster(t: &mut Table<'_, '_>, cx: &mut Cx, key: String, default_name: &str) 
     let node_type_id = t
         .str(cx, "node_type_id")
         .unwrap_or_else(|| defaults::NODE_TYPE_ID.to_string());
-    let autotermination_minutes = t
-        .int(cx, "autotermination_minutes", 10, 43_200)
-        .unwrap_or(30);
+    // 0 is the API's "never stops": valid, so the spec takes it and `brickstack audit` reports it
+    // (BSA003); 1 to 9 the API refuses.
+    let autotermination_minutes = match t.int(cx, "autotermination_minutes", 0, 43_200) {
+        Some(1..=9) => {
+            cx.error_at(
+                DiagnosticCode::InvalidValue,
+                &crate::reader::join(&t.path, "autotermination_minutes"),
+                format!(
+                    "`{}.autotermination_minutes` must be 0 (never stops) or between 10 and 43200",
+                    t.path
+                ),
+                "pick 10 or more; 0 turns auto-termination off, which `brickstack audit` reports",
+            );
+            30
+        }
+        Some(minutes) => minutes,
+        None => 30,
+    };
     let mut a = t.table(cx, "autoscale");
     let autoscale = Autoscale {
         min_workers: a.int(cx, "min_workers", 0, 10_000).unwrap_or(1),
