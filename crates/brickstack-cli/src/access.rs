@@ -51,9 +51,12 @@ pub(crate) async fn run_inputs(
                 .map(|email| Person::new(email.clone(), PersonSource::Grant)),
         );
     }
-    if !section.account_groups.is_empty() {
-        anyhow::bail!(
-            "`access.single_user_clusters.account_groups` cannot be resolved yet: account-level groups arrive with Unity Catalog support; list the people in `users` or in a workspace group (`groups`)"
+    for group in &section.account_groups {
+        inputs.people.extend(
+            account_group_members(env, group)
+                .await?
+                .into_iter()
+                .map(|email| Person::new(email, PersonSource::AccountGroup(group.clone()))),
         );
     }
     if section.groups.is_empty() {
@@ -77,6 +80,58 @@ pub(crate) async fn run_inputs(
         );
     }
     Ok(inputs)
+}
+
+/// The user names (e-mail addresses) of the account group named `display_name`. Members that are
+/// not users (service principals, nested groups) have no single-user cluster. A group of the
+/// spec's `[account_groups]` not made yet has no members; any other missing group is an error,
+/// since a misspelt name must not silently remove its members' clusters.
+async fn account_group_members(
+    env: &Environment,
+    display_name: &str,
+) -> anyhow::Result<Vec<String>> {
+    let account = env.provider.second.first.account();
+    let found = account
+        .find_account_group(display_name)
+        .await
+        .with_context(|| format!("reading account group `{display_name}`"))?;
+    let Some(group) = found else {
+        if env
+            .spec
+            .account_groups
+            .iter()
+            .any(|g| g.display_name == display_name)
+        {
+            return Ok(Vec::new());
+        }
+        anyhow::bail!(
+            "account group `{display_name}` (access.single_user_clusters.account_groups) does not exist in the account; declare it in `[account_groups]` or fix the name"
+        );
+    };
+    let mut emails = Vec::new();
+    for member in &group.members {
+        let is_user = member
+            .reference
+            .as_deref()
+            .is_none_or(|r| r.starts_with("Users/"));
+        if !is_user {
+            continue;
+        }
+        if let Some(user) = account
+            .get_account_user(&member.value)
+            .await
+            .with_context(|| {
+                format!(
+                    "reading member {} of account group `{display_name}`",
+                    member.value
+                )
+            })?
+            && user.active
+        {
+            emails.push(user.user_name.to_lowercase());
+        }
+    }
+    Ok(emails)
 }
 
 /// The environment's workspace URL as state records it.

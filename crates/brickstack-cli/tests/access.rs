@@ -8,8 +8,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use brickstack_databricks::workspace::scim::User;
-use brickstack_databricks::{Credentials, RetryPolicy, WorkspaceClient};
+use brickstack_databricks::workspace::scim::{PatchOp, User};
+use brickstack_databricks::{AccountClient, Credentials, RetryPolicy, WorkspaceClient};
 use brickstack_provider::SecretValue;
 use brickstack_testkit::{
     DatabricksEndpoint, MotoEndpoint, require_databricks, require_moto, unique_account_id,
@@ -77,6 +77,36 @@ impl Env {
             self.parameter("alarms"),
         );
         std::fs::write(self.dir.path().join("env.toml"), spec).unwrap();
+    }
+
+    /// [`Env::write_spec`] with `account_groups` in the section.
+    fn write_spec_with_account_groups(&self, people: &[&str], grace: &str, groups: &[&str]) {
+        self.write_spec(people, grace, "");
+        let path = self.dir.path().join("env.toml");
+        let names: Vec<String> = groups.iter().map(|g| format!("\"{g}\"")).collect();
+        let spec = std::fs::read_to_string(&path).unwrap().replacen(
+            &format!("removal_grace = \"{grace}\"\n"),
+            &format!(
+                "removal_grace = \"{grace}\"\naccount_groups = [{}]\n",
+                names.join(", ")
+            ),
+            1,
+        );
+        std::fs::write(path, spec).unwrap();
+    }
+
+    /// An account client as the account's service principal.
+    fn account_client(&self) -> AccountClient {
+        AccountClient::new(
+            &self.databricks.url,
+            &self.account_id,
+            Credentials::OAuthM2m {
+                client_id: self.databricks.client_id.clone(),
+                client_secret: SecretValue::new(self.databricks.client_secret.as_str()),
+            },
+            RetryPolicy::default(),
+        )
+        .unwrap()
     }
 
     fn cli(&self) -> Cli<'_> {
@@ -291,6 +321,58 @@ async fn three_people_one_never_logged_in_then_a_library_that_fails() {
     assert_eq!(env.slack.texts("alarms").len(), 1);
     let (code, plan) = env.plan_exit().await;
     assert_eq!(code, Some(0), "{plan}");
+
+    // The members of an account group get one too: eve is an account user (as an identity
+    // provider's SCIM makes them) in the local spec's account group `bs-local-analysts`, which
+    // brickstack made; a service principal in the same group gets none.
+    let account = env.account_client();
+    let eve = "eve.account@example.com";
+    let user = account.create_account_user(eve).await.unwrap();
+    let robot = account
+        .create_service_principal(
+            &brickstack_databricks::account::service_principals::NewServicePrincipal {
+                display_name: "analysts-robot".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let group = account
+        .find_account_group("bs-local-analysts")
+        .await
+        .unwrap()
+        .expect("brickstack made the account group");
+    account
+        .patch_account_group(
+            &group.id,
+            &[PatchOp::add("members", [user.id.clone(), robot.id.clone()])],
+        )
+        .await
+        .unwrap();
+    env.write_spec_with_account_groups(&[ana, bo, cy, dee], "7d", &["bs-local-analysts"]);
+    let applied = env.apply().await;
+    assert!(applied.status.success(), "{}", text(&applied));
+    let clusters = env.clusters_of(eve).await;
+    assert_eq!(clusters.len(), 1, "{clusters:#?}");
+    assert_ready(&clusters[0], eve);
+    assert_eq!(
+        env.clusters().await.len(),
+        5,
+        "one each for ana, bo, cy, dee and eve"
+    );
+    let (code, plan) = env.plan_exit().await;
+    assert_eq!(code, Some(0), "{plan}");
+    // A misspelt account group is an error naming it, not five clusters fewer.
+    env.write_spec_with_account_groups(&[ana, bo, cy, dee], "7d", &["bs-local-analyst"]);
+    let refused = env.apply().await;
+    assert_ne!(refused.status.code(), Some(0), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("account group `bs-local-analyst`"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(env.clusters().await.len(), 5);
+    env.write_spec(&[ana, bo, cy, dee], "7d", "");
 
     destroy(&env).await;
 }

@@ -1050,7 +1050,11 @@ async fn a_key_is_scheduled_for_deletion_only_after_every_bucket_and_token_it_en
         );
         checked += 1;
     }
-    assert_eq!(checked, 8 + 2, "eight buckets (the metastore's among them) and two tokens");
+    assert_eq!(
+        checked,
+        8 + 2,
+        "eight buckets (the metastore's among them) and two tokens"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod permission_assignments;
 pub mod service_principals;
 pub mod storage;
 pub mod unity_catalog;
+pub mod users;
 pub mod workspaces;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
