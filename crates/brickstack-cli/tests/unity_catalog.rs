@@ -157,6 +157,31 @@ async fn a_table_in_a_catalog_brickstack_made_is_visible_to_the_granted_group_on
         retry(),
     )
     .unwrap();
+    // Each layer's location asks for SSE-KMS with the key its bucket is encrypted with, so the
+    // bucket's policy (`enforce_sse_kms`) takes Unity Catalog's writes.
+    for layer in ["raw", "prepared", "trusted"] {
+        let key = resources[&format!("aws_s3_bucket_server_side_encryption_configuration.{layer}")]
+            ["attributes"]["rule"]["kms_master_key_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the {layer} bucket's key"))
+            .to_string();
+        assert!(key.starts_with("arn:aws:kms:"), "{key}");
+        let location = deployer
+            .get_external_location(&format!("{prefix}-{layer}"))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no external location for {layer}"));
+        let sse = location
+            .encryption_details
+            .and_then(|e| e.sse_encryption_details)
+            .unwrap_or_else(|| panic!("{layer}: no encryption details"));
+        assert_eq!(sse.algorithm.as_deref(), Some("AWS_SSE_KMS"), "{layer}");
+        assert_eq!(
+            sse.aws_kms_key_arn.as_deref(),
+            Some(key.as_str()),
+            "{layer}"
+        );
+    }
     deployer
         .create_table(&NewTable {
             name: "events".into(),

@@ -13,7 +13,9 @@ use brickstack_databricks_client::account::groups::{NewAccountGroup, PatchOp};
 use brickstack_databricks_client::account::permission_assignments::WorkspacePermission;
 use brickstack_databricks_client::account::service_principals::NewServicePrincipal;
 use brickstack_databricks_client::account::unity_catalog::{MetastoreUpdate, NewMetastore};
-use brickstack_databricks_client::workspace::unity_catalog::external_locations::NewExternalLocation;
+use brickstack_databricks_client::workspace::unity_catalog::external_locations::{
+    EncryptionDetails, ExternalLocationUpdate, NewExternalLocation, SseEncryptionDetails,
+};
 use brickstack_databricks_client::workspace::unity_catalog::grants::{
     PermissionsChange, SecurableType,
 };
@@ -229,6 +231,45 @@ async fn storage_credentials_and_external_locations() {
     assert_eq!(locations.len(), 1);
     assert_eq!(locations[0].url, format!("s3://{}/", uc.bucket));
     assert_eq!(locations[0].credential_name, "bs-uc");
+    assert_eq!(locations[0].encryption_details, None);
+    // SSE-KMS details: sent on update, answered in the same shape.
+    let key = "arn:aws:kms:us-east-1:123456789012:key/lake";
+    let encrypted = ok(
+        "encrypt location",
+        w.update_external_location(
+            &uc.bucket,
+            &ExternalLocationUpdate {
+                encryption_details: Some(EncryptionDetails::sse_kms(key)),
+                ..ExternalLocationUpdate::default()
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        encrypted.encryption_details,
+        Some(EncryptionDetails::sse_kms(key))
+    );
+    let read = ok("get location", w.get_external_location(&uc.bucket).await).unwrap();
+    assert_eq!(
+        read.encryption_details,
+        Some(EncryptionDetails::sse_kms(key))
+    );
+    let without_key = w
+        .create_external_location(&NewExternalLocation {
+            name: "keyless".into(),
+            url: "s3://keyless/".into(),
+            credential_name: "bs-uc".into(),
+            encryption_details: Some(EncryptionDetails {
+                sse_encryption_details: Some(SseEncryptionDetails {
+                    algorithm: Some("AWS_SSE_KMS".into()),
+                    aws_kms_key_arn: None,
+                }),
+            }),
+            ..NewExternalLocation::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(without_key.kind(), ErrorKind::InvalidInput, "{without_key}");
     let missing_credential = w
         .create_external_location(&NewExternalLocation {
             name: "other".into(),

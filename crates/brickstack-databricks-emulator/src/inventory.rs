@@ -9,9 +9,10 @@
 //! `log_delivery` (ENABLED configurations only: the vendor has no delete), `service_principals`,
 //! `groups` (`{"id", "displayName", "members": [<SCIM id>]}`), `users` (`{"id", "userName"}`),
 //! `metastores` (`{"metastore_id", "name", "region", "storage_credentials": [<name>]}` plus, when
-//! not empty, `external_locations`, `catalogs`, `schemas` (`information_schema` left out),
-//! `tables`, `grants` (`{"securable_type", "full_name", "principal", "privileges"}`) and
-//! `system_schemas` (the enabled ones): see
+//! not empty, `external_locations` (with `encryption_details` when set), `catalogs`, `schemas`
+//! (`information_schema` left out), `tables`, `grants`
+//! (`{"securable_type", "full_name", "principal", "privileges"}`) and `system_schemas` (the
+//! enabled ones): see
 //! `workspace::unity_catalog::MetastoreObjects::inventory`),
 //! `metastore_assignments` (`{"workspace_id", "metastore_id"}`) and `permission_assignments`
 //! (`{"workspace_id", "principal_id", "permissions"}`).

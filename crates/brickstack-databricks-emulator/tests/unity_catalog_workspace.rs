@@ -271,6 +271,79 @@ async fn storage_credentials_and_external_locations_check_what_they_point_at() {
         )
         .await;
     assert_eq!(raw["credential_id"], created["id"]);
+    assert!(raw.get("encryption_details").is_none(), "{raw}");
+
+    // Encryption details: an unknown algorithm, or SSE-KMS without its key, is refused; what is
+    // accepted is answered as sent, an update replaces it and an empty object clears it.
+    for details in [
+        json!({"sse_encryption_details": {"algorithm": "AES256"}}),
+        json!({"sse_encryption_details": {"algorithm": "AWS_SSE_KMS"}}),
+        json!({"sse_encryption_details": {"algorithm": "AWS_SSE_KMS", "aws_kms_key_arn": ""}}),
+    ] {
+        let body = json!({"name": "kms", "url": "s3://kms-bucket/", "credential_name": "uc-role", "encryption_details": details});
+        let got = env.ws.post(&locations, body.clone()).await;
+        assert_eq!(
+            error(got),
+            (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE".into()),
+            "{body}"
+        );
+        let got = env
+            .ws
+            .patch(
+                &format!("{locations}/raw"),
+                json!({"encryption_details": details}),
+            )
+            .await;
+        assert_eq!(
+            error(got),
+            (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE".into()),
+            "{details}"
+        );
+    }
+    let key = "arn:aws:kms:us-east-1:123456789012:key/0000-kms";
+    let sse_kms =
+        json!({"sse_encryption_details": {"algorithm": "AWS_SSE_KMS", "aws_kms_key_arn": key}});
+    let kms = env
+        .ws
+        .ok(
+            &locations,
+            json!({"name": "kms", "url": "s3://kms-bucket/", "credential_name": "uc-role", "encryption_details": sse_kms}),
+        )
+        .await;
+    assert_eq!(kms["encryption_details"], sse_kms);
+    assert_eq!(
+        env.ws.read(&format!("{locations}/kms")).await["encryption_details"],
+        sse_kms
+    );
+    let sse_s3 = json!({"sse_encryption_details": {"algorithm": "AWS_SSE_S3"}});
+    let updated = success(
+        env.ws
+            .patch(
+                &format!("{locations}/kms"),
+                json!({"encryption_details": sse_s3}),
+            )
+            .await,
+    );
+    assert_eq!(updated["encryption_details"], sse_s3);
+    let updated = success(
+        env.ws
+            .patch(&format!("{locations}/kms"), json!({"comment": "kept"}))
+            .await,
+    );
+    assert_eq!(
+        updated["encryption_details"], sse_s3,
+        "a PATCH without it keeps it"
+    );
+    let cleared = success(
+        env.ws
+            .patch(
+                &format!("{locations}/kms"),
+                json!({"encryption_details": {}}),
+            )
+            .await,
+    );
+    assert!(cleared.get("encryption_details").is_none(), "{cleared}");
+    success(env.ws.delete(&format!("{locations}/kms")).await);
     let overlapping = env
         .ws
         .post(
@@ -981,4 +1054,10 @@ async fn inventory_shows_unity_catalog_objects_and_reset_forgets_them() {
         .control(reqwest::Method::GET, &inventory_path, None)
         .await;
     assert_eq!(inventory, json!({"account_id": env.account_id}));
+}
+
+/// The body of an answer that must succeed.
+fn success((status, body): (StatusCode, Value)) -> Value {
+    assert!(status.is_success(), "{status} {body}");
+    body
 }

@@ -41,6 +41,9 @@ fn request(kind: &str, attributes: Value) -> CreateRequest {
     }
 }
 
+/// The raw layer's key, as the graph refers to it.
+const RAW_KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/bs-test-raw";
+
 /// Creates, then checks a read gives back every desired attribute as created.
 async fn create(p: &DatabricksProvider, kind: &str, attributes: Value) -> Observed {
     let request = request(kind, attributes);
@@ -233,9 +236,17 @@ async fn every_unity_catalog_kind_reads_back_updates_in_place_and_deletes() {
             "url": "s3://bs-test-raw/",
             "credential_name": "bs-test-unity-catalog",
             "comment": "the raw layer",
+            "encryption_details": {"sse_encryption_details": {
+                "algorithm": "AWS_SSE_KMS",
+                "aws_kms_key_arn": RAW_KEY,
+            }},
         }),
     )
     .await;
+    assert_eq!(
+        location.attributes["encryption_details"]["sse_encryption_details"]["aws_kms_key_arn"],
+        RAW_KEY
+    );
     let catalog = create(
         &p,
         "databricks_catalog",
@@ -337,6 +348,52 @@ async fn every_unity_catalog_kind_reads_back_updates_in_place_and_deletes() {
     };
     assert_eq!(of(&display_name(&analysts)), Vec::<String>::new());
     assert_eq!(of(&display_name(&auditors)), ["MODIFY", "USE_SCHEMA"]);
+
+    // In place: the location's key (sent on update, read back as desired), then none.
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/bs-test-other";
+    let mut desired = json!({
+        "workspace_url": url,
+        "name": "bs-test-raw",
+        "url": "s3://bs-test-raw/",
+        "credential_name": "bs-test-unity-catalog",
+        "comment": "the raw layer",
+        "encryption_details": {"sse_encryption_details": {"algorithm": "AWS_SSE_KMS", "aws_kms_key_arn": key}},
+    });
+    let rekeyed = p
+        .update(
+            "databricks_external_location",
+            &location.object_id,
+            desired.as_object().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rekeyed.object_id, location.object_id);
+    let read = p
+        .read("databricks_external_location", &location.object_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.attributes, rekeyed.attributes);
+    assert_eq!(
+        read.attributes["encryption_details"],
+        desired["encryption_details"]
+    );
+    desired
+        .as_object_mut()
+        .unwrap()
+        .remove("encryption_details");
+    let cleared = p
+        .update(
+            "databricks_external_location",
+            &location.object_id,
+            desired.as_object().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        cleared.attributes.get("encryption_details").is_none(),
+        "{cleared:?}"
+    );
 
     // In place: the catalog's comment and owner, the metastore's name.
     let catalog = p

@@ -707,6 +707,30 @@ fn the_catalog_role_trusts_the_credential_which_names_it_without_a_reference() {
             "{}",
             location.address
         );
+        // Unity Catalog writes with the key the layer's bucket is encrypted with.
+        let sse = Address::new(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            &location.address.name,
+        );
+        let bucket_keys: Vec<_> = graph
+            .dependencies(&sse)
+            .into_iter()
+            .filter(|a| a.kind == "aws_kms_key")
+            .collect();
+        assert_eq!(bucket_keys.len(), 1, "{sse}");
+        let details = location.attributes["encryption_details"].to_string();
+        assert!(
+            details.contains("AWS_SSE_KMS") && details.contains(&format!("{}.arn", bucket_keys[0])),
+            "{}: {details}",
+            location.address
+        );
+        assert!(
+            graph
+                .dependencies(&location.address)
+                .contains(&bucket_keys[0]),
+            "{}",
+            location.address
+        );
     }
 }
 

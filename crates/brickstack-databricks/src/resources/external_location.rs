@@ -1,8 +1,9 @@
 //! `databricks_external_location`: an S3 prefix (a datalake layer's bucket) and the storage
 //! credential that reaches it. The object id is `<workspace_id>/<name>`.
 //!
-//! * `name` (a rename changes the object id), `url`, `credential_name` and `comment` change in
-//!   place.
+//! * `name` (a rename changes the object id), `url`, `credential_name`, `comment` and
+//!   `encryption_details` (`{sse_encryption_details = {algorithm, aws_kms_key_arn}}`, read back in
+//!   the shape it is sent) change in place; dropping `encryption_details` sends an empty object.
 //! * Created with validation skipped: the catalog role's policy may not have propagated yet; a
 //!   location that cannot be reached shows when a catalog on it is used.
 //! * Delete is forced (catalogs rooted in it are deleted first in the graph's order).
@@ -20,7 +21,7 @@ use super::{
 };
 use crate::provider::{DatabricksProvider, Workspace};
 use crate::workspace::unity_catalog::external_locations::{
-    ExternalLocationInfo, ExternalLocationUpdate, NewExternalLocation,
+    EncryptionDetails, ExternalLocationInfo, ExternalLocationUpdate, NewExternalLocation,
 };
 
 pub(crate) const KIND: &str = "databricks_external_location";
@@ -34,6 +35,9 @@ struct LocationAttributes {
     credential_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     comment: Option<String>,
+    /// The SSE Unity Catalog asks S3 for when writing through the location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    encryption_details: Option<EncryptionDetails>,
 }
 
 pub(crate) fn schema() -> KindSchema {
@@ -47,6 +51,9 @@ fn observe(ws: &Workspace, l: ExternalLocationInfo) -> Observed {
         url: l.url,
         credential_name: l.credential_name,
         comment: l.comment.filter(|c| !c.is_empty()),
+        encryption_details: l
+            .encryption_details
+            .filter(|e| e.sse_encryption_details.is_some()),
     };
     observed(&scoped_id(ws.id, &l.name), &attributes, [])
 }
@@ -75,6 +82,7 @@ pub(crate) async fn create(
             credential_name: desired.credential_name,
             comment: desired.comment,
             read_only: None,
+            encryption_details: desired.encryption_details,
             skip_validation: Some(true),
         })
         .await?;
@@ -99,6 +107,11 @@ pub(crate) async fn update(
             .then(|| desired.credential_name.clone()),
         comment: (current.comment != desired.comment)
             .then(|| desired.comment.clone().unwrap_or_default()),
+        encryption_details: (current
+            .encryption_details
+            .filter(|e| e.sse_encryption_details.is_some())
+            != desired.encryption_details)
+            .then(|| desired.encryption_details.clone().unwrap_or_default()),
         skip_validation: Some(true),
         ..ExternalLocationUpdate::default()
     };

@@ -218,7 +218,9 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
         )
         .address();
 
-    // External locations: one per datalake layer, usable once the role can read it.
+    // External locations: one per datalake layer, usable once the role can read it. Every layer
+    // is SSE-KMS with its key (`buckets`), and its policy may refuse uploads without the SSE-KMS
+    // header (`enforce_sse_kms`), so Unity Catalog is told to write with that key.
     if uc.external_locations {
         for bucket in spec.buckets.by_role(BucketRole::Datalake) {
             let attributes = map! {
@@ -231,6 +233,12 @@ pub fn emit(spec: &Spec, out: &mut Resources) {
                 ]),
                 "credential_name" => reference(&credential, "name"),
                 "comment" => format!("brickstack {}: the {} layer", spec.environment.name, bucket.key),
+                "encryption_details" => map! {
+                    "sse_encryption_details" => map! {
+                        "algorithm" => "AWS_SSE_KMS",
+                        "aws_kms_key_arn" => reference(&addresses::kms_key(&bucket.kms_key), "arn"),
+                    },
+                },
             };
             out.add("databricks_external_location", &bucket.key, attributes)
                 .depends_on(&role_policy);

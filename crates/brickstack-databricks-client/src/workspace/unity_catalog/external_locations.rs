@@ -7,6 +7,37 @@ use super::{UC, segment};
 use crate::client::error::Error;
 use crate::workspace::WorkspaceClient;
 
+/// Server-side encryption Unity Catalog asks S3 for when it writes through a location
+/// (`EncryptionDetails`). A bucket whose policy refuses uploads without the SSE-KMS header needs
+/// `AWS_SSE_KMS` and its key here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_encryption_details: Option<SseEncryptionDetails>,
+}
+
+/// `SseEncryptionDetails`: `algorithm` is `AWS_SSE_KMS` or `AWS_SSE_S3`; `aws_kms_key_arn` is the
+/// key for `AWS_SSE_KMS`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SseEncryptionDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_kms_key_arn: Option<String>,
+}
+
+impl EncryptionDetails {
+    /// SSE-KMS with the key `arn`.
+    pub fn sse_kms(arn: impl Into<String>) -> Self {
+        EncryptionDetails {
+            sse_encryption_details: Some(SseEncryptionDetails {
+                algorithm: Some("AWS_SSE_KMS".into()),
+                aws_kms_key_arn: Some(arn.into()),
+            }),
+        }
+    }
+}
+
 /// An external location as the API reports it (`ExternalLocationInfo`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternalLocationInfo {
@@ -27,6 +58,8 @@ pub struct ExternalLocationInfo {
     pub read_only: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_details: Option<EncryptionDetails>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,6 +82,8 @@ pub struct NewExternalLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_details: Option<EncryptionDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_validation: Option<bool>,
 }
 
@@ -67,6 +102,8 @@ pub struct ExternalLocationUpdate {
     pub owner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_details: Option<EncryptionDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_validation: Option<bool>,
 }

@@ -74,9 +74,14 @@ impl MetastoreObjects {
             "external_locations",
             self.external_locations
                 .values()
-                .map(
-                    |l| json!({"name": l.name, "url": l.url, "credential_name": l.credential_name}),
-                )
+                .map(|l| {
+                    let mut v =
+                        json!({"name": l.name, "url": l.url, "credential_name": l.credential_name});
+                    if let Some(e) = &l.encryption_details {
+                        v["encryption_details"] = e.clone();
+                    }
+                    v
+                })
                 .collect(),
         );
         put(
