@@ -289,6 +289,13 @@ health_check_timeout = "30s"
 
     /// Fails a running cluster now with `code` and `type` (the emulator's control).
     async fn fail(&self, cluster_id: &str, code: &str, kind: &str) {
+        let before = self
+            .events_after(cluster_id, 0)
+            .await
+            .iter()
+            .map(|(at, _)| *at)
+            .max()
+            .unwrap_or(0);
         let response = reqwest::Client::new()
             .post(format!(
                 "{}/_emulator/cluster-terminations",
@@ -304,8 +311,21 @@ health_check_timeout = "30s"
             .await
             .unwrap();
         assert!(response.status().is_success(), "{response:?}");
-        self.wait_state(cluster_id, "TERMINATED", Duration::from_secs(30))
-            .await;
+        // The termination shows in the events; not by waiting for `TERMINATED`, since the
+        // monitor may have started the cluster again before a busy test reads its state.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self
+            .events_after(cluster_id, before)
+            .await
+            .iter()
+            .any(|(_, kind)| kind == "TERMINATING")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "cluster {cluster_id} never terminated after the injected failure"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// A one-time job run on a new job cluster in the monitor's scope, notifying `on_failure`.
