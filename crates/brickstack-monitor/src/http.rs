@@ -291,8 +291,8 @@ async fn push_route<C: Clusters, A: Alerts>(
 
 /// What became of a report.
 pub(crate) enum Reported {
-    /// A failure: a new ticket, or the one it already has.
-    Handled(Handled),
+    /// A failure: a new ticket, or the one it already has (boxed: it is large beside `Ignored`).
+    Handled(Box<Handled>),
     /// Nothing to do, and why: an expected termination, or a cluster running again with no
     /// failure in its events (a late or false report must not restart a healthy cluster).
     Ignored(String),
@@ -379,7 +379,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
                             .handle_events(ws, cluster, after, events, report.source)
                             .await?;
                         if let Some(last) = handled.into_iter().last() {
-                            return Ok(Reported::Handled(last));
+                            return Ok(Reported::Handled(Box::new(last)));
                         }
                     }
                     Err(e) => tracing::warn!(cluster = %cluster.cluster_id, error = %e,
@@ -415,7 +415,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
             })
             .await?
         {
-            return Ok(Reported::Handled(Handled::Existing(existing)));
+            return Ok(Reported::Handled(Box::new(Handled::Existing(existing))));
         }
         // The cluster runs (or starts) again and its events hold no failure: the report is late
         // or false, and acting on it would restart a healthy cluster.
@@ -451,7 +451,7 @@ impl<C: Clusters, A: Alerts> Monitor<C, A> {
         };
         let code = failure.reason.code.clone();
         Ok(match self.handle_failure(failure, None).await? {
-            Some(handled) => Reported::Handled(handled),
+            Some(handled) => Reported::Handled(Box::new(handled)),
             None => Reported::Ignored(format!("{code} is an expected termination: nothing to do")),
         })
     }
